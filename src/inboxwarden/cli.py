@@ -1,0 +1,213 @@
+"""The ``inboxwarden`` command line (SPEC §13).
+
+Exit codes (SPEC §11): 0 success, 1 some mailboxes failed, 2 bad configuration or usage.
+Output for people goes to stdout; logs go to stderr, so ``--format json`` stays parseable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from inboxwarden import logs
+from inboxwarden.config import Settings, find_config_path, load_settings
+from inboxwarden.directory import load_directory
+from inboxwarden.engine import Engine, RunSummary
+from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError
+from inboxwarden.register import register_entries, render_markdown
+from inboxwarden.state import StateStore
+from inboxwarden.tables import plan_json, plan_table, run_table
+
+EXIT_FAILED_MAILBOXES = 1
+EXIT_CONFIG = 2
+
+
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    click.echo(f"inboxwarden: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _errors_exit() -> Iterator[None]:
+    """Configuration problems exit 2 with their message; nothing else is swallowed."""
+    try:
+        yield
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+class Context:
+    """What the subcommands share: the configuration path, loaded lazily."""
+
+    def __init__(self, config: Path | None) -> None:
+        self.config_path = find_config_path(config)
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    def parse_now(self, value: str | None) -> datetime:
+        """``--now``: an ISO time; without an offset it is read in the organisation's zone."""
+        tz = self.settings.organisation.tz
+        if value is None:
+            return datetime.now(tz)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            _fail(f"--now: {value!r} is not an ISO 8601 date or time")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+    def engine(self) -> Engine:
+        settings = self.settings
+        directory = load_directory(settings.directory.path)
+        state = StateStore.open(settings.state.url)
+        return Engine.create(settings, directory, state)
+
+
+pass_context = click.make_pass_decorator(Context)
+now_option = click.option("--now", "now", metavar="ISO", help="Run as if at this time.")
+mailbox_option = click.option("--mailbox", metavar="ADDR", help="Only this mailbox.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Configuration file [default: $INBOXWARDEN_CONFIG, else /etc/inboxwarden/].",
+)
+@click.option(
+    "--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING or ERROR."
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    default="auto",
+    show_default=True,
+    help="auto: readable on a terminal, JSON otherwise.",
+)
+@click.version_option(package_name="inboxwarden")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, log_level: str, log_format: Any) -> None:
+    """Keep employees' mailboxes in line with the monthly inbox rule."""
+    logs.configure(log_level, log_format)
+    ctx.obj = Context(config)
+
+
+@main.command()
+@pass_context
+def check(ctx: Context) -> None:
+    """Validate the configuration and directory, log in to every mailbox."""
+    with _errors_exit():
+        engine = ctx.engine()
+        employees = engine.chosen(None)
+        click.echo(f"configuration ok: {ctx.config_path}")
+        click.echo(f"directory ok: {len(employees)} active mailboxes")
+        failed = 0
+        for entry in employees:
+            try:
+                with engine.open_session(entry) as session:
+                    trash = session.special_folder("\\Trash") or "NOT FOUND"
+                    caps = " ".join(
+                        c
+                        for c in ("MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE", "ESEARCH")
+                        if session.has(c)
+                    )
+                    state = session.select("INBOX", readonly=True)
+                    keywords = "yes" if state.keywords_allowed else "no (\\Flagged only)"
+                    click.echo(
+                        f"  {entry.email}: ok, {state.exists} in INBOX, trash={trash}, "
+                        f"keywords={keywords}, capabilities: {caps or 'none of note'}"
+                    )
+                    if not (session.has("MOVE") or session.has("UIDPLUS")):
+                        click.echo("    warning: neither MOVE nor UIDPLUS; moves will be refused")
+            except MailboxError as exc:
+                failed += 1
+                click.echo(f"  {entry.email}: FAILED ({type(exc).__name__}: {exc})")
+    sys.exit(EXIT_FAILED_MAILBOXES if failed else 0)
+
+
+@main.command()
+@mailbox_option
+@now_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("--detail", is_flag=True, help="List each due message by date, size and reference.")
+@pass_context
+def plan(ctx: Context, mailbox: str | None, now: str | None, fmt: str, detail: bool) -> None:
+    """Show what a run would do, writing nothing."""
+    with _errors_exit():
+        engine = ctx.engine()
+        summary = engine.run(ctx.parse_now(now), only=mailbox, dry=True)
+        if fmt == "json":
+            click.echo(
+                json.dumps(
+                    plan_json(summary, engine.referencer, detail), ensure_ascii=False, indent=2
+                )
+            )
+        else:
+            click.echo(plan_table(summary, engine.referencer, detail))
+    _exit_for(summary)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One pass, then exit (the daemon is `serve`).")
+@mailbox_option
+@now_option
+@pass_context
+def run(ctx: Context, once: bool, mailbox: str | None, now: str | None) -> None:
+    """One scan, flag and enforce pass in each mailbox's mode."""
+    if not once:
+        _fail("run needs --once; the scheduled daemon is a separate command")
+    with _errors_exit():
+        engine = ctx.engine()
+        summary = engine.run(ctx.parse_now(now), only=mailbox)
+        click.echo(run_table(summary))
+    _exit_for(summary)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@pass_context
+def register(ctx: Context, fmt: str) -> None:
+    """Print the record of processing the rules imply."""
+    with _errors_exit():
+        settings = ctx.settings
+        if fmt == "json":
+            click.echo(
+                json.dumps({"rules": register_entries(settings)}, ensure_ascii=False, indent=2)
+            )
+        else:
+            click.echo(render_markdown(settings))
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Where the demo writes its configuration, state and outputs.",
+)
+def demo(out: Path) -> None:
+    """The whole cycle against a disposable local IMAP server with sample mailboxes."""
+    from inboxwarden.demo import run_demo  # the demo pulls in the local server tooling
+
+    try:
+        run_demo(out.resolve())
+    except InboxWardenError as exc:
+        _fail(str(exc), EXIT_FAILED_MAILBOXES)
+
+
+def _exit_for(summary: RunSummary) -> None:
+    sys.exit(EXIT_FAILED_MAILBOXES if summary.failed else 0)

@@ -1,0 +1,413 @@
+"""The configuration: one TOML file, ``INBOXWARDEN_…`` environment overrides, secret files.
+
+This is the only module that reads the configuration file and the environment
+(SPEC §12). :func:`load_settings` turns every problem into a :class:`ConfigError` that
+names the file, the rule and the field, so an administrator can fix it in one go.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+import os
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from inboxwarden.cycle import Cycle
+from inboxwarden.errors import ConfigError
+from inboxwarden.rules import DefaultRule, Rule
+
+Mode = Literal["observe", "notify", "enforce"]
+DEFAULT_CONFIG_PATH = Path("/etc/inboxwarden/inboxwarden.toml")
+
+_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "inboxwarden_config_file", default=None
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(_Section):
+    """Who the company is; its domains decide what counts as internal."""
+
+    name: str = "Organisation"
+    domains: list[str] = Field(default_factory=list)
+    timezone: str = "Europe/Stockholm"
+    language: Literal["sv", "en"] = "sv"
+    policy_url: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("domains")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [d.strip().lower().lstrip("@.") for d in value]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The organisation's time zone as a tzinfo."""
+        return ZoneInfo(self.timezone)
+
+
+class CycleSettings(_Section):
+    """The monthly cycle (SPEC §1)."""
+
+    anchor_day: int = Field(default=1, ge=1, le=28)
+    grace_business_days: int = Field(default=5, ge=0, le=60)
+    holidays: str = "SE"
+    min_age_days: int = Field(default=0, ge=0)
+
+
+class ModeSettings(_Section):
+    """The default mode; the directory may override it per employee (SPEC §4)."""
+
+    default: Mode = "notify"
+
+
+class ImapSettings(_Section):
+    """How to reach and log in to the mailboxes (SPEC §10)."""
+
+    host: str = "localhost"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["tls", "starttls", "plain"] = "tls"
+    allow_insecure: bool = False
+    ca_file: Path | None = None
+    auth: Literal["password", "master", "authzid"] = "master"
+    master_user: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    passwords_dir: Path | None = None
+    max_connections: int = Field(default=8, ge=1, le=256)
+    timeout_seconds: float = Field(default=60, gt=0)
+    batch_size: int = Field(default=5000, ge=1, le=100_000)
+    retries: int = Field(default=3, ge=1, le=10)
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
+
+    @property
+    def effective_port(self) -> int:
+        """The port, defaulting to 993 for implicit TLS and 143 otherwise."""
+        if self.port is not None:
+            return self.port
+        return 993 if self.security == "tls" else 143
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the server is this machine, where plain text exposes nothing."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class FlagSettings(_Section):
+    """How due messages are marked (SPEC §2)."""
+
+    keyword: str = Field(default="$InboxWardenDue", pattern=r"^[^\s()\{%*\"\\\]]+$")
+    also_flagged: bool = True
+
+
+class DirectorySettings(_Section):
+    """Where the list of employees comes from (SPEC §8)."""
+
+    path: Path = Path("employees.csv")
+
+
+class StateSettings(_Section):
+    """Where inboxwarden keeps what it did (SQLite by default, PostgreSQL for several)."""
+
+    url: str = "sqlite:///var/lib/inboxwarden/state.db"
+
+
+class AuditSettings(_Section):
+    """The audit trail's key and retention (SPEC §9)."""
+
+    hmac_key: SecretStr | None = None
+    hmac_key_file: Path | None = None
+    retention_days: int = Field(default=400, ge=1)
+
+
+class FanoutSettings(_Section):
+    """Thresholds of the CC fan-out analysis (SPEC §6)."""
+
+    max_cc: int = Field(default=3, ge=0)
+    max_recipients: int = Field(default=10, ge=1)
+    window_days: int = Field(default=7, ge=1)
+    folders: list[str] = Field(default_factory=lambda: ["\\Sent", "INBOX"])
+
+
+class DigestSettings(_Section):
+    """How the employee digest is delivered (SPEC §7)."""
+
+    delivery: Literal["imap", "smtp"] = "imap"
+    from_: str = Field(default="InboxWarden <inboxwarden@localhost>", alias="from")
+    templates_dir: Path | None = None
+
+
+class ReportSettings(_Section):
+    """Where the manager reports go (SPEC §7)."""
+
+    from_: str = Field(default="InboxWarden <inboxwarden@localhost>", alias="from")
+    directory: Path = Path("/var/lib/inboxwarden/reports")
+
+
+class SmtpSettings(_Section):
+    """The SMTP relay for reports (and digests when delivery is smtp)."""
+
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["tls", "starttls", "plain"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+
+
+class ScheduleSettings(_Section):
+    """When ``serve`` runs each job, as cron lines in the organisation's time zone."""
+
+    scan: str = "0 2 * * *"
+    report: str = "0 7 * * mon"
+
+
+class Settings(BaseSettings):
+    """Everything inboxwarden is configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INBOXWARDEN_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    organisation: Organisation = Organisation()
+    cycle: CycleSettings = CycleSettings()
+    mode: ModeSettings = ModeSettings()
+    imap: ImapSettings = ImapSettings()
+    flag: FlagSettings = FlagSettings()
+    directory: DirectorySettings = DirectorySettings()
+    state: StateSettings = StateSettings()
+    audit: AuditSettings = AuditSettings()
+    domain_groups: dict[str, list[str]] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    default_rule: DefaultRule = DefaultRule()
+    fanout: FanoutSettings = FanoutSettings()
+    digest: DigestSettings = DigestSettings()
+    report: ReportSettings = ReportSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file, as SPEC §12 promises administrators.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def cycle_calendar(self) -> Cycle:
+        """The cycle as the pure calendar object the policy code works with."""
+        return Cycle(
+            anchor_day=self.cycle.anchor_day,
+            timezone=self.organisation.tz,
+            grace_business_days=self.cycle.grace_business_days,
+            holidays=self.cycle.holidays,
+            min_age_days=self.cycle.min_age_days,
+        )
+
+    @property
+    def all_rules(self) -> tuple[Rule, ...]:
+        """The configured rules followed by the default rule, in the order they are tried."""
+        return (*self.rules, self.default_rule.as_rule())
+
+
+def find_config_path(explicit: Path | None) -> Path:
+    """The configuration file: ``--config``, else ``$INBOXWARDEN_CONFIG``, else /etc."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get("INBOXWARDEN_CONFIG")
+    return Path(from_env) if from_env else DEFAULT_CONFIG_PATH
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    token = _config_file.set(path)
+    try:
+        yield
+    finally:
+        _config_file.reset(token)
+
+
+def load_settings(path: Path) -> Settings:
+    """Load and validate the configuration in *path*, with environment overrides."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: configuration file not found") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _refuse_inline_secrets(path, raw)
+    try:
+        with _reading(path):
+            settings = Settings()
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc, raw)) from exc
+    return _resolve(settings, path)
+
+
+_SECRET_KEYS = (("imap", "password"), ("smtp", "password"), ("audit", "hmac_key"))
+
+
+def _refuse_inline_secrets(path: Path, raw: dict[str, Any]) -> None:
+    """Secrets live in files or the environment (SPEC §10), never in the main file."""
+    for section, key in _SECRET_KEYS:
+        table = raw.get(section)
+        if isinstance(table, dict) and key in table:
+            raise ConfigError(
+                f"{path}: field '{section}.{key}': secrets do not belong in the configuration "
+                f"file; use {section}.{key}_file or INBOXWARDEN_{section.upper()}__{key.upper()}"
+            )
+
+
+def describe_validation_error(path: Path, exc: ValidationError, raw: dict[str, Any]) -> str:
+    """One line per problem: file, rule (by name) and field, as an administrator reads it."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        where = _describe_location(loc, raw)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling; see config/inboxwarden.toml)"
+        elif error["type"] == "missing":
+            message = "required"
+        lines.append(f"{path}: {where}: {message}")
+    return "\n".join(lines)
+
+
+def _describe_location(loc: list[int | str], raw: dict[str, Any]) -> str:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        index = loc[1]
+        rules = raw.get("rules")
+        name = None
+        if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], dict):
+            name = rules[index].get("name")
+        rule = f"rule {name!r} (rules[{index}])" if name else f"rules[{index}]"
+        # Pydantic puts model-level errors on the rule itself; their text names the field.
+        fields = [str(p) for p in loc[2:] if not str(p).startswith("function-")]
+        return f"{rule}, field '{'.'.join(fields)}'" if fields else rule
+    fields = ".".join(str(p) for p in loc)
+    return f"field '{fields}'" if fields else "top level"
+
+
+def _resolve(settings: Settings, config_path: Path) -> Settings:
+    """Resolve paths relative to the configuration file, and check cross-field rules."""
+    base = config_path.parent
+    directory_path = _relative_to(settings.directory.path, base)
+    groups = settings.domain_groups
+    for rule in settings.rules:
+        for domain in (rule.match.from_domain or []) + (rule.match.to_domain or []):
+            if domain.startswith("@") and domain[1:] not in groups:
+                raise ConfigError(
+                    f"{config_path}: rule {rule.name!r}, field 'match': unknown domain group "
+                    f"{domain!r} (define it under [domain_groups])"
+                )
+    names = [rule.name for rule in settings.rules]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{config_path}: rule {duplicates[0]!r}: two rules have this name")
+    imap = settings.imap
+    if imap.security == "plain" and not (imap.is_loopback or imap.allow_insecure):
+        raise ConfigError(
+            f"{config_path}: field 'imap.security': plain text is only allowed to loopback; "
+            "use tls or starttls, or set imap.allow_insecure = true"
+        )
+    if imap.auth in ("master", "authzid") and not imap.master_user:
+        raise ConfigError(
+            f"{config_path}: field 'imap.master_user': required for auth = {imap.auth!r}"
+        )
+    if imap.auth == "password" and imap.passwords_dir is None:
+        raise ConfigError(
+            f"{config_path}: field 'imap.passwords_dir': required for auth = 'password'"
+        )
+    return settings.model_copy(
+        update={
+            "directory": settings.directory.model_copy(update={"path": directory_path}),
+            "imap": imap.model_copy(
+                update={
+                    "ca_file": _relative_to(imap.ca_file, base) if imap.ca_file else None,
+                    "password_file": _relative_to(imap.password_file, base)
+                    if imap.password_file
+                    else None,
+                    "passwords_dir": _relative_to(imap.passwords_dir, base)
+                    if imap.passwords_dir
+                    else None,
+                }
+            ),
+            "audit": settings.audit.model_copy(
+                update={
+                    "hmac_key_file": _relative_to(settings.audit.hmac_key_file, base)
+                    if settings.audit.hmac_key_file
+                    else None
+                }
+            ),
+        }
+    )
+
+
+def _relative_to(path: Path, base: Path) -> Path:
+    """A relative path means: next to the configuration file, else the working directory.
+
+    The example configuration says ``config/employees.csv`` and is run from the
+    repository root, while a deployed one sits beside its directory file in /etc.
+    """
+    if path.is_absolute():
+        return path
+    beside = base / path
+    return beside if beside.exists() or not path.exists() else path
+
+
+def read_secret(value: SecretStr | None, file: Path | None, what: str) -> SecretStr:
+    """A secret from the environment (``value``) or from its file, never from the TOML."""
+    if value is not None:
+        return value
+    if file is None:
+        raise ConfigError(f"{what}: no secret configured (set the *_file setting)")
+    try:
+        text = file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot read secret file {file}: {exc.strerror}") from exc
+    if not text:
+        raise ConfigError(f"{what}: secret file {file} is empty")
+    return SecretStr(text)

@@ -1,0 +1,293 @@
+"""Runs the monthly rule over every mailbox: connect, scan, plan, apply, remember.
+
+The imperative shell around the pure policy code. One mailbox is one unit of work with
+its own connection; a failing mailbox is retried with backoff and then reported, and
+never stops the others (SPEC §5.7). ``plan`` runs the very same path with nothing applied.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from pydantic import SecretStr
+
+from inboxwarden.actions import Applied, Target, apply_batches, apply_flags, recover_transfers
+from inboxwarden.audit import Referencer
+from inboxwarden.config import Settings, read_secret
+from inboxwarden.cycle import Cycle
+from inboxwarden.directory import Directory
+from inboxwarden.directory import Employee as DirectoryEntry
+from inboxwarden.errors import AuthenticationFailed, ConfigError, MailboxError, PolicyError
+from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
+from inboxwarden.matching import RuleBook
+from inboxwarden.planning import Employee, MailboxFacts, MailboxPlan, Mode, plan_mailbox
+from inboxwarden.scan import scan_inbox
+from inboxwarden.state import StateStore
+
+log = structlog.get_logger(__name__)
+INBOX = "INBOX"
+
+
+@dataclass
+class MailboxOutcome:
+    """What happened in one mailbox during a run."""
+
+    mailbox: str
+    mode: Mode
+    status: str = "ok"
+    error: str | None = None
+    plan: MailboxPlan | None = None
+    applied: Applied = field(default_factory=Applied)
+    skipped: int = 0
+    attempts: int = 0
+    commands: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """The numbers stored per run and printed in the summary; no message details."""
+        p, a = self.plan, self.applied
+        return {
+            "inbox": p.inbox if p else 0,
+            "due": p.due if p else 0,
+            "overdue": p.overdue if p else 0,
+            "held": p.held if p else 0,
+            "flagged": a.flagged,
+            "unflagged": a.unflagged,
+            "moved": a.moved,
+            "deleted": a.deleted,
+            "vanished": a.vanished,
+            "refused": a.refused,
+            "recovered": a.recovered,
+            "skipped": self.skipped,
+            "imap_commands": self.commands,
+        }
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one run over all chosen mailboxes."""
+
+    run_id: str | None
+    now: datetime
+    boundary: datetime
+    enforcement_date: datetime
+    outcomes: list[MailboxOutcome]
+
+    @property
+    def failed(self) -> list[MailboxOutcome]:
+        """The mailboxes that could not be processed."""
+        return [o for o in self.outcomes if o.status != "ok"]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Everything a run needs, loaded once and shared by the worker threads."""
+
+    settings: Settings
+    directory: Directory
+    state: StateStore
+    referencer: Referencer
+    master_secret: SecretStr | None
+    sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def create(cls, settings: Settings, directory: Directory, state: StateStore) -> Engine:
+        """Read the secrets once, up front: a missing key stops the run before any mailbox."""
+        audit = settings.audit
+        key = read_secret(audit.hmac_key, audit.hmac_key_file, "audit.hmac_key_file")
+        master = None
+        if settings.imap.auth in ("master", "authzid"):
+            master = read_secret(
+                settings.imap.password, settings.imap.password_file, "imap.password_file"
+            )
+        return cls(settings, directory, state, Referencer(key.get_secret_value().encode()), master)
+
+    @property
+    def cycle(self) -> Cycle:
+        """The configured monthly cycle."""
+        return self.settings.cycle_calendar
+
+    def rulebook(self) -> RuleBook:
+        """The configured rules, compiled."""
+        return RuleBook.compile(self.settings.all_rules, self.settings.domain_groups)
+
+    def chosen(self, only: str | None) -> list[DirectoryEntry]:
+        """The active employees, or the one named by ``--mailbox``."""
+        active = list(self.directory.active())
+        if only is None:
+            return active
+        wanted = only.strip().lower()
+        found = [e for e in active if e.email.lower() == wanted]
+        if not found:
+            raise ConfigError(f"--mailbox: {only} is not an active mailbox in the directory")
+        return found
+
+    def run(self, now: datetime, *, only: str | None = None, dry: bool = False) -> RunSummary:
+        """Process every chosen mailbox; *dry* (``plan``) writes nothing anywhere."""
+        employees = self.chosen(only)
+        rules = self.rulebook()
+        run_id = None if dry else self.state.start_run("plan" if dry else "run", now)
+        boundary = self.cycle.boundary(now)
+        log.info("run_started", run_id=run_id, mailboxes=len(employees), dry=dry)
+        workers = max(1, min(self.settings.imap.max_connections, len(employees)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mailbox") as pool:
+            outcomes = list(
+                pool.map(lambda e: self._with_retries(e, now, rules, run_id, dry), employees)
+            )
+        summary = RunSummary(run_id, now, boundary, self.cycle.enforcement_date(boundary), outcomes)
+        if run_id is not None:
+            self.state.finish_run(
+                run_id, ok=len(outcomes) - len(summary.failed), failed=len(summary.failed)
+            )
+        log.info(
+            "run_finished",
+            run_id=run_id,
+            mailboxes=len(outcomes),
+            failed=len(summary.failed),
+            moved=sum(o.applied.moved for o in outcomes),
+            deleted=sum(o.applied.deleted for o in outcomes),
+        )
+        return summary
+
+    def mode_of(self, entry: DirectoryEntry) -> Mode:
+        """The employee's own mode if the directory sets one, else the default (SPEC §4)."""
+        return entry.mode or self.settings.mode.default
+
+    def _with_retries(
+        self, entry: DirectoryEntry, now: datetime, rules: RuleBook, run_id: str | None, dry: bool
+    ) -> MailboxOutcome:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(run_id=run_id, mailbox=entry.email)
+        outcome = MailboxOutcome(entry.email, self.mode_of(entry))
+        imap = self.settings.imap
+        for attempt in range(1, imap.retries + 1):
+            outcome.attempts = attempt
+            try:
+                self._process(entry, outcome, now, rules, run_id, dry)
+                outcome.status, outcome.error = "ok", None
+                break
+            except (AuthenticationFailed, PolicyError, ConfigError) as exc:
+                outcome.status, outcome.error = "failed", type(exc).__name__
+                log.error("mailbox_failed", error=type(exc).__name__, reason=str(exc))
+                break  # retrying the same credentials or policy cannot help
+            except MailboxError as exc:
+                outcome.status, outcome.error = "failed", type(exc).__name__
+                log.warning(
+                    "mailbox_attempt_failed",
+                    attempt=attempt,
+                    error=type(exc).__name__,
+                    reason=str(exc),
+                )
+                if attempt < imap.retries:
+                    self.sleep(imap.retry_backoff_seconds * 2 ** (attempt - 1))
+        if run_id is not None:
+            self.state.record_mailbox(
+                run_id,
+                entry.email,
+                mode=outcome.mode,
+                status=outcome.status,
+                counts=outcome.counts(),
+                error=outcome.error,
+            )
+        log.info("mailbox_done", status=outcome.status, mode=outcome.mode, **outcome.counts())
+        structlog.contextvars.clear_contextvars()
+        return outcome
+
+    def open_session(self, entry: DirectoryEntry) -> ImapSession:
+        """Log in to *entry*'s mailbox with the configured method."""
+        imap = self.settings.imap
+        endpoint = Endpoint(
+            host=imap.host,
+            port=imap.effective_port,
+            security=imap.security,
+            ca_file=str(imap.ca_file) if imap.ca_file else None,
+            timeout=imap.timeout_seconds,
+        )
+        if imap.auth == "password":
+            if imap.passwords_dir is None:
+                raise ConfigError("imap.passwords_dir: required for auth = 'password'")
+            secret = read_secret(None, imap.passwords_dir / entry.login, "imap.passwords_dir")
+        elif self.master_secret is not None:
+            secret = self.master_secret
+        else:
+            raise ConfigError("imap.password_file: required for a master-user login")
+        return ImapSession.open(
+            endpoint, Credentials(entry.login, secret, imap.auth, imap.master_user)
+        )
+
+    def _process(
+        self,
+        entry: DirectoryEntry,
+        outcome: MailboxOutcome,
+        now: datetime,
+        rules: RuleBook,
+        run_id: str | None,
+        dry: bool,
+    ) -> None:
+        settings = self.settings
+        employee = Employee(entry.email, outcome.mode, entry.legal_hold, frozenset(entry.groups))
+        writes = not dry and employee.mode != "observe"
+        with self.open_session(entry) as session:
+            trash = session.special_folder("\\Trash")
+            folder = session.select(INBOX, readonly=not writes)
+            if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
+                log.warning("uidvalidity_changed", folder=INBOX)
+            target = Target(
+                session,
+                self.state,
+                run_id or "plan",
+                entry.email,
+                INBOX,
+                folder.uidvalidity,
+                self.referencer,
+            )
+            applied = Applied()
+            if writes and run_id is not None:
+                applied = recover_transfers(target)
+                if applied.recovered:
+                    folder = session.select(INBOX, readonly=False)
+            records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
+            keyword = settings.flag.keyword
+            scan = scan_inbox(
+                session,
+                now=now,
+                cycle=self.cycle,
+                rules=rules,
+                keyword=keyword if folder.keywords_allowed else None,
+                known_uids=records,
+                batch_size=settings.imap.batch_size,
+            )
+            plan = plan_mailbox(
+                employee,
+                scan.messages,
+                records=records,
+                inbox_uids=scan.uids,
+                inbox_count=folder.exists,
+                now=now,
+                cycle=self.cycle,
+                rules=rules,
+                facts=MailboxFacts(session.separator, folder.keywords_allowed, trash),
+                keyword=keyword,
+                also_flagged=settings.flag.also_flagged,
+            )
+            outcome.plan, outcome.skipped = plan, scan.skipped
+            if writes and run_id is not None:
+                by_uid = {m.uid: m for m in scan.messages}
+                flagged = apply_flags(target, plan, by_uid, keyword)
+                applied.flagged, applied.unflagged = flagged.flagged, flagged.unflagged
+                if employee.mode == "enforce":
+                    moved = apply_batches(
+                        target,
+                        plan,
+                        by_uid,
+                        keyword if folder.keywords_allowed else None,
+                        batch_size=settings.imap.batch_size,
+                    )
+                    for name in ("moved", "deleted", "vanished", "refused"):
+                        setattr(applied, name, getattr(moved, name))
+            outcome.applied = applied
+            outcome.commands = session.commands

@@ -1,0 +1,53 @@
+"""The exceptions inboxwarden raises.
+
+Every error the service can meet derives from one root, so the scheduler loop and the
+CLI need to catch only that::
+
+    InboxWardenError
+    ├── ConfigError                  bad configuration or directory: exit code 2
+    ├── MailboxError                 one mailbox could not be processed (others go on)
+    │   ├── ConnectionLost           the socket broke, timed out or TLS failed
+    │   ├── AuthenticationFailed     the server refused the credentials
+    │   ├── MissingCapability        the server lacks what a safe action needs
+    │   ├── FolderError              a folder could not be selected or created
+    │   └── ServerError              the server answered NO/BAD to a command
+    └── PolicyError                  an action would break a safety invariant (SPEC §5)
+"""
+
+from __future__ import annotations
+
+
+class InboxWardenError(Exception):
+    """Root of every error inboxwarden raises on purpose."""
+
+
+class ConfigError(InboxWardenError):
+    """The configuration or the directory is invalid; the message says where."""
+
+
+class MailboxError(InboxWardenError):
+    """One mailbox could not be processed; the run goes on with the others."""
+
+
+class ConnectionLost(MailboxError):
+    """The connection to the IMAP server broke, timed out, or failed TLS."""
+
+
+class AuthenticationFailed(MailboxError):
+    """The IMAP server refused the login."""
+
+
+class MissingCapability(MailboxError):
+    """The server lacks a capability a safe action needs (RFC 6851 MOVE, RFC 4315 UIDPLUS)."""
+
+
+class FolderError(MailboxError):
+    """A folder could not be selected, found or created."""
+
+
+class ServerError(MailboxError):
+    """The server answered NO or BAD to a command."""
+
+
+class PolicyError(InboxWardenError):
+    """An action was refused because it would break a safety invariant."""

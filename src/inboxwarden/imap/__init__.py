@@ -1,0 +1,1 @@
+"""The IMAP adapter: sessions, UID sets, folders and error translation."""

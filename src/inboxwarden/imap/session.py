@@ -1,0 +1,407 @@
+"""One logged-in IMAP connection: the only place that talks to imapclient.
+
+Everything that crosses this module's wall is plain, typed data (ints, strs,
+:class:`MessageInfo`); imapclient's untyped values and exceptions stay inside. Two rules
+from SPEC §5 are enforced here because every caller goes through it: reading uses
+``BODY.PEEK`` (never ``\\Seen``), and there is no way to send a bare ``EXPUNGE`` or a
+``CLOSE`` (both would expunge the user's own ``\\Deleted`` messages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import ssl
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import structlog
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.response_parser import parse_fetch_response
+from pydantic import SecretStr
+
+from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
+from inboxwarden.imap import uidset
+from inboxwarden.imap.errors import translated
+from inboxwarden.imap.folders import FolderEntry, find_special
+from inboxwarden.message import MessageInfo, parse_header_block
+
+log = structlog.get_logger(__name__)
+
+Security = Literal["tls", "starttls", "plain"]
+AuthMethod = Literal["password", "master", "authzid"]
+_ESEARCH_ALL = re.compile(rb"\bALL\s+([0-9:,]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where the server is and how to secure the connection (SPEC §10)."""
+
+    host: str
+    port: int
+    security: Security = "tls"
+    ca_file: str | None = None
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Who logs in, and as whom: the mailbox's login, optionally through a master user."""
+
+    login: str
+    secret: SecretStr
+    method: AuthMethod = "password"
+    master_user: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    """What SELECT told us (RFC 3501 §6.3.1, RFC 4551 for HIGHESTMODSEQ)."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    exists: int
+    keywords_allowed: bool
+
+
+class ImapSession:
+    """A logged-in connection to one mailbox."""
+
+    def __init__(self, client: Any, capabilities: frozenset[str]) -> None:
+        self._client = client
+        self.capabilities = capabilities
+        self._folders: list[FolderEntry] | None = None
+        self.selected: FolderState | None = None
+        self.commands = 0
+
+    # --- connecting ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, endpoint: Endpoint, credentials: Credentials) -> ImapSession:
+        """Connect, secure and log in; raises :class:`MailboxError` subclasses only."""
+        context = ssl.create_default_context(cafile=endpoint.ca_file)
+        timeout = SocketTimeout(connect=min(endpoint.timeout, 15.0), read=endpoint.timeout)
+        with translated():
+            client = IMAPClient(
+                endpoint.host,
+                port=endpoint.port,
+                ssl=endpoint.security == "tls",
+                ssl_context=context,
+                timeout=timeout,
+            )
+        try:
+            with translated():
+                if endpoint.security == "starttls":
+                    client.starttls(context)
+                _login(client, credentials)
+                caps = frozenset(
+                    c.decode("ascii", "replace").upper() for c in client.capabilities()
+                )
+        except BaseException:
+            _shutdown(client)
+            raise
+        return cls(client, caps)
+
+    def close(self) -> None:
+        """Log out; never CLOSE the folder, which would expunge ``\\Deleted`` messages."""
+        with translated():
+            try:
+                self._client.logout()
+            except Exception:
+                _shutdown(self._client)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with contextlib.suppress(ConnectionLost):
+            self.close()
+
+    def has(self, capability: str) -> bool:
+        """True when the server advertised *capability* after login."""
+        return capability.upper() in self.capabilities
+
+    # --- folders ------------------------------------------------------------------
+
+    def folders(self) -> list[FolderEntry]:
+        """Every folder with its attributes and hierarchy separator, listed once."""
+        if self._folders is None:
+            with translated():
+                listing = self._client.list_folders()
+            self.commands += 1
+            self._folders = [
+                FolderEntry(
+                    name=str(name),
+                    flags=frozenset(f.decode("ascii", "replace") for f in flags),
+                    separator=(sep.decode() if isinstance(sep, bytes) else sep) or "/",
+                )
+                for flags, sep, name in listing
+            ]
+        return self._folders
+
+    @property
+    def separator(self) -> str:
+        """The hierarchy separator of the personal namespace (RFC 3501 §6.3.8)."""
+        for entry in self.folders():
+            if entry.name.upper() == "INBOX":
+                return entry.separator
+        return self.folders()[0].separator if self.folders() else "/"
+
+    def special_folder(self, use: str) -> str | None:
+        """The folder with SPECIAL-USE attribute *use* (RFC 6154), or a localised fallback."""
+        return find_special(self.folders(), use)
+
+    def ensure_folder(self, name: str) -> None:
+        """Create *name* (and its parents, RFC 3501 §6.3.3) when missing, and subscribe."""
+        if any(entry.name == name for entry in self.folders()):
+            return
+        with translated():
+            try:
+                self._client.create_folder(name)
+                self.commands += 1
+            except Exception as exc:
+                # Another client may have created it meanwhile: that is success.
+                self._folders = None
+                if not any(entry.name == name for entry in self.folders()):
+                    raise FolderError("could not create a target folder") from exc
+            try:
+                self._client.subscribe_folder(name)
+                self.commands += 1
+            except Exception:
+                log.warning("subscribe_failed")
+        self._folders = None
+
+    def select(self, folder: str, *, readonly: bool) -> FolderState:
+        """SELECT (or EXAMINE when *readonly*) *folder* and return its state."""
+        with translated():
+            try:
+                info = self._client.select_folder(folder, readonly=readonly)
+            except Exception as exc:
+                if isinstance(exc, OSError):
+                    raise
+                raise FolderError(f"cannot select a folder: {str(exc)[:120]}") from exc
+        self.commands += 1
+        permanent = {f.decode("ascii", "replace") for f in info.get(b"PERMANENTFLAGS", ())}
+        self.selected = FolderState(
+            name=folder,
+            uidvalidity=int(info.get(b"UIDVALIDITY", 0)),
+            uidnext=int(info.get(b"UIDNEXT", 0)),
+            exists=int(info.get(b"EXISTS", 0)),
+            keywords_allowed="\\*" in permanent,
+        )
+        return self.selected
+
+    def status(self, folder: str) -> tuple[int, int]:
+        """UIDVALIDITY and UIDNEXT of a folder that is not selected (RFC 3501 §6.3.10)."""
+        with translated():
+            info = self._client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT"])
+        self.commands += 1
+        return int(info[b"UIDVALIDITY"]), int(info[b"UIDNEXT"])
+
+    # --- reading ------------------------------------------------------------------
+
+    def search(self, criteria: Sequence[str | bytes]) -> list[int]:
+        """UIDs matching *criteria*; with ESEARCH (RFC 4731) the answer comes as ranges.
+
+        A plain SEARCH answer passes imaplib's 1,000,000-byte line limit at roughly
+        150,000 UIDs; ESEARCH folds runs, so it stays short however large the INBOX is.
+        """
+        args = [c.encode() if isinstance(c, str) else c for c in criteria]
+        with translated():
+            if self.has("ESEARCH"):
+                lines = self._client._raw_command_untagged(
+                    b"SEARCH", [b"RETURN", b"(ALL)", *args], response_name="ESEARCH"
+                )
+                self.commands += 1
+                found: list[int] = []
+                for line in lines:
+                    if isinstance(line, bytes) and (m := _ESEARCH_ALL.search(line)):
+                        found.extend(uidset.parse(m.group(1).decode("ascii")))
+                return found
+            result = self._client.search(args)
+        self.commands += 1
+        return [int(uid) for uid in result]
+
+    def fetch_messages(
+        self,
+        uids: Sequence[int],
+        *,
+        header_fields: Sequence[str],
+        bodystructure: bool = False,
+        batch_size: int = 5000,
+    ) -> Iterator[MessageInfo | int]:
+        """Fetch what the rules need for *uids*, one FETCH per batch.
+
+        Yields a :class:`MessageInfo` per message, or the bare UID of a message whose
+        answer could not be understood, so the caller can skip and count it.
+        """
+        fields = " ".join(sorted({f.upper() for f in header_fields} | {"MESSAGE-ID"}))
+        items = f"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({fields})]"
+        items += " BODYSTRUCTURE)" if bodystructure else ")"
+        for text, covered in uidset.chunks(uids, size=batch_size):
+            with translated():
+                tag = self._client._imap._command("UID", "FETCH", text, items)
+                typ, data = self._client._imap._command_complete("FETCH", tag)
+                if typ != "OK":
+                    raise ServerError("FETCH refused")
+                _, data = self._client._imap._untagged_response(typ, data, "FETCH")
+            self.commands += 1
+            wanted = set(covered)
+            try:
+                parsed = parse_fetch_response(data, True, True)
+            except Exception:
+                log.warning("fetch_unparsable", uids=len(covered))
+                yield from covered
+                continue
+            for uid, item in parsed.items():
+                if uid in wanted:
+                    yield _to_message(uid, item)
+
+    def fetch_raw(self, uids: Sequence[int], item: str = "BODY.PEEK[]") -> dict[int, bytes]:
+        """Whole messages (or one *item*) for a few UIDs: for digests and tests, not scans."""
+        out: dict[int, bytes] = {}
+        for text, _ in uidset.chunks(uids, size=200):
+            with translated():
+                response = self._client.fetch(uidset.parse(text), [item])
+            self.commands += 1
+            for uid, data in response.items():
+                for key, value in data.items():
+                    if key.startswith(b"BODY[") and isinstance(value, bytes):
+                        out[int(uid)] = value
+        return out
+
+    # --- writing ------------------------------------------------------------------
+
+    def store(self, uids: Sequence[int], flags: Sequence[str], *, add: bool) -> None:
+        """Add or remove *flags* on *uids*, silently, one STORE per batch (RFC 3501 §6.4.6)."""
+        for text, _ in uidset.chunks(uids, size=10_000):
+            with translated():
+                if add:
+                    self._client.add_flags(text, list(flags), silent=True)
+                else:
+                    self._client.remove_flags(text, list(flags), silent=True)
+            self.commands += 1
+
+    def move(self, uids: Sequence[int], folder: str) -> dict[int, int]:
+        """UID MOVE (RFC 6851) and return the COPYUID mapping source → destination."""
+        if not self.has("MOVE"):
+            raise MissingCapability("MOVE")
+        return self._transfer("MOVE", uids, folder)
+
+    def copy(self, uids: Sequence[int], folder: str) -> dict[int, int]:
+        """UID COPY and return the COPYUID mapping (RFC 4315 §3)."""
+        return self._transfer("COPY", uids, folder)
+
+    def _transfer(self, command: str, uids: Sequence[int], folder: str) -> dict[int, int]:
+        imap = self._client._imap
+        mapping: dict[int, int] = {}
+        for text, _ in uidset.chunks(uids, size=len(uids) or 1):
+            imap.untagged_responses.pop("COPYUID", None)
+            with translated():
+                if command == "MOVE":
+                    self._client.move(text, folder)
+                else:
+                    self._client.copy(text, folder)
+            self.commands += 1
+            # Dovecot sends COPYUID untagged for MOVE and tagged for COPY; imaplib files
+            # both under the response code's name.
+            for code in imap.untagged_responses.pop("COPYUID", []):
+                mapping.update(_copyuid(code))
+            imap.untagged_responses.pop("EXPUNGE", None)
+        return mapping
+
+    def expunge(self, uids: Sequence[int]) -> None:
+        """UID EXPUNGE exactly *uids* (RFC 4315 §2.1); a bare EXPUNGE is never sent."""
+        if not self.has("UIDPLUS"):
+            raise MissingCapability("UIDPLUS")
+        for text, _ in uidset.chunks(uids, size=10_000):
+            with translated():
+                self._client.uid_expunge(text)
+            self.commands += 1
+        self._client._imap.untagged_responses.pop("EXPUNGE", None)
+
+    def append(self, folder: str, message: bytes, flags: Sequence[str], when: datetime) -> None:
+        """APPEND *message* with an internal date (RFC 3501 §6.3.11)."""
+        with translated():
+            self._client.append(folder, message, list(flags), when)
+        self.commands += 1
+
+    def raw_client(self) -> Any:
+        """The imapclient object, for tests that must look beneath the wall."""
+        return self._client
+
+
+def _login(client: Any, credentials: Credentials) -> None:
+    secret = credentials.secret.get_secret_value()
+    if credentials.method == "password":
+        client.login(credentials.login, secret)
+    elif credentials.method == "master":
+        # Dovecot's "user*master" form (auth_master_user_separator = *).
+        client.login(f"{credentials.login}*{credentials.master_user}", secret)
+    else:
+        # SASL PLAIN with an authorisation identity (RFC 4616 §2): act as the user.
+        client.plain_login(
+            credentials.master_user, secret, authorization_identity=credentials.login
+        )
+
+
+def _shutdown(client: Any) -> None:
+    # Closing a socket that may already be gone: nothing useful to report.
+    with contextlib.suppress(Exception):
+        client.shutdown()
+
+
+def _copyuid(code: Any) -> dict[int, int]:
+    parts = (code.decode("ascii", "replace") if isinstance(code, bytes) else str(code)).split()
+    if len(parts) < 3:
+        return {}
+    return uidset.pairs(uidset.parse(parts[1]), uidset.parse(parts[2]))
+
+
+def _to_message(uid: int, item: dict[bytes, Any]) -> MessageInfo | int:
+    try:
+        internaldate = item[b"INTERNALDATE"]
+        if internaldate.tzinfo is None:
+            internaldate = internaldate.replace(tzinfo=UTC)
+        header = b""
+        for key, value in item.items():
+            if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
+                header = value
+        structure = item.get(b"BODYSTRUCTURE")
+        return MessageInfo(
+            uid=uid,
+            internaldate=internaldate,
+            size=int(item.get(b"RFC822.SIZE", 0)),
+            flags=frozenset(
+                f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f)
+                for f in item.get(b"FLAGS", ())
+            ),
+            headers=parse_header_block(header),
+            has_attachment=None if structure is None else _has_attachment(structure),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return uid
+
+
+def _has_attachment(structure: Any) -> bool:
+    """True when any body part is an attachment (RFC 3501 §7.4.2 body-fld-dsp)."""
+    try:
+        if structure.is_multipart:
+            return any(_has_attachment(part) for part in structure[0])
+        for element in structure:
+            if isinstance(element, tuple) and len(element) == 2:
+                kind = element[0]
+                if isinstance(kind, bytes) and kind.lower() == b"attachment":
+                    return True
+        return False
+    except (AttributeError, IndexError, TypeError):
+        return False

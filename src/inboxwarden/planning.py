@@ -1,0 +1,228 @@
+"""Turns one mailbox's scan into a plan: which flags to set or clear, what to move where.
+
+Pure code: the clock, the mailbox's facts and the remembered flags are all passed in.
+``observe``, ``plan``, ``notify`` and ``enforce`` all build the same plan; they differ
+only in how much of it :mod:`inboxwarden.actions` applies (SPEC §4).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from inboxwarden.cycle import Cycle
+from inboxwarden.matching import MatchContext, RuleBook
+from inboxwarden.message import MessageInfo
+from inboxwarden.rules import Action, Rule
+
+Mode = Literal["observe", "notify", "enforce"]
+FLAGGED = "\\Flagged"
+BatchKind = Literal["move", "delete", "purge"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRecord:
+    """Which flags inboxwarden itself set on one message (SPEC §2)."""
+
+    uid: int
+    keyword: bool
+    flagged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxFacts:
+    """What the server told us about this mailbox that changes the plan."""
+
+    separator: str = "/"
+    keywords_allowed: bool = True
+    trash: str | None = "Trash"
+
+
+@dataclass(frozen=True, slots=True)
+class Employee:
+    """The directory facts the plan needs about the mailbox's owner."""
+
+    email: str
+    mode: Mode
+    legal_hold: bool = False
+    groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What happens to one due message, for ``plan --detail`` and the digest."""
+
+    message: MessageInfo
+    rule: Rule
+    action: str
+    target: str | None
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Messages that leave the INBOX together: one UID MOVE per target and batch."""
+
+    kind: BatchKind
+    rule: str
+    target: str | None
+    uids: tuple[int, ...]
+    clear_flagged: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One row of the plan: how many due and overdue messages a rule sends where."""
+
+    rule: str
+    action: str
+    target: str | None
+    due: int
+    overdue: int
+
+
+@dataclass
+class MailboxPlan:
+    """Everything a run would do in one mailbox."""
+
+    employee: Employee
+    inbox: int = 0
+    due: int = 0
+    overdue: int = 0
+    held: int = 0
+    add_keyword: list[int] = field(default_factory=list)
+    add_flagged: list[int] = field(default_factory=list)
+    remove_keyword: list[int] = field(default_factory=list)
+    remove_flagged: list[int] = field(default_factory=list)
+    forget: list[int] = field(default_factory=list)
+    batches: list[Batch] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+
+    def tallies(self) -> list[Tally]:
+        """Counts per rule, action and target, in rule order of first appearance."""
+        due: Counter[tuple[str, str, str | None]] = Counter()
+        overdue: Counter[tuple[str, str, str | None]] = Counter()
+        for d in self.decisions:
+            key = (d.rule.name, d.action, d.target)
+            due[key] += 1
+            overdue[key] += d.overdue
+        return [Tally(r, a, t, due[(r, a, t)], overdue[(r, a, t)]) for r, a, t in due]
+
+    @property
+    def to_move(self) -> int:
+        """Messages this plan moves to a folder other than the trash."""
+        return sum(len(b.uids) for b in self.batches if b.kind == "move")
+
+    @property
+    def to_delete(self) -> int:
+        """Messages this plan deletes (moves to the trash, or purges where configured)."""
+        return sum(len(b.uids) for b in self.batches if b.kind != "move")
+
+
+def render_target(
+    template: str, message: MessageInfo, rule: str, tz: ZoneInfo, separator: str
+) -> str:
+    """The folder a ``move`` rule files *message* into (SPEC §3).
+
+    ``/`` in the template means one level down; a field's value never adds a level, so
+    the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``.
+    """
+    arrival = message.internaldate.astimezone(tz)
+    values = {
+        "year": f"{arrival.year:04d}",
+        "month": f"{arrival.month:02d}",
+        "from_domain": message.from_domain or "unknown",
+        "from_address": message.from_address or "unknown",
+        "rule": rule,
+    }
+    safe = {k: v.replace(separator, "_") for k, v in values.items()}
+    segments = [s.format_map(safe).strip() for s in template.split("/") if s.strip()]
+    return separator.join(segments)
+
+
+def plan_mailbox(
+    employee: Employee,
+    messages: Iterable[MessageInfo],
+    *,
+    records: Mapping[int, FlagRecord],
+    inbox_uids: Sequence[int] | None = None,
+    inbox_count: int,
+    now: datetime,
+    cycle: Cycle,
+    rules: RuleBook,
+    facts: MailboxFacts,
+    keyword: str,
+    also_flagged: bool,
+) -> MailboxPlan:
+    """Decide flags and actions for the fetched INBOX *messages* of one mailbox.
+
+    *records* are the flags inboxwarden set earlier in this folder and UIDVALIDITY;
+    *inbox_uids*, when known, lets records of messages that left the INBOX be forgotten.
+    """
+    plan = MailboxPlan(employee=employee, inbox=inbox_count)
+    ctx = MatchContext(now=now, mailbox_groups=employee.groups)
+    enforcing_now = now >= cycle.enforcement_date(cycle.boundary(now))
+    use_flagged = also_flagged or not facts.keywords_allowed
+    writes = employee.mode != "observe"
+    acts = employee.mode == "enforce"
+    leaving: dict[tuple[BatchKind, str, str | None], list[MessageInfo]] = {}
+    seen: set[int] = set()
+
+    for msg in messages:
+        seen.add(msg.uid)
+        record = records.get(msg.uid)
+        has_kw = keyword in msg.flags
+        due = cycle.is_due(msg.internaldate, now)
+        rule = rules.first_match(msg, ctx) if due else None
+        wants_flag = due and rule is not None and rule.action is not Action.KEEP
+        if rule is not None:
+            overdue = enforcing_now
+            plan.due += 1
+            plan.overdue += overdue
+            kind, target = _disposition(rule, msg, facts, cycle.timezone)
+            action = rule.action.value if kind is None else kind
+            if kind is not None and employee.legal_hold and kind in ("delete", "purge"):
+                plan.held += overdue
+                kind, action = None, "hold"
+            plan.decisions.append(Decision(msg, rule, action, target, overdue))
+            if overdue and acts and kind is not None:
+                leaving.setdefault((kind, rule.name, target), []).append(msg)
+                continue  # our flags are cleared in the batch, right before it leaves
+        if not writes:
+            continue
+        if wants_flag:
+            if facts.keywords_allowed and not has_kw:
+                plan.add_keyword.append(msg.uid)
+            if use_flagged and FLAGGED not in msg.flags:
+                plan.add_flagged.append(msg.uid)
+        else:
+            # The keyword is ours by name; \Flagged only when our records say we set it.
+            if has_kw:
+                plan.remove_keyword.append(msg.uid)
+            if record is not None and record.flagged and FLAGGED in msg.flags:
+                plan.remove_flagged.append(msg.uid)
+
+    for (kind, rule_name, target), msgs in leaving.items():
+        uids = tuple(sorted(m.uid for m in msgs))
+        clear = tuple(u for u in uids if (r := records.get(u)) is not None and r.flagged)
+        plan.batches.append(Batch(kind, rule_name, target, uids, clear))
+
+    if inbox_uids is not None:
+        present = set(inbox_uids)
+        plan.forget = sorted(uid for uid in records if uid not in present and uid not in seen)
+    return plan
+
+
+def _disposition(
+    rule: Rule, msg: MessageInfo, facts: MailboxFacts, tz: ZoneInfo
+) -> tuple[BatchKind | None, str | None]:
+    """Whether the rule makes the message leave the INBOX, and for which folder."""
+    if rule.action is Action.MOVE and rule.target is not None:
+        return "move", render_target(rule.target, msg, rule.name, tz, facts.separator)
+    if rule.action is Action.DELETE:
+        return ("purge", None) if rule.purge else ("delete", facts.trash)
+    return None, None

@@ -1,0 +1,79 @@
+"""Reads one INBOX: a coarse server-side search, then batched fetches of what rules need.
+
+SEARCH BEFORE compares dates only, in the server's notion of a day (RFC 3501 §6.4.4), so
+the search is deliberately generous and the exact cut is made on the fetched
+INTERNALDATE by the pure cycle code. Only the header fields the rules read are fetched,
+with ``BODY.PEEK`` so nothing is marked ``\\Seen`` (SPEC §2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from inboxwarden.cycle import Cycle
+from inboxwarden.imap.session import ImapSession
+from inboxwarden.matching import RuleBook
+from inboxwarden.message import MessageInfo
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def imap_date(day: date) -> str:
+    """A date as IMAP writes it (RFC 3501 §9 ``date``), independent of the C locale."""
+    return f"{day.day}-{_MONTHS[day.month - 1]}-{day.year}"
+
+
+@dataclass
+class ScanResult:
+    """The fetched messages of one folder, and how many could not be read."""
+
+    messages: list[MessageInfo] = field(default_factory=list)
+    skipped_uids: list[int] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        """How many messages were skipped because their answer could not be read."""
+        return len(self.skipped_uids)
+
+    @property
+    def uids(self) -> list[int]:
+        """UIDs of every message that answered the fetch, readable or not."""
+        return [m.uid for m in self.messages] + self.skipped_uids
+
+
+def scan_inbox(
+    session: ImapSession,
+    *,
+    now: datetime,
+    cycle: Cycle,
+    rules: RuleBook,
+    keyword: str | None,
+    known_uids: Iterable[int] = (),
+    batch_size: int = 5000,
+) -> ScanResult:
+    """Fetch every INBOX message that may be due, carries our keyword, or that we flagged.
+
+    *keyword* is None where the folder keeps no keywords (then only *known_uids*, the
+    UIDs our records say we flagged, bring back messages that are no longer due).
+    """
+    before = imap_date(cycle.search_before(now))
+    criteria: list[str] = ["BEFORE", before]
+    if keyword is not None:
+        criteria = ["OR", "BEFORE", before, "KEYWORD", keyword]
+    uids = set(session.search(criteria)) | set(known_uids)
+    result = ScanResult()
+    if not uids:
+        return result
+    for item in session.fetch_messages(
+        sorted(uids),
+        header_fields=sorted(rules.header_names()),
+        bodystructure=rules.needs_bodystructure,
+        batch_size=batch_size,
+    ):
+        if isinstance(item, int):
+            result.skipped_uids.append(item)
+        else:
+            result.messages.append(item)
+    return result

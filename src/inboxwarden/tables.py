@@ -1,0 +1,144 @@
+"""What ``plan`` and ``run`` print: readable tables, and the JSON object of SPEC §13.
+
+Messages appear only by date, size and HMAC reference, never by subject or address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inboxwarden.audit import Referencer
+from inboxwarden.engine import MailboxOutcome, RunSummary
+
+
+def _iso(value: Any) -> str:
+    return str(value.isoformat(timespec="seconds"))
+
+
+def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False) -> dict[str, Any]:
+    """``plan --format json``: ``{"now", "boundary", "enforcement_date", "mailboxes": [...]}``."""
+    mailboxes = []
+    for o in summary.outcomes:
+        entry: dict[str, Any] = {
+            "mailbox": o.mailbox,
+            "mode": o.mode,
+            "status": o.status,
+            "inbox": o.plan.inbox if o.plan else 0,
+            "due": o.plan.due if o.plan else 0,
+            "overdue": o.plan.overdue if o.plan else 0,
+            "held": o.plan.held if o.plan else 0,
+            "skipped": o.skipped,
+            "actions": [
+                {
+                    "rule": t.rule,
+                    "action": t.action,
+                    "target": t.target,
+                    "count": t.overdue,
+                    "due": t.due,
+                }
+                for t in (o.plan.tallies() if o.plan else [])
+            ],
+        }
+        if o.error:
+            entry["error"] = o.error
+        if detail and o.plan:
+            entry["messages"] = [
+                {
+                    "date": _iso(d.message.internaldate),
+                    "size": d.message.size,
+                    "ref": referencer.ref(d.message),
+                    "rule": d.rule.name,
+                    "action": d.action,
+                    "target": d.target,
+                    "overdue": d.overdue,
+                }
+                for d in sorted(o.plan.decisions, key=lambda d: d.message.internaldate)
+            ]
+        mailboxes.append(entry)
+    return {
+        "now": _iso(summary.now),
+        "boundary": _iso(summary.boundary),
+        "enforcement_date": _iso(summary.enforcement_date),
+        "mailboxes": mailboxes,
+    }
+
+
+def _header(summary: RunSummary) -> str:
+    phase = "enforcing" if summary.now >= summary.enforcement_date else "grace period"
+    return (
+        f"As of {summary.now:%Y-%m-%d %H:%M %Z}: boundary {summary.boundary:%Y-%m-%d}, "
+        f"enforcement {summary.enforcement_date:%Y-%m-%d} ({phase})"
+    )
+
+
+def _grid(rows: list[list[str]], indent: str = "") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [
+            c.rjust(w) if c.isdigit() else c.ljust(w) for c, w in zip(row, widths, strict=True)
+        ]
+        out.append(indent + "  ".join(cells).rstrip())
+    return out
+
+
+def plan_table(summary: RunSummary, referencer: Referencer, detail: bool = False) -> str:
+    """``plan``: per mailbox, then per rule, action and target."""
+    lines = [_header(summary), ""]
+    for o in summary.outcomes:
+        if o.plan is None:
+            lines.append(f"{o.mailbox}  [{o.mode}]  FAILED: {o.error}")
+            continue
+        p = o.plan
+        held = f", {p.held} held (legal hold)" if p.held else ""
+        skipped = f", {o.skipped} unreadable (skipped)" if o.skipped else ""
+        counts = f"inbox {p.inbox}, due {p.due}, overdue {p.overdue}"
+        lines.append(f"{o.mailbox}  [{o.mode}]  {counts}{held}{skipped}")
+        tallies = p.tallies()
+        if tallies:
+            rows = [["rule", "action", "target", "due", "overdue"]]
+            rows += [
+                [t.rule, t.action, t.target or "", str(t.due), str(t.overdue)] for t in tallies
+            ]
+            lines += _grid(rows, "    ")
+        if detail:
+            for d in sorted(p.decisions, key=lambda d: d.message.internaldate):
+                when = f"{d.message.internaldate:%Y-%m-%d %H:%M}"
+                outcome = f"{d.rule.name} → {d.action} {d.target or ''}".rstrip()
+                ref = referencer.ref(d.message)
+                lines.append(f"      {when}  {d.message.size:>9}  {ref}  {outcome}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def run_table(summary: RunSummary) -> str:
+    """``run --once``: one line of counts per mailbox, then the totals."""
+    columns = [
+        "inbox",
+        "due",
+        "overdue",
+        "flagged",
+        "unflagged",
+        "moved",
+        "deleted",
+        "held",
+        "skipped",
+    ]
+    rows = [["mailbox", "mode", "status", *columns]]
+    for o in summary.outcomes:
+        counts = o.counts()
+        rows.append(
+            [o.mailbox, o.mode, o.status if o.status == "ok" else f"FAILED ({o.error})"]
+            + [str(counts[c]) for c in columns]
+        )
+    lines = [_header(summary), "", *_grid(rows)]
+    failed = _failed_note(summary.failed)
+    if failed:
+        lines += ["", failed]
+    return "\n".join(lines) + "\n"
+
+
+def _failed_note(failed: list[MailboxOutcome]) -> str:
+    if not failed:
+        return ""
+    return f"{len(failed)} mailbox(es) failed; they will be retried on the next run."
