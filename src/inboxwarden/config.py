@@ -78,6 +78,12 @@ class CycleSettings(_Section):
     holidays: str = "SE"
     min_age_days: int = Field(default=0, ge=0)
 
+    @field_validator("holidays")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        Cycle(holidays=value)  # raises ValueError with a readable message
+        return value
+
 
 class ModeSettings(_Section):
     """The default mode; the directory may override it per employee (SPEC §4)."""
@@ -312,7 +318,9 @@ def describe_validation_error(path: Path, exc: ValidationError, raw: dict[str, A
             message = "unknown setting (check the spelling; see config/inboxwarden.toml)"
         elif error["type"] == "missing":
             message = "required"
-        lines.append(f"{path}: {where}: {message}")
+        # Model-level checks name their field in the message: "rule 'a', field 'basis': …".
+        joiner = ", " if message.startswith("field '") else ": "
+        lines.append(f"{path}: {where}{joiner}{message}")
     return "\n".join(lines)
 
 

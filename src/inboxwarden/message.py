@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from inboxwarden.detectors import Kind
+from inboxwarden.detectors.kinds import Kind
 
 
 def parse_header_block(raw: bytes) -> dict[str, str]:

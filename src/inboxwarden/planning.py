@@ -165,7 +165,6 @@ def plan_mailbox(
     """
     plan = MailboxPlan(employee=employee, inbox=inbox_count)
     ctx = MatchContext(now=now, mailbox_groups=employee.groups)
-    enforcing_now = now >= cycle.enforcement_date(cycle.boundary(now))
     use_flagged = also_flagged or not facts.keywords_allowed
     writes = employee.mode != "observe"
     acts = employee.mode == "enforce"
@@ -180,7 +179,7 @@ def plan_mailbox(
         rule = rules.first_match(msg, ctx) if due else None
         wants_flag = due and rule is not None and rule.action is not Action.KEEP
         if rule is not None:
-            overdue = enforcing_now
+            overdue = cycle.is_overdue(msg.internaldate, now)
             plan.due += 1
             plan.overdue += overdue
             kind, target = _disposition(rule, msg, facts, cycle.timezone)

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from inboxwarden.detectors import Kind
+from inboxwarden.detectors.kinds import Kind
 
 
 class Action(StrEnum):

@@ -29,8 +29,8 @@ from inboxwarden.errors import (
 ERROR_MAP: tuple[tuple[type[BaseException], type[MailboxError], str], ...] = (
     (imap_exc.LoginError, AuthenticationFailed, "login refused"),
     (imap_exc.CapabilityError, MissingCapability, "server lacks a capability"),
-    (imap_exc.IMAPClientAbortError, ConnectionLost, "connection aborted"),
     (imap_exc.IMAPClientReadOnlyError, ServerError, "folder is read-only"),
+    (imap_exc.IMAPClientAbortError, ConnectionLost, "connection aborted"),
     (imap_exc.IllegalStateError, ServerError, "command not allowed in this state"),
     (imap_exc.InvalidCriteriaError, ServerError, "search criteria rejected"),
     (imap_exc.ProtocolError, ConnectionLost, "server broke the IMAP protocol"),
@@ -44,11 +44,6 @@ ERROR_MAP: tuple[tuple[type[BaseException], type[MailboxError], str], ...] = (
     (EOFError, ConnectionLost, "connection closed"),
     (OSError, ConnectionLost, "network error"),
 )
-
-# imaplib's own classes are the bases of imapclient's; list them so the test that every
-# class is mapped also covers code paths that raise imaplib's directly.
-_IMAPLIB = (imaplib.IMAP4.abort, imaplib.IMAP4.readonly, imaplib.IMAP4.error)
-
 
 def translate(exc: BaseException) -> MailboxError | None:
     """Our error for *exc*, or None when it is not an I/O error of the IMAP layer."""

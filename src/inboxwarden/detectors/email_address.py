@@ -1,0 +1,57 @@
+"""E-mail addresses in text, other than the message's own participants.
+
+The candidate pass stops at each ``@``; the address is grown outwards from it (a local
+part of letters, digits and ``._%+-``, a dotted domain) and then checked by
+`email-validator` for syntax only, without DNS (SPEC §6). The rarer local-part
+characters RFC 5322 allows (``!#$&'*/=?^`{|}~``) are left out of the growth on
+purpose: in running text they are far more often punctuation around an address than
+part of it. Special-use domains (``localhost``, ``.test``, ``.invalid``) fail
+validation and are not findings.
+
+Participants are compared case-insensitively, on the address as written and on its
+validated normal form, so ``Anna.Svensson@Example.SE`` in a quoted reply is not a
+finding in a mail Anna was part of.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from email_validator import EmailNotValidError, validate_email
+
+_LOCAL_MAX: Final = 64
+_LOCAL_PART: Final = re.compile(r"[\w.%+\-]{1,64}@\Z")
+_DOMAIN: Final = re.compile(r"[\w\-]+(?:\.[\w\-]+)+")
+
+
+def normalise_addresses(addresses: Iterable[str]) -> frozenset[str]:
+    """Return the addresses case-folded, the form `find_email_address` compares with."""
+    return frozenset(address.strip().casefold() for address in addresses)
+
+
+def find_email_address(text: str, at: int, excluded: frozenset[str]) -> tuple[int, int] | None:
+    """Return the span of a valid, non-participant address around the ``@`` at ``at``."""
+    local = _LOCAL_PART.search(text, max(0, at - _LOCAL_MAX), at + 1)
+    domain = _DOMAIN.match(text, at + 1)
+    if local is None or domain is None:
+        return None
+    start = local.start()
+    while start < at and text[start] == ".":
+        start += 1
+    end = domain.end()
+    while text[end - 1] == "-":
+        end -= 1
+    if start == at or end <= at + 1:
+        return None
+    candidate = text[start:end]
+    if candidate.casefold() in excluded:
+        return None
+    try:
+        normalized = validate_email(candidate, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+    if normalized.casefold() in excluded:
+        return None
+    return (start, end)
