@@ -335,8 +335,8 @@ def _describe_location(loc: list[int | str], raw: dict[str, Any]) -> str:
         # Pydantic puts model-level errors on the rule itself; their text names the field.
         fields = [str(p) for p in loc[2:] if not str(p).startswith("function-")]
         return f"{rule}, field '{'.'.join(fields)}'" if fields else rule
-    fields = ".".join(str(p) for p in loc)
-    return f"field '{fields}'" if fields else "top level"
+    dotted = ".".join(str(p) for p in loc)
+    return f"field '{dotted}'" if dotted else "top level"
 
 
 def _resolve(settings: Settings, config_path: Path) -> Settings:

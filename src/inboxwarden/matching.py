@@ -76,11 +76,7 @@ def _conditions(match: Match, groups: Mapping[str, Sequence[str]]) -> list[Condi
         conds.append(lambda m, _: bool(subject.search(m.subject)))
     if match.header:
         for name, pattern in match.header.items():
-            conds.append(
-                lambda m, _, name=name, pattern=pattern: (
-                    (value := m.header(name)) is not None and bool(pattern.search(value))
-                )
-            )
+            conds.append(_header_condition(name, pattern))
     if match.list_id is not None:
         list_glob = _glob([match.list_id])
         conds.append(
@@ -104,6 +100,14 @@ def _conditions(match: Match, groups: Mapping[str, Sequence[str]]) -> list[Condi
         wanted_groups = frozenset(match.mailbox_group)
         conds.append(lambda _, ctx: bool(wanted_groups & ctx.mailbox_groups))
     return conds
+
+
+def _header_condition(name: str, pattern: re.Pattern[str]) -> Condition:
+    def holds(m: MessageInfo, _: MatchContext) -> bool:
+        value = m.header(name)
+        return value is not None and bool(pattern.search(value))
+
+    return holds
 
 
 def _personal_data_condition(spec: bool | Sequence[str]) -> Condition:

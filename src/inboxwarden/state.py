@@ -315,7 +315,8 @@ class StateStore:
             return
         existing = self.flag_records(mailbox, folder, uidvalidity)
         now = datetime.now(UTC)
-        new_rows, changed = [], []
+        new_rows: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         for uid in sorted(kw | fl):
             old = existing.get(uid)
             rec = {

@@ -35,6 +35,8 @@ _CARD: Final = re.compile(
 _IBAN_SHAPE: Final = re.compile(r"[A-Z]{2} ?[0-9]{2}(?:[ .\-]?[A-Za-z0-9]){10,32}")
 """Country code, check digits, then up to 32 BBAN characters in any grouping."""
 
+_IBAN_SEPARATORS: Final = re.compile(r"[ .\-]")
+
 _IBAN_MIN_LENGTH: Final = 15
 """Norway's 15 characters is the shortest IBAN of any country."""
 
@@ -98,5 +100,16 @@ def _previous_group_end(text: str, start: int, end: int) -> int:
 
 
 def _iban_ok(candidate: str) -> bool:
-    """Return whether python-stdnum accepts the candidate as an IBAN."""
+    """Return whether python-stdnum accepts the candidate as an IBAN.
+
+    The ISO 7064 mod-97 check runs first, in plain integer arithmetic, because most
+    candidates ("AB 2024 …" after a company name) fail it and stdnum's full
+    validation costs ~50 µs.
+    """
+    compact = _IBAN_SEPARATORS.sub("", candidate).upper()
+    if not compact.isalnum() or not compact.isascii():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    if int("".join(str(int(char, 36)) for char in rearranged)) % 97 != 1:
+        return False
     return bool(_iban.is_valid(candidate))

@@ -1,0 +1,40 @@
+# The one task runner. `make demo` and `make test` work on a fresh Debian machine with
+# only Python: each sets up the virtual environment (and Dovecot, when root) it needs.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest bench dovecot clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e . --group dev
+	touch $(STAMP)
+
+dovecot: $(STAMP)
+	@$(BIN)/python -m inboxwarden.localserver --ensure-installed
+
+demo: $(STAMP) dovecot
+	$(BIN)/inboxwarden demo
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) dovecot
+	$(BIN)/pytest
+
+bench: $(STAMP) dovecot
+	$(BIN)/python benchmarks/bench_enforce.py
+	$(BIN)/python benchmarks/bench_detectors.py
+
+clean:
+	rm -rf $(VENV) demo-output bench-output .mypy_cache .ruff_cache .pytest_cache
