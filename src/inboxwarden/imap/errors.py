@@ -45,6 +45,7 @@ ERROR_MAP: tuple[tuple[type[BaseException], type[MailboxError], str], ...] = (
     (OSError, ConnectionLost, "network error"),
 )
 
+
 def translate(exc: BaseException) -> MailboxError | None:
     """Our error for *exc*, or None when it is not an I/O error of the IMAP layer."""
     if isinstance(exc, InboxWardenError):

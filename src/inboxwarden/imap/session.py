@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
 from inboxwarden.imap import uidset
 from inboxwarden.imap.errors import translated
+from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
 from inboxwarden.imap.folders import FolderEntry, find_special
 from inboxwarden.message import MessageInfo, parse_header_block
 
@@ -255,16 +256,7 @@ class ImapSession:
                     raise ServerError("FETCH refused")
                 _, data = self._client._imap._untagged_response(typ, data, "FETCH")
             self.commands += 1
-            wanted = set(covered)
-            try:
-                parsed = parse_fetch_response(data, True, True)
-            except Exception:
-                log.warning("fetch_unparsable", uids=len(covered))
-                yield from covered
-                continue
-            for uid, item in parsed.items():
-                if uid in wanted:
-                    yield _to_message(uid, item)
+            yield from _messages(data, set(covered), fast=not bodystructure)
 
     def fetch_raw(self, uids: Sequence[int], item: str = "BODY.PEEK[]") -> dict[int, bytes]:
         """Whole messages (or one *item*) for a few UIDs: for digests and tests, not scans."""
@@ -365,6 +357,36 @@ def _copyuid(code: Any) -> dict[int, int]:
     if len(parts) < 3:
         return {}
     return uidset.pairs(uidset.parse(parts[1]), uidset.parse(parts[2]))
+
+
+def _messages(data: Any, wanted: set[int], *, fast: bool) -> Iterator[MessageInfo | int]:
+    """Messages of one FETCH answer; the fast reader first, imapclient's parser if needed."""
+    if fast:
+        try:
+            items = list(read_fetch(data))
+        except (UnexpectedShape, ValueError, TypeError):
+            pass
+        else:
+            for item in items:
+                if item.uid in wanted:
+                    wanted.discard(item.uid)
+                    yield MessageInfo(
+                        uid=item.uid,
+                        internaldate=item.internaldate,
+                        size=item.size,
+                        flags=frozenset(item.flags),
+                        headers=parse_header_block(item.header),
+                    )
+            return
+    try:
+        parsed = parse_fetch_response(data, True, True)
+    except Exception:  # imapclient raises bare errors on odd answers
+        log.warning("fetch_unparsable", uids=len(wanted))
+        yield from sorted(wanted)
+        return
+    for uid, item in parsed.items():
+        if uid in wanted:
+            yield _to_message(uid, item)
 
 
 def _to_message(uid: int, item: dict[bytes, Any]) -> MessageInfo | int:

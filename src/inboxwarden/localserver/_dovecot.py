@@ -1,0 +1,571 @@
+"""LocalDovecot: one disposable Dovecot process tree on loopback ports."""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import grp
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, Self
+
+from inboxwarden.localserver._certificates import Certificates, make_certificates
+from inboxwarden.localserver._config import DovecotConfig, check_path
+from inboxwarden.localserver._errors import LocalServerError
+from inboxwarden.localserver._install import DOVEADM, DOVECOT, check_supported_version
+
+LOOPBACK = "127.0.0.1"
+
+_START_TIMEOUT = 10.0  # seconds; a healthy start takes well under 0.2 s
+_STOP_TIMEOUT = 5.0  # seconds; a clean stop takes about 1 s (Dovecot waits that long itself)
+_PORT_ATTEMPTS = 5
+
+# A mailbox address that is also a safe file name and passwd-file field.
+_ADDRESS = re.compile(r"[a-z0-9!#$&'*+=?^_`{|}~.-]+@[a-z0-9.-]+")
+_RAWLOG_TIMESTAMP = re.compile(rb"^\d+\.\d+ ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """The unprivileged account every Dovecot process of the local server runs as."""
+
+    user: str
+    group: str
+    uid: int
+    gid: int
+
+    @property
+    def needs_privilege_drop(self) -> bool:
+        """Tells whether this process is root and must hand files and processes over."""
+        return os.geteuid() == 0
+
+    @classmethod
+    def for_this_process(cls) -> ServiceAccount:
+        """Returns the current user, or a system account when running as root.
+
+        Dovecot refuses to access mail as uid 0 ("userdb returned 0 as uid"), so root
+        hands everything to the ``dovecot`` account that the Debian package creates (or
+        ``nobody``) and starts the whole server as that account. The server is then the
+        same rootless server an ordinary user gets, with one code path for both.
+        """
+        if os.geteuid() == 0:
+            for name in ("dovecot", "nobody"):
+                try:
+                    entry = pwd.getpwnam(name)
+                except KeyError:
+                    continue
+                return cls(name, _group_name(entry.pw_gid), entry.pw_uid, entry.pw_gid)
+            raise LocalServerError("running as root, but there is no dovecot or nobody account")
+        try:
+            entry = pwd.getpwuid(os.getuid())
+        except KeyError:
+            raise LocalServerError(
+                f"uid {os.getuid()} has no entry in the user database; Dovecot needs an "
+                "account name to run as"
+            ) from None
+        return cls(entry.pw_name, _group_name(os.getgid()), os.getuid(), os.getgid())
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        raise LocalServerError(f"gid {gid} has no entry in the group database") from None
+
+
+class LocalDovecot:
+    """A disposable Dovecot IMAP server on loopback, for ``inboxwarden demo`` and the tests.
+
+    Everything it keeps lives under *base_dir* (configuration, certificates, users, mail,
+    log); its sockets live in a short directory under ``/tmp`` because Unix socket paths
+    are limited to about 100 bytes. Ports are picked when it starts: ``port`` speaks
+    plain IMAP and offers STARTTLS, ``tls_port`` speaks implicit TLS, both verified with
+    ``ca_cert_pem`` for ``localhost`` and ``127.0.0.1``.
+
+    Users are added at any time. The master user logs in as any user, both as
+    ``user*master`` and with SASL PLAIN and an authorization identity.
+    """
+
+    host = LOOPBACK
+
+    def __init__(
+        self,
+        base_dir: Path,
+        *,
+        master_user: str = "inboxwarden",
+        master_password: str | None = None,
+        imap_capability: str | None = None,
+        separator: str = "/",
+        trace: bool = False,
+    ) -> None:
+        """Prepares a server; nothing runs and nothing is written until it is used.
+
+        *master_password* defaults to a random one (read it back from the attribute):
+        other users of the machine can reach loopback ports too. *imap_capability*
+        replaces Dovecot's capability list (see ``capability_without``). *separator*
+        is the hierarchy separator: ``/`` stores folders as nested directories
+        (``LAYOUT=fs``), ``.`` as Maildir++ ``.Parent.Child`` directories. *trace*
+        records each IMAP session after login (``rawlog()``).
+        """
+        if separator not in ("/", "."):
+            raise ValueError(f"separator must be '/' or '.', not {separator!r}")
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", master_user):
+            raise ValueError(f"master user {master_user!r} must be letters, digits and . _ -")
+        self.base_dir = check_path(Path(base_dir).absolute())
+        self.master_user = master_user
+        self.master_password = master_password or secrets.token_urlsafe(18)
+        self.imap_capability = imap_capability
+        self.separator = separator
+        self.trace = trace
+        self.port = 0
+        self.tls_port = 0
+        self.config_path = self.base_dir / "dovecot.conf"
+        self.log_path = self.base_dir / "dovecot.log"
+        self.ca_cert_pem = self.base_dir / "tls" / "ca.pem"
+        self.account = ServiceAccount.for_this_process()
+        self._users: dict[str, str] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._runtime_dir: Path | None = None
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        state = f"port={self.port} tls_port={self.tls_port}" if self.running else "stopped"
+        return f"<LocalDovecot {self.base_dir} {state}>"
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Tells whether the Dovecot master process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def users(self) -> Mapping[str, str]:
+        """Maps each added address to its password."""
+        return MappingProxyType(self._users)
+
+    @property
+    def mail_owner(self) -> tuple[int, int] | None:
+        """Returns the uid and gid that files written beside Dovecot must carry, if not ours."""
+        if self.account.needs_privilege_drop:
+            return (self.account.uid, self.account.gid)
+        return None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Starts Dovecot and returns once it greets on its port; does nothing if it runs.
+
+        Ports are picked free just before the start; should another process take one in
+        between, Dovecot exits at once and the start is retried with new ports.
+        """
+        with self._lock:
+            if self._process is not None:
+                return
+            check_supported_version()
+            self._prepare_base_dir()
+            runtime_dir = Path(tempfile.mkdtemp(prefix="iwd-", dir=_short_tmp()))
+            try:
+                self._hand_over(runtime_dir)
+                self._process = self._launch(runtime_dir)
+            except BaseException:
+                shutil.rmtree(runtime_dir, ignore_errors=True)
+                raise
+            self._runtime_dir = runtime_dir
+            atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """Stops Dovecot and every process it started; safe to call more than once.
+
+        SIGTERM lets Dovecot shut its services down in order (it then waits a second for
+        them itself); whatever of the process group is left after that is killed, so no
+        process outlives the server.
+        """
+        with self._lock:
+            process, runtime_dir = self._process, self._runtime_dir
+            self._process = self._runtime_dir = None
+            if process is None:
+                return
+            atexit.unregister(self.stop)
+            try:
+                _terminate(process)
+            finally:
+                if runtime_dir is not None:
+                    shutil.rmtree(runtime_dir, ignore_errors=True)
+
+    def _launch(self, runtime_dir: Path) -> subprocess.Popen[bytes]:
+        for _attempt in range(_PORT_ATTEMPTS):
+            port, tls_port = _free_ports(2)
+            self._write(self.config_path, self._config(runtime_dir, port, tls_port).render())
+            process = self._spawn()
+            try:
+                taken = self._wait_until_ready(process, port, tls_port)
+            except BaseException:
+                _terminate(process)
+                raise
+            if not taken:
+                self.port, self.tls_port = port, tls_port
+                return process
+        raise LocalServerError(f"no free loopback ports after {_PORT_ATTEMPTS} attempts")
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        drop: dict[str, Any] = {}
+        if self.account.needs_privilege_drop:
+            drop = {"user": self.account.uid, "group": self.account.gid, "extra_groups": []}
+        with self._stderr_path.open("wb") as stderr:
+            # -F keeps the master in the foreground, so this handle is the master and
+            # stop() needs no pid file; a new session keeps a Ctrl-C meant for the
+            # caller from killing Dovecot before stop() can shut it down in order.
+            return subprocess.Popen(
+                [str(DOVECOT), "-F", "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                start_new_session=True,
+                **drop,
+            )
+
+    def _wait_until_ready(
+        self, process: subprocess.Popen[bytes], port: int, tls_port: int
+    ) -> bool:
+        """Waits for the greeting; returns True if a port was taken and Dovecot gave up."""
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            status = process.poll()
+            if status is not None:
+                output = self._stderr_path.read_text(errors="replace").strip()
+                if "Address already in use" in output:
+                    return True
+                raise LocalServerError(
+                    f"Dovecot exited with status {status} while starting: {output}"
+                    f"{_tail(self.log_path)}"
+                )
+            if _greets(port) and _accepts(tls_port):
+                return False
+            if time.monotonic() > deadline:
+                raise LocalServerError(
+                    f"Dovecot did not greet on port {port} within {_START_TIMEOUT:.0f} s"
+                    f"{_tail(self.log_path)}"
+                )
+            time.sleep(0.01)
+
+    @property
+    def _stderr_path(self) -> Path:
+        return self.base_dir / "dovecot.stderr"
+
+    def _config(self, runtime_dir: Path, port: int, tls_port: int) -> DovecotConfig:
+        certificates = Certificates.in_directory(self.ca_cert_pem.parent)
+        return DovecotConfig(
+            runtime_dir=runtime_dir,
+            instance_name=f"inboxwarden-{runtime_dir.name}",
+            log_path=self.log_path,
+            port=port,
+            tls_port=tls_port,
+            user=self.account.user,
+            group=self.account.group,
+            uid=self.account.uid,
+            gid=self.account.gid,
+            cert_chain=certificates.cert_chain,
+            private_key=certificates.private_key,
+            master_users_file=self.base_dir / "master-users",
+            users_dir=self._users_dir,
+            separator=self.separator,
+            imap_capability=self.imap_capability,
+            rawlog_dir=self._rawlog_root if self.trace else None,
+        )
+
+    def _prepare_base_dir(self) -> None:
+        self._make_dirs()
+        if not Certificates.in_directory(self.ca_cert_pem.parent).exist():
+            make_certificates(self.ca_cert_pem.parent)
+        self._write(
+            self.base_dir / "master-users",
+            f"{self.master_user}:{_password_field(self.master_password)}\n",
+        )
+        self._hand_over(self.base_dir)
+
+    def _make_dirs(self) -> None:
+        for directory in (self.base_dir, self._users_dir, self.base_dir / "mail"):
+            directory.mkdir(parents=True, exist_ok=True)
+        if self.trace:
+            self._rawlog_root.mkdir(exist_ok=True)
+        if self.account.needs_privilege_drop:
+            _check_reachable(self.base_dir, self.account)
+
+    def _hand_over(self, top: Path) -> None:
+        """Gives *top* and everything below it to the service account when we are root."""
+        owner = self.mail_owner
+        if owner is None:
+            return
+        os.chown(top, *owner)
+        for parent, directories, files in os.walk(top):
+            for name in directories + files:
+                os.lchown(os.path.join(parent, name), *owner)
+
+    def _write(self, path: Path, text: str) -> None:
+        """Replaces *path* atomically, readable by the service account only."""
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(text)
+        temporary.chmod(0o600)
+        owner = self.mail_owner
+        if owner is not None:
+            os.chown(temporary, *owner)
+        temporary.replace(path)
+
+    # -- users and mail --------------------------------------------------------------
+
+    def add_user(self, email: str, password: str) -> None:
+        """Creates the user *email* (or changes its password); it can log in at once.
+
+        The maildir appears on first use. A changed password of an existing user may
+        take up to a second to apply (Dovecot re-reads a passwd-file at most once a
+        second); new users are not affected.
+        """
+        address = _normalise(email)
+        with self._lock:
+            self._make_dirs()
+            home = self.base_dir / "mail" / address
+            self._write(
+                self._users_dir / address,
+                f"{address}:{_password_field(password)}:{self.account.uid}:"
+                f"{self.account.gid}::{home}::\n",
+            )
+            if self.trace:
+                rawlog_dir = self._rawlog_root / address
+                rawlog_dir.mkdir(exist_ok=True)
+                self._hand_over(rawlog_dir)
+            self._users[address] = password
+
+    def master_login(self, email: str) -> str:
+        """Returns the login name with which the master user acts as *email*."""
+        return f"{_normalise(email)}*{self.master_user}"
+
+    def maildir(self, email: str) -> Path:
+        """Returns the root of *email*'s maildir, which holds the INBOX."""
+        return self.base_dir / "mail" / _normalise(email) / "Maildir"
+
+    def mailbox_path(self, email: str, folder: str, *, create: bool = False) -> Path:
+        """Returns the directory of *folder* in *email*'s maildir, asking Dovecot.
+
+        Dovecot maps the name (separator, Maildir++ dots, modified UTF-7) itself, so the
+        answer is right for either layout. With *create*, a missing folder is created
+        and subscribed the way an IMAP CREATE would.
+        """
+        address = _normalise(email)
+        path = Path(self.doveadm("mailbox", "path", "-u", address, folder).strip())
+        if create and not (path / "cur").is_dir():
+            if folder.upper() == "INBOX":
+                # Opening the INBOX creates it.
+                self.doveadm("mailbox", "status", "-u", address, "messages", "INBOX")
+            else:
+                self.doveadm("mailbox", "create", "-s", "-u", address, folder)
+        return path
+
+    def doveadm(self, *args: str) -> str:
+        """Runs ``doveadm`` against this server and returns what it printed.
+
+        Mail commands (``-u user``) need the server running: doveadm asks its auth
+        process about the user. As root, doveadm switches to the service account itself.
+        """
+        result = subprocess.run(
+            [str(DOVEADM), "-c", str(self.config_path), *args],
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise LocalServerError(
+                f"doveadm {' '.join(args)} failed with exit status {result.returncode}: "
+                f"{result.stderr.strip()}"
+            )
+        return result.stdout
+
+    def rawlog(self, email: str) -> list[bytes]:
+        """Returns what the client sent in each of *email*'s sessions, oldest first.
+
+        Dovecot records a session from the moment of login (the LOGIN or AUTHENTICATE
+        itself is not in it) and writes each line as it arrives; the timestamps it adds
+        are removed here, so the bytes are exactly the client's.
+        """
+        if not self.trace:
+            raise LocalServerError("rawlog() needs a server started with trace=True")
+        directory = self._rawlog_root / _normalise(email)
+        sessions = sorted(directory.glob("*.in"), key=_rawlog_order)
+        return [_RAWLOG_TIMESTAMP.sub(b"", path.read_bytes()) for path in sessions]
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Returns a client context that trusts this server's CA, and nothing else."""
+        return ssl.create_default_context(cafile=str(self.ca_cert_pem))
+
+    @property
+    def _users_dir(self) -> Path:
+        return self.base_dir / "users"
+
+    @property
+    def _rawlog_root(self) -> Path:
+        return self.base_dir / "rawlog"
+
+
+def _normalise(email: str) -> str:
+    """Lower-cases *email* like Dovecot does (``auth_username_format = %Lu``)."""
+    address = email.strip().lower()
+    if not _ADDRESS.fullmatch(address) or ".." in address:
+        raise ValueError(f"{email!r} is not an address the local server can store")
+    return address
+
+
+def _password_field(password: str) -> str:
+    # Base64 so that any password fits a passwd-file line, colons and all.
+    return "{PLAIN.b64}" + base64.b64encode(password.encode()).decode("ascii")
+
+
+def _rawlog_order(path: Path) -> tuple[str, int, int]:
+    # Dovecot names the files <yyyymmdd-hhmmss>.<pid>.<n>.in.
+    stamp, pid, number, _suffix = path.name.split(".")
+    return (stamp, int(pid), int(number))
+
+
+def _short_tmp() -> str:
+    """Returns a temporary directory with a short path, for Dovecot's Unix sockets."""
+    default = tempfile.gettempdir()
+    return default if len(default) <= 20 else "/tmp"  # noqa: S108 - only sockets go there
+
+
+def _check_reachable(path: Path, account: ServiceAccount) -> None:
+    """Raises unless *account* may enter every directory above *path*.
+
+    Root can read anything, but the server runs as the service account; a base_dir
+    under a private directory (``/root``, pytest's ``/tmp/pytest-of-root``) is out of
+    its reach, and Dovecot would only say so at the first login.
+    """
+    for parent in path.parents:
+        info = parent.stat()
+        if info.st_uid == account.uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid == account.gid:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            raise LocalServerError(
+                f"The local Dovecot runs as {account.user!r} when started by root, and "
+                f"{account.user!r} cannot enter {parent} (mode {info.st_mode & 0o777:o}), "
+                f"so it cannot reach {path}. Use a base_dir under /tmp, for example "
+                "tempfile.mkdtemp()."
+            )
+
+
+def _free_ports(count: int) -> list[int]:
+    """Returns *count* distinct loopback ports that were free a moment ago."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((LOOPBACK, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _greets(port: int) -> bool:
+    """Tells whether an IMAP server answers on *port* with an OK greeting."""
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=2) as sock:
+            greeting = b""
+            while not greeting.endswith(b"\r\n"):
+                chunk = sock.recv(512)
+                if not chunk:
+                    return False
+                greeting += chunk
+            return greeting.startswith(b"* OK")
+    except OSError:
+        return False
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """Stops the Dovecot master and then whatever is left of its process group."""
+    group = process.pid  # the master leads its own session and process group
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _signal_group(group, signal.SIGKILL)
+            process.wait()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not _group_alive(group):
+            return
+        _signal_group(group, sig)
+        deadline = time.monotonic() + 2
+        while _group_alive(group) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    if _group_alive(group):
+        raise LocalServerError(f"processes of Dovecot's process group {group} would not die")
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, sig)
+
+
+def _group_alive(group: int) -> bool:
+    """Tells whether a process other than a zombie is left in process group *group*.
+
+    Zombies are skipped: after the master exits its children are reaped by whoever is
+    PID 1, which in a container may never do it.
+    """
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as file:
+                fields = file.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != b"Z":
+            return True
+    return False
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return f"\nLast lines of {path}:\n" + "\n".join(text)
