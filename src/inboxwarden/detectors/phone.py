@@ -5,13 +5,14 @@ region SE, i.e. national Swedish numbers (``070-174 06 05``, ``08-465 004 00``) 
 international ones (``+46 70 174 06 05``, ``0046 …``, ``+44 20 7946 0958``).
 
 The matcher costs 50-150 µs per number, and a mail signature holds two or three, so
-Swedish numbers (``0…``, ``+46…``, ``0046…``) take a fast path instead: the digit
-groups after the start are tried from the longest prefix down, and the first whose
-national significant number matches libphonenumber's own SE metadata (the general
-description and one of the number-type descriptions, pattern and length, which is
-what `is_valid_number` checks) is the number. The tests hold this fast path to the
-matcher's answers on every vector of the phone corpus and on generated numbers. Any
-other international number goes to the matcher itself, memoised on the window text.
+a window that is exactly one Swedish number (``0…``, ``+46…``, ``0046…``), the
+common case of a signature line, takes a fast path: its national significant number
+is checked against libphonenumber's own SE metadata (the general description and one
+of the number-type descriptions, pattern and length, which is what `is_valid_number`
+checks). The tests hold this fast path to the matcher's answer on every vector of the
+phone corpus and on generated numbers. Every other window (foreign numbers, two
+numbers in a row, a number followed by other digits, something that is no number)
+goes to the matcher itself, memoised on the window text.
 
 Only windows that start where a number can start (``+``, ``(0`` or ``0`` after a
 non-word character) inside a digit run of the candidate pass are looked at; Swedish
@@ -40,9 +41,6 @@ _NOT_A_PHONE: Final = re.compile(
     r"|[0-9]{4}(?P<t>[\-./])[0-9]{2}(?P=t)[0-9]{2}"  # 2024-11-27
     r"|[0-9]{1,2}[.:][0-9]{2} ?[\-\u2013] ?[0-9]{1,2}[.:][0-9]{2}"  # 08.00-17.00
 )
-
-_MIN_NSN: Final = 6
-_MAX_NSN: Final = 12
 
 Desc = tuple[re.Pattern[str], frozenset[int]]
 
@@ -90,60 +88,34 @@ def find_phones(text: str, pos: int, endpos: int, lookahead: int = 0) -> list[tu
     can reject a number glued to a letter; a caller bounding the window by another
     finding passes 0, so the matcher cannot reach into it.
     """
-    found: list[tuple[int, int]] = []
     start = _PHONE_START.search(text, pos, endpos)
-    while start is not None:
-        lo = start.start()
-        span = _swedish_number(text, lo, endpos)
-        if span is None:
-            if _is_swedish_prefix(text, lo, endpos):
-                next_pos = start.end()
-            else:
-                found += _matched(text, lo, endpos, lookahead)
-                break
-        else:
-            if not _NOT_A_PHONE.fullmatch(text, *span):
-                found.append(span)
-            next_pos = span[1]
-        start = _PHONE_START.search(text, next_pos, endpos)
-    return found
+    if start is None:
+        return []
+    lo = start.start()
+    glued = lookahead > 0 and endpos < len(text) and text[endpos].isalpha()
+    if not glued and is_swedish_number(text[lo:endpos]):
+        return [] if _NOT_A_PHONE.fullmatch(text, lo, endpos) else [(lo, endpos)]
+    return _matched(text, lo, endpos, lookahead)
 
 
-def _is_swedish_prefix(text: str, lo: int, endpos: int) -> bool:
-    """Return whether the number at ``lo`` is national or +46/0046, i.e. not foreign."""
-    digits = "".join(_DIGIT_GROUP.findall(text, lo, min(endpos, lo + 8)))
-    if text[lo] == "+":
-        return digits.startswith("46")
-    return not digits.startswith("00") or digits.startswith("0046")
+def is_swedish_number(written: str) -> bool:
+    """Return whether all the digits of ``written`` form one valid Swedish number.
 
-
-def _swedish_number(text: str, lo: int, endpos: int) -> tuple[int, int] | None:
-    """Return the longest valid Swedish number starting at ``lo``, if there is one."""
-    international = text[lo] == "+"
-    digits = ""
-    ends: list[tuple[int, str]] = []
-    for group in _DIGIT_GROUP.finditer(text, lo, endpos):
-        digits += group.group()
-        if len(digits) > _MAX_NSN + 5:
-            break
-        ends.append((group.end(), digits))
-    for end, prefix in reversed(ends):
-        if international:
-            nsn = prefix[2:] if prefix.startswith("46") else ""
-        elif prefix.startswith("0046"):
-            nsn = prefix[4:]
-        elif prefix.startswith("00"):
-            nsn = ""
-        else:
-            nsn = prefix[1:]
-        nsn = nsn.removeprefix("0") if international or prefix.startswith("00") else nsn
-        if len(nsn) < _MIN_NSN:
-            return None
-        if end < len(text) and text[end].isalpha():
-            continue
-        if is_valid_swedish_nsn(nsn):
-            return (lo, end)
-    return None
+    The number is national (``0`` trunk prefix) or international with country code
+    46 (``+46``, ``0046``, an optional ``(0)`` after it).
+    """
+    digits = "".join(_DIGIT_GROUP.findall(written))
+    if written.startswith("+"):
+        if not digits.startswith("46"):
+            return False
+        nsn = digits[2:].removeprefix("0")
+    elif digits.startswith("0046"):
+        nsn = digits[4:].removeprefix("0")
+    elif digits.startswith("0") and not digits.startswith("00"):
+        nsn = digits[1:]
+    else:
+        return False
+    return is_valid_swedish_nsn(nsn)
 
 
 def _matched(text: str, lo: int, endpos: int, lookahead: int) -> list[tuple[int, int]]:

@@ -1,0 +1,7 @@
+"""``python -m inboxwarden``: the same as the ``inboxwarden`` command."""
+
+from __future__ import annotations
+
+from inboxwarden.cli import main
+
+main()
