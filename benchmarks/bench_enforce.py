@@ -139,10 +139,8 @@ def main() -> None:
             config.write_text(
                 CONFIG.format(port=server.port, master=server.master_user, state=state)
             )
-            command = [
-                sys.executable, "-m", "inboxwarden", "--config", str(config), "--log-level", "WARNING",
-                "run", "--once", "--now", NOW.isoformat(),
-            ]  # fmt: skip
+            command = [sys.executable, "-m", "inboxwarden", "--config", str(config)]
+            command += ["--log-level", "WARNING", "run", "--once", "--now", NOW.isoformat()]
             result: subprocess.CompletedProcess[str] | None = None
 
             def run_warden() -> None:
