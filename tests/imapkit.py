@@ -430,9 +430,7 @@ class CuttingProxy:
             self.cut_done.clear()
             self._cut = _Cut(byte_budget=count, reset=reset)
 
-    def cut_after_command(
-        self, pattern: str, *, deliver: bool = True, reset: bool = False
-    ) -> None:
+    def cut_after_command(self, pattern: str, *, deliver: bool = True, reset: bool = False) -> None:
         """Cuts the connection at the next command whose text after the tag matches *pattern*.
 
         With *deliver* the server receives the command and completes it, and the
@@ -442,7 +440,9 @@ class CuttingProxy:
         """
         with self._lock:
             self.cut_done.clear()
-            self._cut = _Cut(pattern=re.compile(pattern, re.IGNORECASE), deliver=deliver, reset=reset)
+            self._cut = _Cut(
+                pattern=re.compile(pattern, re.IGNORECASE), deliver=deliver, reset=reset
+            )
 
     def disarm(self) -> None:
         """Forgets a cut that has not happened yet."""
@@ -567,9 +567,10 @@ class CuttingProxy:
         link.close()
 
     def _cut_now(self, link: _Link, cut: _Cut) -> None:
-        link.close(reset=cut.reset)
+        # Counted before the close, so a client that sees the cut also sees it counted.
         self.cuts += 1
         self.cut_done.set()
+        link.close(reset=cut.reset)
 
     @staticmethod
     def _send(sock: socket.socket, data: bytes) -> bool:
@@ -658,7 +659,10 @@ class GreenMail:
 def _wait_for_greeting(host: str, port: int, *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2) as sock:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection((host, port), timeout=2) as sock,
+        ):
             if sock.recv(512).startswith(b"* OK"):
                 return
         time.sleep(0.2)

@@ -49,6 +49,9 @@ PRIORITY: Final = {
 
 Span = tuple[int, int, Kind]
 
+_SHORTEST_ID: Final = 10
+_SHORTEST_CARD: Final = 13
+
 
 def find_spans(text: str, excluded: frozenset[str]) -> list[Span]:
     """Return non-overlapping ``(start, end, kind)`` spans of personal data, by position.
@@ -76,18 +79,21 @@ def _scan_digit_run(text: str, start: int, end: int, spans: list[Span]) -> None:
     """Append the identity, card and phone numbers found in one digit run."""
     # Two characters past the run let the validators' look-aheads see "-1" or ",5".
     context_end = min(len(text), end + 2)
-    claimed = find_swedish_ids(text, start, context_end)
-    claimed += find_cards(text, start, context_end)
-    spans += claimed
+    claimed: list[Span] = []
+    if end - start >= _SHORTEST_ID:
+        claimed = find_swedish_ids(text, start, context_end)
+        if end - start >= _SHORTEST_CARD:
+            claimed += find_cards(text, start, context_end)
     # A leading "+" or "(" is not part of the run but starts the phone number.
     lo = start - 1 if start > 0 and text[start - 1] in "+(" else start
-    for claimed_start, claimed_end, _ in sorted(claimed):
-        if claimed_start > lo:
-            spans += ((s, e, Kind.PHONE) for s, e in find_phones(text, lo, claimed_start))
-        lo = max(lo, claimed_end)
+    if claimed:
+        spans += claimed
+        for claimed_start, claimed_end, _ in sorted(claimed):
+            if claimed_start > lo:
+                spans += ((s, e, Kind.PHONE) for s, e in find_phones(text, lo, claimed_start))
+            lo = max(lo, claimed_end)
     if lo < end:
-        phones = find_phones(text, lo, end, lookahead=1)
-        spans += ((s, e, Kind.PHONE) for s, e in phones)
+        spans += ((s, e, Kind.PHONE) for s, e in find_phones(text, lo, end, lookahead=1))
 
 
 def _without_overlaps(spans: list[Span]) -> list[Span]:

@@ -21,8 +21,7 @@ not looked for. Shapes that libphonenumber accepts but that in Swedish mail are 
 more often something else are dropped: ``08-12-2024`` (a date, and a valid Stockholm
 number) and ``08.00-17.00`` (opening hours).
 
-This module is the one place `phonenumbers` is imported; what it returns is turned
-into plain `str`, `int` and `tuple` here.
+This module is the one place `phonenumbers` is imported.
 """
 
 from __future__ import annotations
@@ -31,16 +30,32 @@ import re
 from functools import lru_cache
 from typing import Final
 
-from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers import Leniency, PhoneMetadata, PhoneNumberDesc, PhoneNumberMatcher
 
 _PHONE_START: Final = re.compile(r"(?<![\w+\-./])(?:\+ ?[1-9]|\(0[0-9]|0[0-9])")
 _DIGIT_GROUP: Final = re.compile(r"[0-9]+")
 
-_NOT_A_PHONE: Final = re.compile(
-    r"[0-9]{2}(?P<s>[\-./])[0-9]{2}(?P=s)(?:[0-9]{2}|[0-9]{4})"  # 27.11.2024
-    r"|[0-9]{4}(?P<t>[\-./])[0-9]{2}(?P=t)[0-9]{2}"  # 2024-11-27
-    r"|[0-9]{1,2}[.:][0-9]{2} ?[\-\u2013] ?[0-9]{1,2}[.:][0-9]{2}"  # 08.00-17.00
+_DATE_OR_TIME: Final = re.compile(
+    r"(?P<d1>[0-9]{2})(?P<s>[\-./])(?P<d2>[0-9]{2})(?P=s)(?P<y1>[0-9]{2}|(?:19|20)[0-9]{2})"
+    r"|(?P<y2>(?:19|20)[0-9]{2})(?P<t>[\-./])(?P<m>[0-9]{2})(?P=t)(?P<d>[0-9]{2})"
+    r"|(?P<range>[0-9]{1,2}[.:][0-5][0-9] ?[\-\u2013] ?[0-9]{1,2}[.:][0-5][0-9])"
 )
+"""27.11.2024, 11/27/24, 2024-11-27, 08.00-17.00: libphonenumber takes some for numbers."""
+
+
+def looks_like_date_or_time(written: str) -> bool:
+    """Return whether a matched "number" is rather a date or a range of clock times."""
+    match = _DATE_OR_TIME.fullmatch(written)
+    if match is None:
+        return False
+    if match.group("range") is not None:
+        return True
+    if match.group("y2") is not None:
+        return 1 <= int(match.group("m")) <= 12 and 1 <= int(match.group("d")) <= 31
+    first, second = int(match.group("d1")), int(match.group("d2"))
+    day_month = 1 <= first <= 31 and 1 <= second <= 12
+    return day_month or (1 <= first <= 12 and 1 <= second <= 31)
+
 
 Desc = tuple[re.Pattern[str], frozenset[int]]
 
@@ -48,26 +63,25 @@ Desc = tuple[re.Pattern[str], frozenset[int]]
 def _swedish_plan() -> tuple[Desc, tuple[Desc, ...]]:
     """Return SE's general and per-type number descriptions from libphonenumber."""
     metadata = PhoneMetadata.metadata_for_region("SE")
+    if metadata is None or metadata.general_desc is None:  # pragma: no cover
+        raise RuntimeError("phonenumbers has no metadata for SE")
     general = metadata.general_desc
 
-    def desc(raw: object) -> Desc | None:
-        pattern = getattr(raw, "national_number_pattern", None)
-        if pattern is None:
+    def desc(raw: PhoneNumberDesc | None) -> Desc | None:
+        if raw is None or raw.national_number_pattern is None:
             return None
-        lengths = tuple(getattr(raw, "possible_length", ()) or ())
-        if not lengths or lengths == (-1,):
-            lengths = tuple(general.possible_length)
-        return re.compile(str(pattern)), frozenset(int(n) for n in lengths)
+        lengths = raw.possible_length or general.possible_length
+        return re.compile(raw.national_number_pattern), frozenset(lengths)
 
     types = (
-        "fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost",
-        "personal_number", "voip", "pager", "uan", "voicemail",
+        metadata.fixed_line, metadata.mobile, metadata.toll_free, metadata.premium_rate,
+        metadata.shared_cost, metadata.personal_number, metadata.voip, metadata.pager,
+        metadata.uan, metadata.voicemail,
     )  # fmt: skip
     general_desc = desc(general)
-    if general_desc is None:  # pragma: no cover - libphonenumber always describes SE
+    if general_desc is None:  # pragma: no cover
         raise RuntimeError("phonenumbers has no general description for SE")
-    described = (desc(getattr(metadata, name, None)) for name in types)
-    return general_desc, tuple(d for d in described if d is not None)
+    return general_desc, tuple(d for d in map(desc, types) if d is not None)
 
 
 _SE_GENERAL, _SE_TYPES = _swedish_plan()
@@ -94,7 +108,7 @@ def find_phones(text: str, pos: int, endpos: int, lookahead: int = 0) -> list[tu
     lo = start.start()
     glued = lookahead > 0 and endpos < len(text) and text[endpos].isalpha()
     if not glued and is_swedish_number(text[lo:endpos]):
-        return [] if _NOT_A_PHONE.fullmatch(text, lo, endpos) else [(lo, endpos)]
+        return [] if looks_like_date_or_time(text[lo:endpos]) else [(lo, endpos)]
     return _matched(text, lo, endpos, lookahead)
 
 
@@ -102,8 +116,14 @@ def is_swedish_number(written: str) -> bool:
     """Return whether all the digits of ``written`` form one valid Swedish number.
 
     The number is national (``0`` trunk prefix) or international with country code
-    46 (``+46``, ``0046``, an optional ``(0)`` after it).
+    46 (``+46``, ``0046``, an optional ``(0)`` after it). Slashes and anything but one
+    pair of brackets are left to the matcher, which has its own rules for them.
     """
+    opening = written.find("(")
+    if "/" in written or written.count("(") > 1 or written.count(")") != (opening >= 0):
+        return False
+    if opening > written.find(")"):
+        return False
     digits = "".join(_DIGIT_GROUP.findall(written))
     if written.startswith("+"):
         if not digits.startswith("46"):
@@ -124,7 +144,7 @@ def _matched(text: str, lo: int, endpos: int, lookahead: int) -> list[tuple[int,
     return [
         (lo + s, lo + e)
         for s, e in spans
-        if lo + e <= endpos and not _NOT_A_PHONE.fullmatch(text, lo + s, lo + e)
+        if lo + e <= endpos and not looks_like_date_or_time(text[lo + s : lo + e])
     ]
 
 

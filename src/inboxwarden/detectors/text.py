@@ -6,26 +6,26 @@ over. Extraction therefore never raises; each part is read on its own, and what 
 not be read is counted in ``errors`` so that a scan can say it is incomplete rather
 than silently clean.
 
-Text is decoded with the declared charset (errors replaced); a charset Python does not
-know falls back to UTF-8 if the bytes are UTF-8, else Latin-1, which decodes anything.
-HTML is reduced to its visible text with entities decoded (`html_to_text`). A cap on
-decoded text bytes per message (``max_bytes``) bounds the work on a huge part: past it
-the text is cut and the extraction marked ``truncated``, and an encoded payload far
-past the cap is not even decoded beyond it.
+Raw bytes are parsed with `headers.SCAN_POLICY` (fast compat32 parsing, headers as
+text). Text is decoded with the declared charset (errors replaced); a charset Python
+does not know falls back to UTF-8 if the bytes are UTF-8, else Latin-1, which decodes
+anything (`headers.decode_bytes`). HTML is reduced to its visible text with entities
+decoded (`html_to_text`). A cap on decoded text bytes per message (``max_bytes``)
+bounds the work on a huge part: past it the text is cut and the extraction marked
+``truncated``, and an encoded payload far past the cap is not even decoded beyond it.
 """
 
 from __future__ import annotations
 
 import binascii
 import email
-import email.policy
 import quopri
 import re
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from email.message import Message
 from typing import Final
 
+from inboxwarden.detectors.headers import SCAN_POLICY, decode_bytes, header_text
 from inboxwarden.detectors.html_text import html_to_text
 from inboxwarden.detectors.kinds import Part
 
@@ -66,7 +66,7 @@ def extract_text(message: Message | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
     out = Extraction()
     if isinstance(message, bytes | bytearray):
         try:
-            message = email.message_from_bytes(bytes(message), policy=email.policy.default)
+            message = email.message_from_bytes(bytes(message), policy=SCAN_POLICY)
         except Exception:  # a parser bug must not stop a mailbox scan
             out.errors += 1
             return out
@@ -88,7 +88,7 @@ def _add_part(out: Extraction, part: Message, max_bytes: int) -> None:
     """Add one part's attachment name, its text if it has any, and an inner subject."""
     name = part.get_filename()
     if name:
-        _add_budgeted(out, Part.ATTACHMENT_NAME, _decode_words(name), max_bytes)
+        _add_budgeted(out, Part.ATTACHMENT_NAME, header_text(name), max_bytes)
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload()
         if isinstance(inner, list) and inner and isinstance(inner[0], Message):
@@ -97,7 +97,8 @@ def _add_part(out: Extraction, part: Message, max_bytes: int) -> None:
         return
     is_attachment = part.get_content_disposition() == "attachment"
     data, cut = _payload_bytes(part, max(0, max_bytes - out.bytes_read))
-    text = _decode_charset(out, data, part.get_content_charset())
+    text, unknown_charset = decode_bytes(data, part.get_content_charset())
+    out.errors += unknown_charset
     if part.get_content_subtype() == "html":
         text = html_to_text(text)
     out.truncated |= cut
@@ -109,13 +110,13 @@ def _add_header(out: Extraction, message: Message, max_bytes: int) -> None:
     """Add the subject of a message or of a message attached to it."""
     try:
         value = message.get("subject")
-        subject = None if value is None else _decode_words(str(value))
+        subject = None if value is None else header_text(str(value))
     except Exception:  # header parser bugs: fall back to the raw value
         out.errors += 1
         raw = [v for k, v in message.raw_items() if k.lower() == "subject"]
-        subject = _decode_words(str(raw[0])) if raw else None
+        subject = header_text(str(raw[0])) if raw else None
     if subject:
-        _add_budgeted(out, Part.SUBJECT, " ".join(subject.split()), max_bytes)
+        _add_budgeted(out, Part.SUBJECT, subject, max_bytes)
 
 
 def _add_budgeted(out: Extraction, part: Part, text: str, max_bytes: int) -> None:
@@ -126,16 +127,6 @@ def _add_budgeted(out: Extraction, part: Part, text: str, max_bytes: int) -> Non
         out.truncated = True
     out.bytes_read += len(text)
     out.add(part, text)
-
-
-def _decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words the parser left in place (compat32, parameters)."""
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except Exception:  # a broken encoded word is kept as written
-        return value
 
 
 def _payload_bytes(part: Message, limit: int) -> tuple[bytes, bool]:
@@ -167,16 +158,3 @@ def _decode_prefix(raw: str, transfer_encoding: object) -> bytes:
     if cte == "quoted-printable":
         return quopri.decodestring(encoded)
     return encoded
-
-
-def _decode_charset(out: Extraction, data: bytes, charset: str | None) -> str:
-    """Decode text bytes with the declared charset, falling back as the module says."""
-    if charset and not (charset in ("us-ascii", "ascii") and not data.isascii()):
-        try:
-            return data.decode(charset, "replace")
-        except (LookupError, ValueError, TypeError):  # unknown, or not a text codec
-            out.errors += 1
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")

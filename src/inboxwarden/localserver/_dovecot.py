@@ -191,6 +191,9 @@ class LocalDovecot:
             check_supported_version()
             self._prepare_base_dir()
             runtime_dir = Path(tempfile.mkdtemp(prefix="iwd-", dir=_short_tmp()))
+            # Dovecot wants its base_dir world-readable (clients find sockets there) and
+            # would otherwise fix it with a warning.
+            runtime_dir.chmod(0o755)
             try:
                 self._hand_over(runtime_dir)
                 self._process = self._launch(runtime_dir)
@@ -222,16 +225,20 @@ class LocalDovecot:
     def _launch(self, runtime_dir: Path) -> subprocess.Popen[bytes]:
         for _attempt in range(_PORT_ATTEMPTS):
             port, tls_port = _free_ports(2)
-            self._write(self.config_path, self._config(runtime_dir, port, tls_port).render())
+            config = self._config(runtime_dir, port, tls_port)
+            self._write(self.config_path, config.render())
+            log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
             process = self._spawn()
             try:
-                taken = self._wait_until_ready(process, port, tls_port)
+                taken = self._wait_until_ready(process, port, config.instance_name, log_offset)
             except BaseException:
-                _terminate(process)
+                _terminate(process, at_once=True)
                 raise
             if not taken:
                 self.port, self.tls_port = port, tls_port
                 return process
+            # Dovecot would take two seconds to give up on its own.
+            _terminate(process, at_once=True)
         raise LocalServerError(f"no free loopback ports after {_PORT_ATTEMPTS} attempts")
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -252,12 +259,18 @@ class LocalDovecot:
             )
 
     def _wait_until_ready(
-        self, process: subprocess.Popen[bytes], port: int, tls_port: int
+        self, process: subprocess.Popen[bytes], port: int, instance_name: str, log_offset: int
     ) -> bool:
-        """Waits for the greeting; returns True if a port was taken and Dovecot gave up."""
+        """Waits for the greeting; returns True if a port was taken under Dovecot's feet.
+
+        Dovecot reports a taken port in its log at once but exits only two seconds
+        later, so the log is read rather than the exit awaited.
+        """
         deadline = time.monotonic() + _START_TIMEOUT
         while True:
             status = process.poll()
+            if "Address already in use" in _read_from(self.log_path, log_offset):
+                return True
             if status is not None:
                 output = self._stderr_path.read_text(errors="replace").strip()
                 if "Address already in use" in output:
@@ -266,7 +279,9 @@ class LocalDovecot:
                     f"Dovecot exited with status {status} while starting: {output}"
                     f"{_tail(self.log_path)}"
                 )
-            if _greets(port) and _accepts(tls_port):
+            # The master binds every listener before it starts a service, so a greeting
+            # on one port means both are ready.
+            if _greets(port, instance_name):
                 return False
             if time.monotonic() > deadline:
                 raise LocalServerError(
@@ -495,32 +510,32 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def _greets(port: int) -> bool:
-    """Tells whether an IMAP server answers on *port* with an OK greeting."""
+def _greets(port: int, instance_name: str) -> bool:
+    """Tells whether this instance answers on *port* with its OK greeting."""
     try:
-        with socket.create_connection((LOOPBACK, port), timeout=2) as sock:
+        with socket.create_connection((LOOPBACK, port), timeout=0.25) as sock:
             greeting = b""
             while not greeting.endswith(b"\r\n"):
                 chunk = sock.recv(512)
                 if not chunk:
                     return False
                 greeting += chunk
-            return greeting.startswith(b"* OK")
+            # Saying goodbye lets the login process end now rather than linger until
+            # shutdown, where Dovecot would wait for it.
+            sock.sendall(b"a LOGOUT\r\n")
+            return greeting.startswith(b"* OK") and instance_name.encode() in greeting
     except OSError:
         return False
 
 
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection((LOOPBACK, port), timeout=2):
-            return True
-    except OSError:
-        return False
+def _terminate(process: subprocess.Popen[bytes], *, at_once: bool = False) -> None:
+    """Stops the Dovecot master and then whatever is left of its process group.
 
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    """Stops the Dovecot master and then whatever is left of its process group."""
+    *at_once* kills without the orderly shutdown, for a server that never got going.
+    """
     group = process.pid  # the master leads its own session and process group
+    if at_once:
+        _signal_group(group, signal.SIGKILL)
     if process.poll() is None:
         process.terminate()
         try:
@@ -561,6 +576,15 @@ def _group_alive(group: int) -> bool:
         if int(fields[2]) == group and fields[0] != b"Z":
             return True
     return False
+
+
+def _read_from(path: Path, offset: int) -> str:
+    try:
+        with path.open("rb") as file:
+            file.seek(offset)
+            return file.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -1,0 +1,1 @@
+"""Tests of the personal-data detectors (`inboxwarden.detectors`)."""

@@ -1,0 +1,168 @@
+"""Helpers for tests that run the engine against the real test Dovecot."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from inboxwarden.config import load_settings
+from inboxwarden.directory import load_directory
+from inboxwarden.engine import Engine, RunSummary
+from inboxwarden.localserver import LocalDovecot
+from inboxwarden.state import StateStore
+from tests.imapkit import make_message
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+#: After the November enforcement date (2026-11-09): everything before 2026-11-01 is overdue.
+ENFORCING = datetime(2026, 11, 20, 3, 0, tzinfo=STOCKHOLM)
+#: In November's grace period: due, not yet overdue (except mail due in October's cycle).
+GRACE = datetime(2026, 11, 3, 3, 0, tzinfo=STOCKHOLM)
+OLD = datetime(2026, 10, 12, 10, 0, tzinfo=STOCKHOLM)
+NEW = datetime(2026, 11, 15, 10, 0, tzinfo=STOCKHOLM)
+
+RULES = """
+[domain_groups]
+customers = ["kund.se", "client.example"]
+
+[[rules]]
+name = "invoices"
+match.from_domain = ["fortnox.se"]
+match.subject = "(?i)faktura"
+action = "move"
+target = "Bokföring/{year}"
+basis = "Bokföringslagen (1999:1078) 7 kap."
+
+[[rules]]
+name = "newsletters"
+match.list_id = "*"
+action = "delete"
+
+[[rules]]
+name = "customers"
+match.from_domain = ["@customers"]
+action = "move"
+target = "Kunder/{from_domain}"
+basis = "Avtal – GDPR art. 6.1 b"
+"""
+
+_counter = itertools.count(1)
+
+
+@contextlib.contextmanager
+def special_server(**options: object) -> Iterator[LocalDovecot]:
+    """A private Dovecot with *options* (no MOVE, another separator, tracing), for one test.
+
+    Not under pytest's tmp_path: as root the server runs as the dovecot account, which
+    cannot enter /tmp/pytest-of-root.
+    """
+    base = Path(tempfile.mkdtemp(prefix="iw-special-"))
+    try:
+        with LocalDovecot(base, **options) as server:  # type: ignore[arg-type]
+            yield server
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def new_user(server: LocalDovecot, prefix: str = "user") -> str:
+    """A fresh mailbox on *server* with a unique address."""
+    email = f"{prefix}{next(_counter)}-{secrets.token_hex(3)}@exempel.se"
+    server.add_user(email, "secret")
+    return email
+
+
+def write_config(
+    tmp_path: Path,
+    server: LocalDovecot,
+    emails: list[str] | dict[str, str],
+    *,
+    mode: str = "enforce",
+    rules: str = RULES,
+    port: int | None = None,
+    imap_extra: str = "",
+    directory_rows: str | None = None,
+) -> Path:
+    """Write a configuration for *emails* on *server*; a dict maps address to CSV extras."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "master.secret").write_text(server.master_password)
+    (tmp_path / "audit.key").write_text("test-key-" + secrets.token_hex(8))
+    if directory_rows is None:
+        extras = emails if isinstance(emails, dict) else dict.fromkeys(emails, "")
+        lines = ["email,mode,legal_hold"] + [f"{e},{x}" if x else f"{e},," for e, x in extras.items()]
+        directory_rows = "\n".join(lines) + "\n"
+    (tmp_path / "employees.csv").write_text(directory_rows)
+    config = tmp_path / "inboxwarden.toml"
+    config.write_text(
+        f"""
+[organisation]
+domains = ["exempel.se"]
+[mode]
+default = "{mode}"
+[imap]
+host = "127.0.0.1"
+port = {port or server.port}
+security = "plain"
+auth = "master"
+master_user = "{server.master_user}"
+password_file = "master.secret"
+retries = 2
+retry_backoff_seconds = 0
+{imap_extra}
+[directory]
+path = "employees.csv"
+[state]
+url = "sqlite:///{tmp_path}/state.db"
+[audit]
+hmac_key_file = "audit.key"
+{rules}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def engine_for(config: Path) -> Engine:
+    """The engine as the CLI would build it from *config*."""
+    settings = load_settings(config)
+    return Engine.create(
+        settings, load_directory(settings.directory.path), StateStore.open(settings.state.url)
+    )
+
+
+def run(config: Path, now: datetime = ENFORCING, *, dry: bool = False) -> RunSummary:
+    """One run (or a plan, with *dry*) of the engine built from *config*."""
+    engine = engine_for(config)
+    try:
+        return engine.run(now, dry=dry)
+    finally:
+        engine.state.close()
+
+
+def mail(kind: str, n: int, when: datetime = OLD) -> list[tuple[bytes, datetime]]:
+    """*n* messages of a kind the standard rules know, arriving at *when* (a minute apart)."""
+    senders = {
+        "invoice": ("Fortnox <faktura@fortnox.se>", "Faktura {i}", None),
+        "newsletter": ("Nyheter <news@branschnytt.se>", "Veckans nyheter {i}", "<v.branschnytt.se>"),
+        "customer": ("Lena <lena@kund.se>", "Ärende {i}", None),
+        "other": ("Per <per@annat.se>", "Hej {i}", None),
+    }
+    sender, subject, list_id = senders[kind]
+    return [
+        (
+            make_message(
+                subject=subject.format(i=i),
+                from_=sender,
+                to="me@exempel.se",
+                list_id=list_id,
+                message_id=f"<{kind}-{i}-{secrets.token_hex(4)}@test>",
+            ),
+            when + timedelta(minutes=i),
+        )
+        for i in range(n)
+    ]
