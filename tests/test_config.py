@@ -54,6 +54,7 @@ def test_environment_overrides_the_file(tmp_path, monkeypatch):
     settings = load_settings(path)
     assert settings.mode.default == "observe"
     assert settings.imap.password is not None
+    assert settings.imap.host == "127.0.0.1"  # the rest of [imap] still comes from the file
     assert "s3cret" not in repr(settings)
 
 

@@ -171,3 +171,9 @@ def test_messages_due_under_an_earlier_cycle_stay_overdue_in_the_next_grace_peri
     very_old = datetime(2026, 9, 15, 9, tzinfo=STHLM)
     p = plan("enforce", [msg(1, very_old, subject="Faktura")], now=GRACE)
     assert p.overdue == 1 and p.batches and p.batches[0].uids == (1,)
+
+
+def test_inboxwardens_own_digest_is_never_flagged_or_filed():
+    digest = msg(1, OLD, subject="Faktura", x_inboxwarden_digest="anna")
+    p = plan("enforce", [digest])
+    assert p.due == 0 and p.batches == [] and p.add_keyword == []

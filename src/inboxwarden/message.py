@@ -16,6 +16,10 @@ from functools import cached_property
 
 from inboxwarden.detectors.kinds import Kind
 
+#: Set on every message inboxwarden writes itself (the digest), so that it never flags,
+#: files or deletes its own mail; the scan always fetches it.
+OWN_MESSAGE_HEADER = "X-InboxWarden-Digest"
+
 
 def parse_header_block(raw: bytes) -> dict[str, str]:
     """Header fields of *raw* by lower-case name, unfolded; the first occurrence wins.
@@ -110,6 +114,11 @@ class MessageInfo:
         """The List-Id header (RFC 2919), when the message came through a mailing list."""
         value = self.headers.get("list-id")
         return value.strip() if value else None
+
+    @property
+    def is_own(self) -> bool:
+        """True for a message inboxwarden wrote itself, such as the employee digest."""
+        return OWN_MESSAGE_HEADER.lower() in self.headers
 
     def header(self, name: str) -> str | None:
         """A fetched header field by name, decoded."""

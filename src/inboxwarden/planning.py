@@ -175,7 +175,7 @@ def plan_mailbox(
         seen.add(msg.uid)
         record = records.get(msg.uid)
         has_kw = keyword in msg.flags
-        due = cycle.is_due(msg.internaldate, now)
+        due = not msg.is_own and cycle.is_due(msg.internaldate, now)
         rule = rules.first_match(msg, ctx) if due else None
         wants_flag = due and rule is not None and rule.action is not Action.KEEP
         if rule is not None:

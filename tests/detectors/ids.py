@@ -36,7 +36,7 @@ def with_check_digit(first_eleven: str) -> str:
 
 def reference_kind(century: int | None, yymmdd: str, separator: str, serial: str) -> str | None:
     """Return "personnummer", "samordningsnummer" or None, from the rules alone."""
-    if not luhn.is_valid(yymmdd + serial):
+    if not luhn.is_valid(yymmdd + serial) or serial.startswith("000"):
         return None
     if century is not None and century not in (18, 19, 20):
         return None

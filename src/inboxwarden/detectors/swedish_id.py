@@ -3,7 +3,9 @@
 Both are ``YYMMDD`` or ``YYYYMMDD``, an optional separator, and four digits whose last
 is a Luhn check digit over the ten digits without the century.
 Written forms accepted, as SPEC §6 lists them: ``YYMMDD-NNNN``, ``YYMMDD+NNNN`` (the
-holder is 100 or older), ``YYYYMMDDNNNN``, ``YYYYMMDD-NNNN`` and ``YYMMDDNNNN``. The
+holder is 100 or older), ``YYYYMMDDNNNN``, ``YYYYMMDD-NNNN`` and ``YYMMDDNNNN``; also
+``YYYYMMDD+NNNN``, which the personnummer package specification accepts and its test
+data uses for centenarians (a redundant plus, but a real number). The
 hyphen may be typographic (U+2010, U+2011, U+2013), because mail clients "correct"
 it. A space is not a separator (personnummer/meta issue #41), nor are hyphens inside
 the date (``8803-20-0016``, which only python-stdnum's lenient parser accepts).
@@ -12,6 +14,8 @@ What is rejected, and why:
 
 * an organisationsnummer, whose "month" digits are 20 or more: a company, not a person;
 * an impossible date, a failed check digit, a century other than 18, 19 or 20;
+* birth number (the three digits after the date) ``000``, which is never issued and
+  which the personnummer implementations reject;
 * a number glued to letters, digits, ``.``, ``,``, ``/``, ``#`` or a hyphen on either
   side: a part of a longer number, a decimal, a path, an order or article code;
 * a bare number (no separator) right after an order/invoice label
@@ -41,7 +45,7 @@ _HYPHENS: Final = r"\-\u2010\u2011\u2013"
 
 SWEDISH_ID: Final = re.compile(
     rf"(?<![\w+.,/#{_HYPHENS}])"
-    rf"(?:(?P<century>[0-9]{{2}})(?P<date8>[0-9]{{6}})(?P<sep8>[{_HYPHENS}]?)"
+    rf"(?:(?P<century>[0-9]{{2}})(?P<date8>[0-9]{{6}})(?P<sep8>[+{_HYPHENS}]?)"
     rf"|(?P<date6>[0-9]{{6}})(?P<sep6>[+{_HYPHENS}]?))"
     r"(?P<serial>[0-9]{4})"
     rf"(?!\w|[+.,/{_HYPHENS}][0-9])"
@@ -89,10 +93,10 @@ def classify(century: str | None, date6: str, separator: str, serial: str) -> Ki
     """
     month = int(date6[2:4])
     day = int(date6[4:6])
-    if month > 12 or not luhn_ok(date6 + serial):
+    if month > 12 or serial.startswith("000") or not luhn_ok(date6 + serial):
         return None
     if century is not None:
-        if separator == "+" or century not in ("18", "19", "20"):
+        if century not in ("18", "19", "20"):
             return None
         centuries: tuple[int, ...] = (int(century),)
     else:

@@ -28,7 +28,7 @@ from inboxwarden.imap import uidset
 from inboxwarden.imap.errors import translated
 from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
 from inboxwarden.imap.folders import FolderEntry, find_special
-from inboxwarden.message import MessageInfo, parse_header_block
+from inboxwarden.message import OWN_MESSAGE_HEADER, MessageInfo, parse_header_block
 
 log = structlog.get_logger(__name__)
 
@@ -245,7 +245,8 @@ class ImapSession:
         Yields a :class:`MessageInfo` per message, or the bare UID of a message whose
         answer could not be understood, so the caller can skip and count it.
         """
-        fields = " ".join(sorted({f.upper() for f in header_fields} | {"MESSAGE-ID"}))
+        always = {"MESSAGE-ID", OWN_MESSAGE_HEADER.upper()}
+        fields = " ".join(sorted({f.upper() for f in header_fields} | always))
         items = f"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({fields})]"
         items += " BODYSTRUCTURE)" if bodystructure else ")"
         for text, covered in uidset.chunks(uids, size=batch_size):
