@@ -87,6 +87,7 @@ def write_config(
     port: int | None = None,
     imap_extra: str = "",
     directory_rows: str | None = None,
+    retries: int = 2,
 ) -> Path:
     """Write a configuration for *emails* on *server*; a dict maps address to CSV extras."""
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -111,7 +112,7 @@ security = "plain"
 auth = "master"
 master_user = "{server.master_user}"
 password_file = "master.secret"
-retries = 2
+retries = {retries}
 retry_backoff_seconds = 0
 {imap_extra}
 [directory]

@@ -9,16 +9,18 @@ when the server is Dovecot and replaced by plain IMAP otherwise.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import mimetypes
 import re
+import select
 import socket
 import struct
 import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -480,8 +482,8 @@ class CuttingProxy:
 
     # -- machinery --
 
-    def _spawn(self, target: object, *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -500,8 +502,10 @@ class CuttingProxy:
             except OSError:
                 client.close()
                 continue
-            for sock in (client, server):
-                sock.settimeout(0.1)
+            # Blocking sockets: a send waits for a slow reader instead of timing out;
+            # receiving waits in select() so that a cut or a stop is noticed.
+            client.settimeout(None)
+            server.settimeout(None)
             link = _Link(client, server)
             with self._lock:
                 self._links.append(link)
@@ -589,12 +593,13 @@ def _received(sock: socket.socket, link: _Link, stopping: threading.Event) -> It
     """
     while not (link.closed.is_set() or stopping.is_set()):
         try:
-            data = sock.recv(65536)
-        except TimeoutError:
+            readable, _writable, _failed = select.select([sock], [], [], 0.1)
+            data = sock.recv(65536) if readable else None
+        except (OSError, ValueError):  # ValueError: closed by the other direction's thread
+            return
+        if data is None:
             yield b""
             continue
-        except OSError:
-            return
         if not data:
             return
         yield data
@@ -672,15 +677,25 @@ def _wait_for_greeting(host: str, port: int, *, timeout: float) -> None:
 def docker_unavailable_reason() -> str | None:
     """Tells why GreenMail cannot run here (no testcontainers, no Docker), or None."""
     try:
-        import docker
+        import docker  # type: ignore[import-untyped]
         import testcontainers  # noqa: F401 - only its presence is checked
     except ImportError:
         return (
             "INBOXWARDEN_TEST_IMAP=greenmail needs testcontainers "
             "(the 'greenmail' dependency group: pip install 'testcontainers>=4.8')"
         )
-    try:
-        docker.from_env().ping()
-    except Exception as exc:  # the Docker SDK raises many kinds; any means "no Docker"
-        return f"INBOXWARDEN_TEST_IMAP=greenmail needs a reachable Docker daemon: {exc}"
-    return None
+    reason = None
+    with warnings.catch_warnings():
+        # A failed attempt leaves the Docker SDK's socket to the garbage collector; it is
+        # collected here, where its ResourceWarning cannot fail the test run.
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            client = docker.from_env()
+            try:
+                client.ping()
+            finally:
+                client.close()
+        except Exception as exc:  # the Docker SDK raises many kinds; any means "no Docker"
+            reason = f"INBOXWARDEN_TEST_IMAP=greenmail needs a reachable Docker daemon: {exc}"
+        gc.collect()
+    return reason

@@ -22,7 +22,10 @@ def at(*args: int, tz: ZoneInfo = STOCKHOLM, fold: int = 0) -> datetime:
 
 
 def utc(value: datetime) -> datetime:
-    """Return `value` in UTC, so comparisons never fall back to wall time."""
+    """Return `value` in UTC, so comparisons and arithmetic never use wall time.
+
+    Two datetimes with one tzinfo compare and subtract as wall times, ignoring DST.
+    """
     return value.astimezone(UTC)
 
 
@@ -220,6 +223,18 @@ def test_skipped_local_midnight_puts_the_boundary_at_the_first_instant_of_the_da
     assert (boundary.hour, boundary.utcoffset()) == (1, timedelta(hours=-3))
 
 
+def test_walking_back_over_a_skipped_midnight_finds_the_previous_boundary():
+    """Sun 4 Sep 2033 starts at 01:00 in Santiago; its grace has not passed at noon."""
+    cycle = Cycle(anchor_day=4, timezone=SANTIAGO, holidays="")
+    window = cycle.window(at(2033, 9, 4, 12, tz=SANTIAGO))
+    assert window.boundary == datetime(2033, 9, 4, 4, tzinfo=UTC)
+    assert not window.enforcing
+    assert window.overdue_before == at(2033, 8, 4, tz=SANTIAGO)
+    arrival_before_gap = utc(window.boundary) - timedelta(microseconds=1)
+    assert cycle.is_due(arrival_before_gap, window.now)
+    assert not cycle.is_overdue(arrival_before_gap, window.now)
+
+
 # -- examples: due and overdue -----------------------------------------------------------
 
 
@@ -349,6 +364,11 @@ def test_naive_datetimes_are_rejected():
         cycle.reminder_date(naive)
 
 
+def test_business_day_of_a_datetime_is_a_type_error():
+    with pytest.raises(TypeError, match="takes a date"):
+        Cycle().is_business_day(at(2026, 12, 25))
+
+
 def test_non_datetime_arrival_is_a_type_error():
     with pytest.raises(TypeError):
         Cycle().is_due(date(2026, 1, 1), at(2026, 11, 27))  # type: ignore[arg-type]
@@ -395,7 +415,7 @@ def test_boundary_is_the_first_instant_of_the_anchor_day(cycle, now):
     for boundary in (cycle.boundary(now), cycle.next_boundary(now)):
         local = boundary.astimezone(cycle.timezone)
         assert local.day == cycle.anchor_day
-        before = (boundary - timedelta(microseconds=1)).astimezone(cycle.timezone)
+        before = (utc(boundary) - timedelta(microseconds=1)).astimezone(cycle.timezone)
         assert before.date() < local.date()
 
 
@@ -417,7 +437,7 @@ def test_enforcement_date_follows_exactly_the_grace_business_days(cycle, now):
     if cycle.grace_business_days:
         assert utc(enforcement) > utc(boundary)
     assert business_days(cycle, boundary.date(), day) == cycle.grace_business_days
-    before = (enforcement - timedelta(microseconds=1)).astimezone(cycle.timezone)
+    before = (utc(enforcement) - timedelta(microseconds=1)).astimezone(cycle.timezone)
     assert before.date() < day
 
 
@@ -446,7 +466,7 @@ def test_due_is_monotone_in_arrival(cycle, now, data):
 
 @given(cycle=cycles, now=instants, age=st.timedeltas(timedelta(0), timedelta(days=800)))
 def test_due_and_overdue_match_their_definitions(cycle, now, age):
-    arrival = now - age
+    arrival = utc(now) - age
     boundary = cycle.boundary(now)
     due = utc(arrival) < utc(boundary) and utc(now) - utc(arrival) >= timedelta(
         days=cycle.min_age_days
@@ -463,7 +483,7 @@ def test_due_and_overdue_match_their_definitions(cycle, now, age):
 def test_arrival_at_the_boundary_is_not_due_and_a_microsecond_before_is(cycle, now):
     boundary = cycle.boundary(now)
     assert not cycle.is_due(boundary, now)
-    assert cycle.is_due(boundary - timedelta(microseconds=1), now)
+    assert cycle.is_due(utc(boundary) - timedelta(microseconds=1), now)
 
 
 @given(
@@ -473,13 +493,13 @@ def test_arrival_at_the_boundary_is_not_due_and_a_microsecond_before_is(cycle, n
     server=offsets,
 )
 def test_search_before_never_excludes_a_due_message(cycle, now, before, server):
-    arrival = cycle.boundary(now) - before
+    arrival = utc(cycle.boundary(now)) - before
     assert arrival.astimezone(server).date() < cycle.search_before(now)
 
 
 @given(cycle=cycles, now=instants, server=offsets)
 def test_search_before_keeps_the_latest_due_instant(cycle, now, server):
-    latest = cycle.boundary(now) - timedelta(microseconds=1)
+    latest = utc(cycle.boundary(now)) - timedelta(microseconds=1)
     assert latest.astimezone(server).date() < cycle.search_before(now)
 
 

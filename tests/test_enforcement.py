@@ -212,7 +212,7 @@ def test_connection_cut_mid_batch_then_rerun_leaves_an_exact_census(tmp_path, no
         seed(server, email, "INBOX", mail("invoice", 25) + mail("newsletter", 5))
         before = census(server, email)
         config = write_config(
-            tmp_path / "cfg", server, [email], port=proxy.port, imap_extra="batch_size = 10\nretries = 1"
+            tmp_path / "cfg", server, [email], port=proxy.port, imap_extra="batch_size = 10", retries=1
         )
         # The server receives and completes the first transfer; its answer never arrives.
         proxy.cut_after_command(r"^UID (MOVE|COPY)", deliver=True)
@@ -298,6 +298,12 @@ def test_uidvalidity_change_forgets_what_we_flagged(dovecot, tmp_path):
             shutil.rmtree(index)
     users_own = mail("other", 1, NEW)
     seed(dovecot, email, "INBOX", users_own, flags=["\\Flagged"])
+    # Within the same second Dovecot would hand out the same UIDVALIDITY (it is a time
+    # stamp); a real restore happens later, so give it a later one explicitly.
+    status = dovecot.doveadm("-f", "flow", "mailbox", "status", "-u", email, "uidvalidity uidnext", "INBOX")
+    assert "uidnext=2" in status
+    old = int(status.split("uidvalidity=")[1].split()[0])
+    dovecot.doveadm("mailbox", "update", "-u", email, "--uid-validity", str(old + 1000), "INBOX")
     summary = run(config, ENFORCING)
     assert summary.outcomes[0].status == "ok"
     [mid] = ids(users_own)

@@ -26,8 +26,8 @@ from inboxwarden.localserver import (
     LocalDovecot,
     LocalServerError,
     _certificates,
-    _dovecot,
     _install,
+    _process,
     capability_without,
     ensure_dovecot_installed,
     write_maildir_messages,
@@ -211,7 +211,9 @@ def test_openssl_fallback_makes_a_verifiable_certificate(tmp_path: Path) -> None
             socket.create_connection(("127.0.0.1", port)) as raw,
             client_context.wrap_socket(raw, server_hostname="localhost") as tls,
         ):
-            assert tls.getpeercert()["subjectAltName"][0] == ("DNS", "localhost")
+            certificate = tls.getpeercert()
+            assert certificate is not None
+            assert certificate["subjectAltName"][0] == ("DNS", "localhost")
         thread.join()
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "ca.pem",
@@ -310,18 +312,18 @@ def test_maildir_files_get_internaldate_from_mtime(server: LocalDovecot, mailbox
     messages = _messages(200)
     messages.reverse()  # written newest first: UIDs must still follow arrival
     written = write_maildir_messages(
-        server, mailbox.email, "Arkiv/2024", messages, flags=["\\Seen"]
+        server, mailbox.email, "Kvitton/År 2024", messages, flags=["\\Seen"]
     )
     assert written == 200
-    box = server.mailbox_path(mailbox.email, "Arkiv/2024")
+    box = server.mailbox_path(mailbox.email, "Kvitton/År 2024")
     names = os.listdir(box / "cur")
     assert len(names) == 200
     assert all(",S=" in name and ",W=" in name and name.endswith(":2,S") for name in names)
 
     client = mailbox.connect()
     try:
-        dates = _internal_dates(client, "Arkiv/2024")
-        client.select_folder("Arkiv/2024", readonly=True)
+        dates = _internal_dates(client, "Kvitton/År 2024")
+        client.select_folder("Kvitton/År 2024", readonly=True)
         by_uid = client.fetch(client.search(["ALL"]), ["INTERNALDATE", "RFC822.SIZE", "FLAGS"])
         sizes = sorted(item[b"RFC822.SIZE"] for item in by_uid.values())
     finally:
@@ -560,7 +562,7 @@ def test_start_retries_on_taken_port_and_stop_leaves_nothing(
     """A port taken between pick and bind costs a retry; stop() ends every process, twice is fine."""
     blocker = socket.create_server(("127.0.0.1", 0))
     taken = blocker.getsockname()[1]
-    real_free_ports = _dovecot._free_ports
+    real_free_ports = _process.free_ports
     calls = []
 
     def first_taken(count: int) -> list[int]:
@@ -568,7 +570,7 @@ def test_start_retries_on_taken_port_and_stop_leaves_nothing(
         ports = real_free_ports(count)
         return [taken, *ports[1:]] if len(calls) == 1 else ports
 
-    monkeypatch.setattr(_dovecot, "_free_ports", first_taken)
+    monkeypatch.setattr(_process, "free_ports", first_taken)
     base_dir = Path(tempfile.mkdtemp(prefix="iw-life-"))
     try:
         server = LocalDovecot(base_dir)
@@ -576,14 +578,15 @@ def test_start_retries_on_taken_port_and_stop_leaves_nothing(
         server.start()
         assert time.monotonic() - started < 2
         assert len(calls) == 2 and server.port != taken
-        group = server._process.pid  # type: ignore[union-attr]
+        master = server._master
         runtime_dir = server._runtime_dir
-        assert server.running and runtime_dir is not None and runtime_dir.is_dir()
+        assert master is not None and runtime_dir is not None and runtime_dir.is_dir()
         server.start()  # already running: nothing happens
+        assert server._master is master
         server.stop()
         server.stop()
-        assert not server.running
-        assert not _dovecot._group_alive(group)
+        assert master.poll() is not None
+        assert not _process.group_alive(master.pid)
         assert not runtime_dir.exists()
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", server.port), timeout=2)

@@ -110,6 +110,10 @@ class Cycle:
     and E itself is a business day. A boundary on a Sunday therefore does not eat a
     day of grace. With a grace of 0, E is the first business day at or after B.
 
+    A message is *due* once it arrived before the boundary and is ``min_age_days``
+    old, and *overdue* once the enforcement date of the first boundary after its
+    arrival has passed (see `Window.is_overdue`).
+
     `holidays` is a country code for the ``holidays`` package (public holidays only:
     the Swedish *de facto* days off — Midsummer Eve, Christmas Eve, New Year's Eve —
     are business days); ``""`` means weekends only. The package knows Swedish holidays
@@ -192,6 +196,9 @@ class Cycle:
 
     def is_business_day(self, day: date) -> bool:
         """Tell whether `day` is neither a Saturday, a Sunday nor a public holiday."""
+        if isinstance(day, datetime):
+            # A datetime never equals a holiday's date, and its day depends on a zone.
+            raise TypeError(f"is_business_day takes a date, not a datetime: {day!r}")
         if day.weekday() in _WEEKEND:
             return False
         return not self.holidays or day not in _holiday_dates(self.holidays, day.year)
@@ -324,7 +331,9 @@ def _latest_enforced_boundary(
     while cycle.enforcement_date(candidate).astimezone(UTC) > now_utc:
         if candidate.year == MINYEAR and candidate.month == 1:
             return None
-        candidate = cycle.boundary(candidate - _ONE_MICROSECOND)
+        # Step back in UTC: wall-time arithmetic on a boundary after a skipped
+        # midnight (01:00) lands in the gap, which reads as the same day again.
+        candidate = cycle.boundary(candidate.astimezone(UTC) - _ONE_MICROSECOND)
     return candidate
 
 

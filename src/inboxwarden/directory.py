@@ -14,6 +14,7 @@ e-mail address (There must be something after the @-sign.)``.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -206,7 +207,7 @@ def parse_csv(text: str, source: str, *, allow_test_domains: bool = False) -> Di
     spreadsheet in a Swedish locale saves). Blank lines and rows of empty cells are
     skipped; every other row must have exactly as many cells as the header.
     """
-    first_line = text.split("\n", 1)[0]
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
 
@@ -276,8 +277,7 @@ def parse_yaml(text: str, source: str, *, allow_test_domains: bool = False) -> D
     rows: list[tuple[_Location, dict[str, object]]] = []
     for number, entry in enumerate(entries, start=1):
         node = nodes[number - 1] if number <= len(nodes) else None
-        line = None if node is None else node.start_mark.line + 1
-        location = _Location(source, line, entry=number, lines=_yaml_field_lines(node))
+        location = _Location(source, entry=number, node=node)
         if not isinstance(entry, dict):
             raise location.error("an entry must be a mapping of field: value")
         for key in entry:
@@ -316,38 +316,43 @@ def _yaml_value_node(mapping: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
-def _yaml_field_lines(node: yaml.Node | None) -> dict[str, int]:
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {
-        str(key_node.value): value_node.start_mark.line + 1
-        for key_node, value_node in node.value
-        if isinstance(key_node, yaml.ScalarNode)
-    }
-
-
 # -- shared: one record to one Employee ------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class _Location:
-    """Where a record is, for error messages: file, line, and the YAML entry number."""
+    """Where a record is, for error messages: file, line, and the YAML entry number.
+
+    A YAML record keeps its node and looks its lines up only for an error message:
+    reading the marks of every node costs more than parsing a large file.
+    """
 
     source: str
-    line: int | None
+    line: int | None = None
     entry: int | None = None
-    lines: Mapping[str, int] = field(default_factory=dict)
+    node: yaml.Node | None = None
+
+    def line_of(self, name: str | None = None) -> int | None:
+        """Return the line of field `name` if known, else the record's line."""
+        if self.node is None:
+            return self.line
+        if name is not None and isinstance(self.node, yaml.MappingNode):
+            for key_node, value_node in self.node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == name:
+                    return int(value_node.start_mark.line) + 1
+        return int(self.node.start_mark.line) + 1
 
     def prefix(self, name: str | None = None) -> str:
-        line = self.lines.get(name, self.line) if name is not None else self.line
+        line = self.line_of(name)
         where = self.source if line is None else f"{self.source}:{line}"
         return where if self.entry is None else f"{where}: entry {self.entry}"
 
     def describe(self) -> str:
         """Name this record for another record's error message."""
+        line = self.line_of()
         if self.entry is None:
-            return f"on line {self.line}"
-        return f"in entry {self.entry}" + ("" if self.line is None else f" (line {self.line})")
+            return f"on line {line}"
+        return f"in entry {self.entry}" + ("" if line is None else f" (line {line})")
 
     def error(self, message: str, name: str | None = None) -> ConfigError:
         subject = "" if name is None else f" field {name!r}:"
@@ -463,6 +468,7 @@ def _groups(record: Mapping[str, object]) -> tuple[str, ...]:
     return tuple(groups)
 
 
+@functools.lru_cache(maxsize=4096)  # managers repeat; validation is ~30 µs an address
 def _validate_address(value: str, *, allow_test_domains: bool) -> str:
     """Return `value` normalised by email-validator (syntax only, no DNS).
 

@@ -22,8 +22,10 @@ from typing import Final
 
 from email_validator import EmailNotValidError, validate_email
 
-_LOCAL_MAX: Final = 64
-_LOCAL_PART: Final = re.compile(r"[\w.%+\-]{1,64}@\Z")
+_LOCAL_MAX: Final = 254
+"""An address is at most 254 octets (RFC 3696 errata); email-validator checks the local
+part's own 64-octet limit only in strict mode, so growth stops at the whole length."""
+_LOCAL_PART: Final = re.compile(r"[\w.%+\-]{1,254}@\Z")
 _DOMAIN: Final = re.compile(r"[\w\-]+(?:\.[\w\-]+)+")
 
 

@@ -31,7 +31,7 @@ class ScanPolicy(Compat32):
         value = _FOLD.sub("", value)
         if _SURROGATES.search(value):
             raw = value.encode("ascii", "surrogateescape")
-            value = decode_bytes(raw, "utf-8")[0]
+            value = decode_bytes(raw, None)[0]
         return value
 
 

@@ -34,6 +34,10 @@ from phonenumbers import Leniency, PhoneMetadata, PhoneNumberDesc, PhoneNumberMa
 
 _PHONE_START: Final = re.compile(r"(?<![\w+\-./])(?:\+ ?[1-9]|\(0[0-9]|0[0-9])")
 _DIGIT_GROUP: Final = re.compile(r"[0-9]+")
+_LEFT_TO_MATCHER: Final = re.compile(r"[^0-9 \-.()]")
+"""Characters after the first on which the fast path does not claim to agree with the matcher."""
+_BRACKETS: Final = re.compile(r"\(0[0-9]*\)[^()]*\Z|(?:\+|00) ?46 ?\(0\)[^()]*\Z")
+"""The two places a bracket pair is written: ``(08) 465 004 00``, ``+46 (0)70 …``."""
 
 _DATE_OR_TIME: Final = re.compile(
     r"(?P<d1>[0-9]{2})(?P<s>[\-./])(?P<d2>[0-9]{2})(?P=s)(?P<y1>[0-9]{2}|(?:19|20)[0-9]{2})"
@@ -116,14 +120,15 @@ def is_swedish_number(written: str) -> bool:
     """Return whether all the digits of ``written`` form one valid Swedish number.
 
     The number is national (``0`` trunk prefix) or international with country code
-    46 (``+46``, ``0046``, an optional ``(0)`` after it). Slashes and anything but one
-    pair of brackets are left to the matcher, which has its own rules for them.
+    46 (``+46``, ``0046``, an optional ``(0)`` after it). Only spaces, hyphens, dots and
+    those two bracket forms may separate the digits; anything else is left to the
+    matcher, which has its own rules for it.
     """
-    opening = written.find("(")
-    if "/" in written or written.count("(") > 1 or written.count(")") != (opening >= 0):
+    if _LEFT_TO_MATCHER.search(written, 1):
         return False
-    if opening > written.find(")"):
-        return False
+    if "(" in written or ")" in written:
+        if written.count("(") != 1 or not _BRACKETS.match(written):
+            return False
     digits = "".join(_DIGIT_GROUP.findall(written))
     if written.startswith("+"):
         if not digits.startswith("46"):

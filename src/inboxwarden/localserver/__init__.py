@@ -15,8 +15,9 @@ seconds for benchmarks; ``capability_without`` emulates weaker servers.
 
 from __future__ import annotations
 
+from inboxwarden.localserver._account import ServiceAccount
 from inboxwarden.localserver._config import DOVECOT_CAPABILITIES, capability_without
-from inboxwarden.localserver._dovecot import LocalDovecot, ServiceAccount
+from inboxwarden.localserver._dovecot import LocalDovecot
 from inboxwarden.localserver._errors import LocalServerError
 from inboxwarden.localserver._install import dovecot_version, ensure_dovecot_installed
 from inboxwarden.localserver._maildir import write_maildir_messages

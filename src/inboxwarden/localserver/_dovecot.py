@@ -4,89 +4,34 @@ from __future__ import annotations
 
 import atexit
 import base64
-import contextlib
-import grp
 import os
-import pwd
 import re
 import secrets
 import shutil
-import signal
-import socket
 import ssl
-import stat
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
+from inboxwarden.localserver import _process
+from inboxwarden.localserver._account import ServiceAccount, check_reachable
 from inboxwarden.localserver._certificates import Certificates, make_certificates
 from inboxwarden.localserver._config import DovecotConfig, check_path
 from inboxwarden.localserver._errors import LocalServerError
 from inboxwarden.localserver._install import DOVEADM, DOVECOT, check_supported_version
 
-LOOPBACK = "127.0.0.1"
-
 _START_TIMEOUT = 10.0  # seconds; a healthy start takes well under 0.2 s
-_STOP_TIMEOUT = 5.0  # seconds; a clean stop takes about 1 s (Dovecot waits that long itself)
 _PORT_ATTEMPTS = 5
 
 # A mailbox address that is also a safe file name and passwd-file field.
-_ADDRESS = re.compile(r"[a-z0-9!#$&'*+=?^_`{|}~.-]+@[a-z0-9.-]+")
+# "*" is left out: it separates the user from the master user at login.
+_ADDRESS = re.compile(r"[a-z0-9!#$&'+=?^_`{|}~.-]+@[a-z0-9.-]+")
 _RAWLOG_TIMESTAMP = re.compile(rb"^\d+\.\d+ ", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class ServiceAccount:
-    """The unprivileged account every Dovecot process of the local server runs as."""
-
-    user: str
-    group: str
-    uid: int
-    gid: int
-
-    @property
-    def needs_privilege_drop(self) -> bool:
-        """Tells whether this process is root and must hand files and processes over."""
-        return os.geteuid() == 0
-
-    @classmethod
-    def for_this_process(cls) -> ServiceAccount:
-        """Returns the current user, or a system account when running as root.
-
-        Dovecot refuses to access mail as uid 0 ("userdb returned 0 as uid"), so root
-        hands everything to the ``dovecot`` account that the Debian package creates (or
-        ``nobody``) and starts the whole server as that account. The server is then the
-        same rootless server an ordinary user gets, with one code path for both.
-        """
-        if os.geteuid() == 0:
-            for name in ("dovecot", "nobody"):
-                try:
-                    entry = pwd.getpwnam(name)
-                except KeyError:
-                    continue
-                return cls(name, _group_name(entry.pw_gid), entry.pw_uid, entry.pw_gid)
-            raise LocalServerError("running as root, but there is no dovecot or nobody account")
-        try:
-            entry = pwd.getpwuid(os.getuid())
-        except KeyError:
-            raise LocalServerError(
-                f"uid {os.getuid()} has no entry in the user database; Dovecot needs an "
-                "account name to run as"
-            ) from None
-        return cls(entry.pw_name, _group_name(os.getgid()), os.getuid(), os.getgid())
-
-
-def _group_name(gid: int) -> str:
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        raise LocalServerError(f"gid {gid} has no entry in the group database") from None
 
 
 class LocalDovecot:
@@ -102,7 +47,7 @@ class LocalDovecot:
     ``user*master`` and with SASL PLAIN and an authorization identity.
     """
 
-    host = LOOPBACK
+    host = _process.LOOPBACK
 
     def __init__(
         self,
@@ -140,7 +85,7 @@ class LocalDovecot:
         self.ca_cert_pem = self.base_dir / "tls" / "ca.pem"
         self.account = ServiceAccount.for_this_process()
         self._users: dict[str, str] = {}
-        self._process: subprocess.Popen[bytes] | None = None
+        self._master: subprocess.Popen[bytes] | None = None
         self._runtime_dir: Path | None = None
         self._lock = threading.RLock()
 
@@ -163,7 +108,7 @@ class LocalDovecot:
     @property
     def running(self) -> bool:
         """Tells whether the Dovecot master process is alive."""
-        return self._process is not None and self._process.poll() is None
+        return self._master is not None and self._master.poll() is None
 
     @property
     def users(self) -> Mapping[str, str]:
@@ -186,17 +131,17 @@ class LocalDovecot:
         between, Dovecot exits at once and the start is retried with new ports.
         """
         with self._lock:
-            if self._process is not None:
+            if self._master is not None:
                 return
             check_supported_version()
             self._prepare_base_dir()
-            runtime_dir = Path(tempfile.mkdtemp(prefix="iwd-", dir=_short_tmp()))
+            runtime_dir = Path(tempfile.mkdtemp(prefix="iwd-", dir=_process.short_tmp()))
             # Dovecot wants its base_dir world-readable (clients find sockets there) and
             # would otherwise fix it with a warning.
             runtime_dir.chmod(0o755)
             try:
                 self._hand_over(runtime_dir)
-                self._process = self._launch(runtime_dir)
+                self._master = self._launch(runtime_dir)
             except BaseException:
                 shutil.rmtree(runtime_dir, ignore_errors=True)
                 raise
@@ -211,20 +156,20 @@ class LocalDovecot:
         process outlives the server.
         """
         with self._lock:
-            process, runtime_dir = self._process, self._runtime_dir
-            self._process = self._runtime_dir = None
+            process, runtime_dir = self._master, self._runtime_dir
+            self._master = self._runtime_dir = None
             if process is None:
                 return
             atexit.unregister(self.stop)
             try:
-                _terminate(process)
+                _process.terminate(process)
             finally:
                 if runtime_dir is not None:
                     shutil.rmtree(runtime_dir, ignore_errors=True)
 
     def _launch(self, runtime_dir: Path) -> subprocess.Popen[bytes]:
         for _attempt in range(_PORT_ATTEMPTS):
-            port, tls_port = _free_ports(2)
+            port, tls_port = _process.free_ports(2)
             config = self._config(runtime_dir, port, tls_port)
             self._write(self.config_path, config.render())
             log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
@@ -232,13 +177,13 @@ class LocalDovecot:
             try:
                 taken = self._wait_until_ready(process, port, config.instance_name, log_offset)
             except BaseException:
-                _terminate(process, at_once=True)
+                _process.terminate(process, at_once=True)
                 raise
             if not taken:
                 self.port, self.tls_port = port, tls_port
                 return process
             # Dovecot would take two seconds to give up on its own.
-            _terminate(process, at_once=True)
+            _process.terminate(process, at_once=True)
         raise LocalServerError(f"no free loopback ports after {_PORT_ATTEMPTS} attempts")
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -269,7 +214,7 @@ class LocalDovecot:
         deadline = time.monotonic() + _START_TIMEOUT
         while True:
             status = process.poll()
-            if "Address already in use" in _read_from(self.log_path, log_offset):
+            if "Address already in use" in _process.read_from(self.log_path, log_offset):
                 return True
             if status is not None:
                 output = self._stderr_path.read_text(errors="replace").strip()
@@ -277,16 +222,16 @@ class LocalDovecot:
                     return True
                 raise LocalServerError(
                     f"Dovecot exited with status {status} while starting: {output}"
-                    f"{_tail(self.log_path)}"
+                    f"{_process.tail(self.log_path)}"
                 )
             # The master binds every listener before it starts a service, so a greeting
             # on one port means both are ready.
-            if _greets(port, instance_name):
+            if _process.greets(port, instance_name):
                 return False
             if time.monotonic() > deadline:
                 raise LocalServerError(
                     f"Dovecot did not greet on port {port} within {_START_TIMEOUT:.0f} s"
-                    f"{_tail(self.log_path)}"
+                    f"{_process.tail(self.log_path)}"
                 )
             time.sleep(0.01)
 
@@ -317,31 +262,31 @@ class LocalDovecot:
 
     def _prepare_base_dir(self) -> None:
         self._make_dirs()
-        if not Certificates.in_directory(self.ca_cert_pem.parent).exist():
-            make_certificates(self.ca_cert_pem.parent)
+        tls_dir = self.ca_cert_pem.parent
+        if not Certificates.in_directory(tls_dir).exist():
+            make_certificates(tls_dir)
+        self._hand_over(tls_dir, *tls_dir.iterdir())
         self._write(
             self.base_dir / "master-users",
             f"{self.master_user}:{_password_field(self.master_password)}\n",
         )
-        self._hand_over(self.base_dir)
 
     def _make_dirs(self) -> None:
-        for directory in (self.base_dir, self._users_dir, self.base_dir / "mail"):
-            directory.mkdir(parents=True, exist_ok=True)
+        directories = [self.base_dir, self._users_dir, self.base_dir / "mail"]
         if self.trace:
-            self._rawlog_root.mkdir(exist_ok=True)
+            directories.append(self._rawlog_root)
+        for directory in directories:
+            directory.mkdir(parents=True, exist_ok=True)
         if self.account.needs_privilege_drop:
-            _check_reachable(self.base_dir, self.account)
+            check_reachable(self.base_dir, self.account)
+            self._hand_over(*directories)
 
-    def _hand_over(self, top: Path) -> None:
-        """Gives *top* and everything below it to the service account when we are root."""
+    def _hand_over(self, *paths: Path) -> None:
+        """Gives *paths* to the service account when we are root (mail stays Dovecot's own)."""
         owner = self.mail_owner
-        if owner is None:
-            return
-        os.chown(top, *owner)
-        for parent, directories, files in os.walk(top):
-            for name in directories + files:
-                os.lchown(os.path.join(parent, name), *owner)
+        if owner is not None:
+            for path in paths:
+                os.lchown(path, *owner)
 
     def _write(self, path: Path, text: str) -> None:
         """Replaces *path* atomically, readable by the service account only."""
@@ -408,6 +353,8 @@ class LocalDovecot:
         Mail commands (``-u user``) need the server running: doveadm asks its auth
         process about the user. As root, doveadm switches to the service account itself.
         """
+        if not self.running:
+            raise LocalServerError(f"doveadm {' '.join(args)}: the server is not running")
         result = subprocess.run(
             [str(DOVEADM), "-c", str(self.config_path), *args],
             capture_output=True,
@@ -466,130 +413,3 @@ def _rawlog_order(path: Path) -> tuple[str, int, int]:
     # Dovecot names the files <yyyymmdd-hhmmss>.<pid>.<n>.in.
     stamp, pid, number, _suffix = path.name.split(".")
     return (stamp, int(pid), int(number))
-
-
-def _short_tmp() -> str:
-    """Returns a temporary directory with a short path, for Dovecot's Unix sockets."""
-    default = tempfile.gettempdir()
-    return default if len(default) <= 20 else "/tmp"  # noqa: S108 - only sockets go there
-
-
-def _check_reachable(path: Path, account: ServiceAccount) -> None:
-    """Raises unless *account* may enter every directory above *path*.
-
-    Root can read anything, but the server runs as the service account; a base_dir
-    under a private directory (``/root``, pytest's ``/tmp/pytest-of-root``) is out of
-    its reach, and Dovecot would only say so at the first login.
-    """
-    for parent in path.parents:
-        info = parent.stat()
-        if info.st_uid == account.uid:
-            allowed = info.st_mode & stat.S_IXUSR
-        elif info.st_gid == account.gid:
-            allowed = info.st_mode & stat.S_IXGRP
-        else:
-            allowed = info.st_mode & stat.S_IXOTH
-        if not allowed:
-            raise LocalServerError(
-                f"The local Dovecot runs as {account.user!r} when started by root, and "
-                f"{account.user!r} cannot enter {parent} (mode {info.st_mode & 0o777:o}), "
-                f"so it cannot reach {path}. Use a base_dir under /tmp, for example "
-                "tempfile.mkdtemp()."
-            )
-
-
-def _free_ports(count: int) -> list[int]:
-    """Returns *count* distinct loopback ports that were free a moment ago."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind((LOOPBACK, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _greets(port: int, instance_name: str) -> bool:
-    """Tells whether this instance answers on *port* with its OK greeting."""
-    try:
-        with socket.create_connection((LOOPBACK, port), timeout=0.25) as sock:
-            greeting = b""
-            while not greeting.endswith(b"\r\n"):
-                chunk = sock.recv(512)
-                if not chunk:
-                    return False
-                greeting += chunk
-            # Saying goodbye lets the login process end now rather than linger until
-            # shutdown, where Dovecot would wait for it.
-            sock.sendall(b"a LOGOUT\r\n")
-            return greeting.startswith(b"* OK") and instance_name.encode() in greeting
-    except OSError:
-        return False
-
-
-def _terminate(process: subprocess.Popen[bytes], *, at_once: bool = False) -> None:
-    """Stops the Dovecot master and then whatever is left of its process group.
-
-    *at_once* kills without the orderly shutdown, for a server that never got going.
-    """
-    group = process.pid  # the master leads its own session and process group
-    if at_once:
-        _signal_group(group, signal.SIGKILL)
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _signal_group(group, signal.SIGKILL)
-            process.wait()
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if not _group_alive(group):
-            return
-        _signal_group(group, sig)
-        deadline = time.monotonic() + 2
-        while _group_alive(group) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    if _group_alive(group):
-        raise LocalServerError(f"processes of Dovecot's process group {group} would not die")
-
-
-def _signal_group(group: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, sig)
-
-
-def _group_alive(group: int) -> bool:
-    """Tells whether a process other than a zombie is left in process group *group*.
-
-    Zombies are skipped: after the master exits its children are reaped by whoever is
-    PID 1, which in a container may never do it.
-    """
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as file:
-                fields = file.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != b"Z":
-            return True
-    return False
-
-
-def _read_from(path: Path, offset: int) -> str:
-    try:
-        with path.open("rb") as file:
-            file.seek(offset)
-            return file.read().decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()[-lines:]
-    except OSError:
-        return ""
-    return f"\nLast lines of {path}:\n" + "\n".join(text)

@@ -1,0 +1,258 @@
+"""Sends the employee digests: plan, fetch the listed headers, render, deliver, audit.
+
+The imperative shell around :mod:`.digest`. The due messages come from the engine's own
+``plan`` path (``Engine.run(dry=True)``), so the digest lists exactly what a run would
+act on. Delivery then opens a second session per mailbox through
+``Engine.open_session``: it needs From and Subject (which the scan only fetches when a
+rule reads them), and it writes, which the read-only plan session must not. That is
+two logins per mailbox twice a month, a fair price for keeping the plan code path the
+one and only.
+
+One failing mailbox never stops the others (SPEC §5.7): it is reported in its
+:class:`DigestOutcome`, and the scheduler's next tick (see :func:`.digest.digest_due`)
+tries again. Logs and audit events carry counts and HMAC references, never a subject
+or an address other than the mailbox's own.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from inboxwarden.directory import Employee as DirectoryEntry
+from inboxwarden.engine import Engine, MailboxOutcome
+from inboxwarden.errors import InboxWardenError, MailboxError
+from inboxwarden.imap.session import ImapSession
+from inboxwarden.message import MessageInfo
+from inboxwarden.planning import Decision
+from inboxwarden.reports.digest import Digest, DigestKind, build_digest
+from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
+from inboxwarden.reports.marker import HEADER, new_marker
+from inboxwarden.reports.mime import build_message, message_bytes, message_id
+from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, send
+from inboxwarden.reports.templating import Formatter, Language, Rendered, Templates
+from inboxwarden.state import AuditEvent
+
+log = structlog.get_logger(__name__)
+
+DigestStatus = Literal["sent", "nothing_due", "skipped", "failed"]
+
+
+@dataclass
+class DigestOutcome:
+    """What happened to one mailbox's digest; what ``inboxwarden digest`` prints."""
+
+    mailbox: str
+    status: DigestStatus
+    kind: DigestKind | None = None
+    due: int = 0
+    delivery: str | None = None
+    replaced: int = 0
+    error: str | None = None
+    message: EmailMessage | None = field(default=None, repr=False)
+    """The digest itself, only when asked for (the demo saves it); it holds subjects."""
+
+
+def render_digest(digest: Digest, templates: Templates, tz: ZoneInfo) -> Rendered:
+    """Subject, text and HTML of *digest*; templates see ``digest`` and ``fmt``."""
+    fmt = Formatter(digest.language, tz)
+    return templates.render("digest", digest.language, digest=digest, fmt=fmt)
+
+
+def send_digests(
+    engine: Engine,
+    now: datetime,
+    only: str | None = None,
+    *,
+    smtp: SmtpEndpoint | None = None,
+    keep_messages: bool = False,
+) -> list[DigestOutcome]:
+    """Send each chosen mailbox its digest as of *now*; one outcome per mailbox.
+
+    Mailboxes in ``observe`` mode get nothing (no write may reach them, SPEC §4), nor do
+    mailboxes with nothing due. *smtp* overrides the relay of ``[smtp]`` when
+    ``digest.delivery = "smtp"``; *keep_messages* keeps each digest in its outcome.
+    """
+    settings = engine.settings
+    templates = Templates(settings.digest.templates_dir)
+    if settings.digest.delivery == "smtp" and smtp is None:
+        smtp = SmtpEndpoint.from_settings(settings.smtp)
+    summary = engine.run(now, only=only, dry=True)
+    entries = {e.email: e for e in engine.chosen(only)}
+    run_id = engine.state.start_run("digest", now)
+    job = _DigestJob(engine, now, run_id, templates, smtp, keep_messages)
+    workers = max(1, min(settings.imap.max_connections, len(summary.outcomes)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest") as pool:
+        outcomes = list(pool.map(lambda o: job.one(entries[o.mailbox], o), summary.outcomes))
+    failed = sum(o.status == "failed" for o in outcomes)
+    engine.state.finish_run(run_id, ok=len(outcomes) - failed, failed=failed)
+    log.info(
+        "digests_finished",
+        run_id=run_id,
+        mailboxes=len(outcomes),
+        sent=sum(o.status == "sent" for o in outcomes),
+        failed=failed,
+    )
+    return outcomes
+
+
+@dataclass(frozen=True)
+class _DigestJob:
+    engine: Engine
+    now: datetime
+    run_id: str
+    templates: Templates
+    smtp: SmtpEndpoint | None
+    keep_messages: bool
+
+    def one(self, entry: DirectoryEntry, planned: MailboxOutcome) -> DigestOutcome:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(run_id=self.run_id, mailbox=entry.email)
+        try:
+            outcome = self._one(entry, planned)
+        except (MailboxError, DeliveryError) as exc:
+            outcome = DigestOutcome(entry.email, "failed", error=type(exc).__name__)
+            log.warning("digest_failed", error=type(exc).__name__, reason=str(exc))
+        except InboxWardenError as exc:  # a broken template or secret: say so, go on
+            outcome = DigestOutcome(entry.email, "failed", error=type(exc).__name__)
+            log.error("digest_failed", error=type(exc).__name__, reason=str(exc))
+        log.info(
+            "digest_done",
+            status=outcome.status,
+            kind=outcome.kind,
+            due=outcome.due,
+            delivery=outcome.delivery,
+            replaced=outcome.replaced,
+        )
+        structlog.contextvars.clear_contextvars()
+        return outcome
+
+    def _one(self, entry: DirectoryEntry, planned: MailboxOutcome) -> DigestOutcome:
+        if planned.status != "ok" or planned.plan is None:
+            return DigestOutcome(entry.email, "failed", error=planned.error or "plan failed")
+        if planned.mode == "observe":
+            return DigestOutcome(entry.email, "skipped")
+        decisions = [d for d in planned.plan.decisions if d.action != "keep"]
+        if not decisions:
+            return DigestOutcome(entry.email, "nothing_due")
+        imap = self.engine.settings.digest.delivery == "imap"
+        referencer = self.engine.referencer
+        with self.engine.open_session(entry) as session:
+            session.select(INBOX, readonly=True)
+            digest, message = self._compose(entry, planned, decisions, session)
+            ref = referencer.ref_of(message_id(message))
+            events = [AuditEvent("digest", ref, folder=INBOX if imap else None)]
+            replaced = 0
+            if imap:
+                old = find_old_digests(session, referencer, entry.email)
+                placed = place_digest(
+                    session,
+                    message_bytes(message),
+                    self.now,
+                    old=old,
+                    # Legal hold: nothing is ever deleted there (SPEC §5.5), not even ours.
+                    remove_old=not entry.legal_hold,
+                )
+                events += [
+                    AuditEvent(
+                        "digest_remove",
+                        referencer.ref_of(d.message_id) if d.message_id else None,
+                        folder=INBOX,
+                        target=placed.trash,
+                    )
+                    for d in placed.removed
+                ]
+                replaced = len(placed.removed)
+        if not imap:
+            if self.smtp is None:
+                raise DeliveryError("digest.delivery is smtp but no relay is configured")
+            send(self.smtp, message)
+        self.engine.state.audit(self.run_id, entry.email, events)
+        return DigestOutcome(
+            entry.email,
+            "sent",
+            kind=digest.kind,
+            due=digest.total,
+            delivery="imap" if imap else "smtp",
+            replaced=replaced,
+            message=message if self.keep_messages else None,
+        )
+
+    def _compose(
+        self,
+        entry: DirectoryEntry,
+        planned: MailboxOutcome,
+        decisions: list[Decision],
+        session: ImapSession,
+    ) -> tuple[Digest, EmailMessage]:
+        settings = self.engine.settings
+        language: Language = entry.language or settings.organisation.language
+        digest = build_digest(
+            decisions,
+            mailbox=entry.email,
+            language=language,
+            mode=planned.mode,
+            cycle=self.engine.cycle,
+            now=self.now,
+            organisation=settings.organisation.name,
+            policy_url=settings.organisation.policy_url,
+            headers=_fetch_senders(session, decisions),
+        )
+        message = build_message(
+            render_digest(digest, self.templates, self.engine.cycle.timezone),
+            sender=settings.digest.from_,
+            to=entry.email,
+            now=self.now,
+            language=language,
+            headers={HEADER: new_marker(self.engine.referencer, entry.email)},
+        )
+        return digest, message
+
+
+def _fetch_senders(session: ImapSession, decisions: list[Decision]) -> dict[int, MessageInfo]:
+    """From and Subject of the listed messages, checked to be the same messages.
+
+    The plan was made in another session a moment ago; a UID that now names a message
+    with another arrival time or size (the folder was recreated) is not used, and the
+    digest falls back to what the plan itself fetched.
+    """
+    wanted = {d.message.uid: d.message for d in decisions}
+    found: dict[int, MessageInfo] = {}
+    for item in session.fetch_messages(sorted(wanted), header_fields=["from", "subject"]):
+        if isinstance(item, int):
+            continue
+        planned = wanted.get(item.uid)
+        if planned is not None and (item.internaldate, item.size) == (
+            planned.internaldate,
+            planned.size,
+        ):
+            found[item.uid] = item
+    return found
+
+
+def digest_table(outcomes: list[DigestOutcome]) -> str:
+    """``inboxwarden digest``: one line per mailbox, then how many were sent."""
+    lines = []
+    width = max((len(o.mailbox) for o in outcomes), default=7)
+    for o in outcomes:
+        if o.status == "sent":
+            extra = f", replaced {o.replaced} older" if o.replaced else ""
+            detail = f"sent ({o.kind}, {o.due} due, by {o.delivery}{extra})"
+        elif o.status == "failed":
+            detail = f"FAILED ({o.error})"
+        elif o.status == "skipped":
+            detail = "skipped (observe mode)"
+        else:
+            detail = "nothing due"
+        lines.append(f"{o.mailbox.ljust(width)}  {detail}")
+    sent = sum(o.status == "sent" for o in outcomes)
+    failed = sum(o.status == "failed" for o in outcomes)
+    lines.append("")
+    lines.append(f"{sent} digest(s) sent, {failed} failed, {len(outcomes) - sent - failed} idle.")
+    return "\n".join(lines) + "\n"
