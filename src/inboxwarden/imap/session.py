@@ -94,6 +94,9 @@ class ImapSession:
                 ssl_context=context,
                 timeout=timeout,
             )
+        # Aware datetimes as the server sent them; imapclient would otherwise convert
+        # INTERNALDATE to this machine's local time and drop the zone.
+        client.normalise_times = False
         try:
             with translated():
                 if endpoint.security == "starttls":
@@ -380,7 +383,7 @@ def _messages(data: Any, wanted: set[int], *, fast: bool) -> Iterator[MessageInf
                     )
             return
     try:
-        parsed = parse_fetch_response(data, True, True)
+        parsed = parse_fetch_response(data, False, True)
     except Exception:  # imapclient raises bare errors on odd answers
         log.warning("fetch_unparsable", uids=len(wanted))
         yield from sorted(wanted)
