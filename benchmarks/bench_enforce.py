@@ -114,12 +114,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--profile", metavar="FILE", help="run inboxwarden under cProfile into FILE")
     args = parser.parse_args()
     ensure_dovecot_installed()
     base = Path(tempfile.mkdtemp(prefix="iw-bench-"))
+    server_dir = Path(tempfile.mkdtemp(prefix="iw-bench-srv-"))  # reachable by the dovecot user
     users = {name: f"{name}@exempel.se" for name in ("warden", "doveadm", "minimal")}
     try:
-        with LocalDovecot(base / "server", master_password=secrets.token_urlsafe(12)) as server:
+        with LocalDovecot(server_dir, master_password=secrets.token_urlsafe(12)) as server:
             print(f"seeding 3 × {args.messages:,} messages …", flush=True)
             mail = messages(args.messages)
             for address in users.values():
@@ -139,7 +141,8 @@ def main() -> None:
             config.write_text(
                 CONFIG.format(port=server.port, master=server.master_user, state=state)
             )
-            command = [sys.executable, "-m", "inboxwarden", "--config", str(config)]
+            profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+            command = [sys.executable, *profile, "-m", "inboxwarden", "--config", str(config)]
             command += ["--log-level", "WARNING", "run", "--once", "--now", NOW.isoformat()]
             result: subprocess.CompletedProcess[str] | None = None
 
@@ -158,6 +161,7 @@ def main() -> None:
             figures = json.loads(counts)
 
             cutoff = BOUNDARY.strftime("%Y-%m-%d")
+            server.doveadm("mailbox", "create", "-u", users["doveadm"], "Archive")
             t_doveadm = timed(
                 lambda: server.doveadm(
                     "move", "-u", users["doveadm"], "Archive", "mailbox", "INBOX", "before", cutoff
@@ -177,6 +181,7 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
+            shutil.rmtree(server_dir, ignore_errors=True)
 
     moved = figures["moved"] + figures["deleted"]
     print()

@@ -94,7 +94,7 @@ def apply_batches(
     t: Target,
     plan: MailboxPlan,
     by_uid: dict[int, MessageInfo],
-    keyword: str | None,
+    keyword: str,
     *,
     batch_size: int,
 ) -> Applied:
@@ -107,9 +107,8 @@ def apply_batches(
             raise PolicyError("refusing to delete in a mailbox on legal hold")
         for start in range(0, len(batch.uids), batch_size):
             chunk = batch.uids[start : start + batch_size]
-            clear = [u for u in batch.clear_flagged if u in set(chunk)]
             try:
-                _apply_chunk(t, batch, chunk, clear, by_uid, keyword, done)
+                _apply_chunk(t, batch, chunk, by_uid, keyword, done)
             except (MissingCapability, FolderError) as exc:
                 done.refused += len(chunk)
                 log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
@@ -120,14 +119,15 @@ def _apply_chunk(
     t: Target,
     batch: Batch,
     uids: Sequence[int],
-    clear_flagged: Sequence[int],
     by_uid: dict[int, MessageInfo],
-    keyword: str | None,
+    keyword: str,
     done: Applied,
 ) -> None:
     s = t.session
+    in_chunk = set(uids)
+    recorded = [u for u in batch.recorded if u in in_chunk]
     if batch.kind == "purge":
-        _purge(t, batch, uids, by_uid, done)
+        _purge(t, batch, uids, recorded, by_uid, done)
         return
     target = batch.target
     if target is None:
@@ -136,8 +136,10 @@ def _apply_chunk(
         raise MissingCapability("neither MOVE nor UIDPLUS: refusing to move or delete")
     s.ensure_folder(target)
     # Our flags come off first, so the filed copy does not stay marked as due.
-    if keyword is not None:
-        s.store(uids, [keyword], add=False)
+    clear_keyword = [u for u in batch.clear_keyword if u in in_chunk]
+    clear_flagged = [u for u in batch.clear_flagged if u in in_chunk]
+    if clear_keyword:
+        s.store(clear_keyword, [keyword], add=False)
     if clear_flagged:
         s.store(clear_flagged, [FLAGGED], add=False)
     target_status = s.status(target)
@@ -156,7 +158,7 @@ def _apply_chunk(
             s.store(moved, [DELETED], add=True)
             s.expunge(moved)
     t.state.end_transfer(journal)
-    t.state.forget_flags(t.mailbox, t.folder, t.uidvalidity, uids)
+    t.state.forget_flags(t.mailbox, t.folder, t.uidvalidity, recorded)
     action = "move" if batch.kind == "move" else "delete"
     if batch.kind == "move":
         done.moved += len(moved)
@@ -177,7 +179,12 @@ def _apply_chunk(
 
 
 def _purge(
-    t: Target, batch: Batch, uids: Sequence[int], by_uid: dict[int, MessageInfo], done: Applied
+    t: Target,
+    batch: Batch,
+    uids: Sequence[int],
+    recorded: Sequence[int],
+    by_uid: dict[int, MessageInfo],
+    done: Applied,
 ) -> None:
     """Hard delete, only where a rule says ``purge = true``: exactly these UIDs, by UID."""
     s = t.session
@@ -185,7 +192,7 @@ def _purge(
         raise MissingCapability("UIDPLUS is needed to purge exactly the chosen messages")
     s.store(uids, [DELETED], add=True)
     s.expunge(uids)
-    t.state.forget_flags(t.mailbox, t.folder, t.uidvalidity, uids)
+    t.state.forget_flags(t.mailbox, t.folder, t.uidvalidity, recorded)
     done.deleted += len(uids)
     done.audited += t.state.audit(
         t.run_id,

@@ -284,7 +284,7 @@ class Engine:
                         target,
                         plan,
                         by_uid,
-                        keyword if folder.keywords_allowed else None,
+                        keyword,
                         batch_size=settings.imap.batch_size,
                     )
                     for name in ("moved", "deleted", "vanished", "refused"):

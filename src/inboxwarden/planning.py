@@ -72,6 +72,8 @@ class Batch:
     target: str | None
     uids: tuple[int, ...]
     clear_flagged: tuple[int, ...] = ()
+    clear_keyword: tuple[int, ...] = ()
+    recorded: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +103,18 @@ class MailboxPlan:
     forget: list[int] = field(default_factory=list)
     batches: list[Batch] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    rule_order: dict[str, int] = field(default_factory=dict)
 
     def tallies(self) -> list[Tally]:
-        """Counts per rule, action and target, in rule order of first appearance."""
+        """Counts per rule, action and target, in the order the rules are tried."""
         due: Counter[tuple[str, str, str | None]] = Counter()
         overdue: Counter[tuple[str, str, str | None]] = Counter()
         for d in self.decisions:
             key = (d.rule.name, d.action, d.target)
             due[key] += 1
             overdue[key] += d.overdue
-        return [Tally(r, a, t, due[(r, a, t)], overdue[(r, a, t)]) for r, a, t in due]
+        keys = sorted(due, key=lambda k: (self.rule_order.get(k[0], 0), k[2] or ""))
+        return [Tally(r, a, t, due[(r, a, t)], overdue[(r, a, t)]) for r, a, t in keys]
 
     @property
     def to_move(self) -> int:
@@ -164,6 +168,7 @@ def plan_mailbox(
     *inbox_uids*, when known, lets records of messages that left the INBOX be forgotten.
     """
     plan = MailboxPlan(employee=employee, inbox=inbox_count)
+    plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
     ctx = MatchContext(now=now, mailbox_groups=employee.groups)
     use_flagged = also_flagged or not facts.keywords_allowed
     writes = employee.mode != "observe"
@@ -208,7 +213,9 @@ def plan_mailbox(
     for (kind, rule_name, target), msgs in leaving.items():
         uids = tuple(sorted(m.uid for m in msgs))
         clear = tuple(u for u in uids if (r := records.get(u)) is not None and r.flagged)
-        plan.batches.append(Batch(kind, rule_name, target, uids, clear))
+        with_kw = tuple(sorted(m.uid for m in msgs if keyword in m.flags))
+        recorded = tuple(u for u in uids if u in records)
+        plan.batches.append(Batch(kind, rule_name, target, uids, clear, with_kw, recorded))
 
     if inbox_uids is not None:
         present = set(inbox_uids)

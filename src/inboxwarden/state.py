@@ -344,6 +344,8 @@ class StateStore:
     ) -> None:
         """Forget the flag records of *uids* (cleared, or the message left the folder)."""
         chosen = sorted(set(uids))
+        if not chosen:
+            return
         with self.engine.begin() as conn:
             for start in range(0, len(chosen), 500):
                 conn.execute(

@@ -302,18 +302,33 @@ class ImapSession:
         mapping: dict[int, int] = {}
         for text, _ in uidset.chunks(uids, size=len(uids) or 1):
             imap.untagged_responses.pop("COPYUID", None)
-            with translated():
-                if command == "MOVE":
-                    self._client.move(text, folder)
-                else:
-                    self._client.copy(text, folder)
-            self.commands += 1
+            try:
+                self._send_transfer(command, text, folder)
+            except ServerError as exc:
+                # RFC 5530 EXPUNGEISSUED: another session (the user) expunged some of
+                # these meanwhile. Catch up with NOOP and transfer the ones still here.
+                if "EXPUNGEISSUED" not in str(exc).upper():
+                    raise
+                with translated():
+                    self._client.noop()
+                    remaining = [int(u) for u in self._client.search(["UID", text])]
+                self.commands += 2
+                if remaining:
+                    self._send_transfer(command, uidset.to_text(remaining), folder)
             # Dovecot sends COPYUID untagged for MOVE and tagged for COPY; imaplib files
             # both under the response code's name.
             for code in imap.untagged_responses.pop("COPYUID", []):
                 mapping.update(_copyuid(code))
             imap.untagged_responses.pop("EXPUNGE", None)
         return mapping
+
+    def _send_transfer(self, command: str, text: str, folder: str) -> None:
+        with translated():
+            if command == "MOVE":
+                self._client.move(text, folder)
+            else:
+                self._client.copy(text, folder)
+        self.commands += 1
 
     def expunge(self, uids: Sequence[int]) -> None:
         """UID EXPUNGE exactly *uids* (RFC 4315 §2.1); a bare EXPUNGE is never sent."""
