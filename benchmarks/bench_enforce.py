@@ -53,6 +53,7 @@ auth = "master"
 master_user = "{master}"
 password_file = "master.secret"
 batch_size = 5000
+max_line_length = {max_line}
 [directory]
 path = "employees.csv"
 [state]
@@ -114,7 +115,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--profile", metavar="FILE", help="run inboxwarden under cProfile into FILE")
+    parser.add_argument(
+        "--max-line-length",
+        type=int,
+        default=8192,
+        help="imap.max_line_length for inboxwarden (Dovecot accepts 65536)",
+    )
+    parser.add_argument("--profile", metavar="FILE", help="record a py-spy flame graph into FILE")
     args = parser.parse_args()
     ensure_dovecot_installed()
     base = Path(tempfile.mkdtemp(prefix="iw-bench-"))
@@ -139,10 +146,27 @@ def main() -> None:
             state = work / "state.db"
             config = work / "inboxwarden.toml"
             config.write_text(
-                CONFIG.format(port=server.port, master=server.master_user, state=state)
+                CONFIG.format(
+                    port=server.port,
+                    master=server.master_user,
+                    state=state,
+                    max_line=args.max_line_length,
+                )
             )
-            profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
-            command = [sys.executable, *profile, "-m", "inboxwarden", "--config", str(config)]
+            spy = [
+                "py-spy",
+                "record",
+                "--subprocesses",
+                "-r",
+                "200",
+                "-f",
+                "raw",
+                "-o",
+                args.profile,
+                "--",
+            ]
+            command = [*(spy if args.profile else []), sys.executable, "-m", "inboxwarden"]
+            command += ["--config", str(config)]
             command += ["--log-level", "WARNING", "run", "--once", "--now", NOW.isoformat()]
             result: subprocess.CompletedProcess[str] | None = None
 
@@ -193,7 +217,14 @@ def main() -> None:
     print(f"inboxwarden / doveadm         {t_warden / t_doveadm:5.2f}×   (goal ≤ 3×)")
     print(f"inboxwarden / minimal client  {t_warden / t_minimal:5.2f}×   (goal ≤ 2×)")
     print(f"peak memory (max RSS)         {peak_mb:5.0f} MB (goal < 150 MB)")
-    print(f"IMAP commands                 {figures['imap_commands']:5d}   (batch size 5,000)")
+    print(
+        f"IMAP commands                 {figures['imap_commands']:5d}   "
+        f"(batch size 5,000, max_line_length {args.max_line_length})"
+    )
+    phases = ", ".join(
+        f"{k.removesuffix('_ms')} {v / 1000:.2f} s" for k, v in figures.items() if k.endswith("_ms")
+    )
+    print(f"inboxwarden phases            {phases}")
 
 
 if __name__ == "__main__":

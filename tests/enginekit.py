@@ -95,7 +95,9 @@ def write_config(
     (tmp_path / "audit.key").write_text("test-key-" + secrets.token_hex(8))
     if directory_rows is None:
         extras = emails if isinstance(emails, dict) else dict.fromkeys(emails, "")
-        lines = ["email,mode,legal_hold"] + [f"{e},{x}" if x else f"{e},," for e, x in extras.items()]
+        lines = ["email,mode,legal_hold"] + [
+            f"{e},{x}" if x else f"{e},," for e, x in extras.items()
+        ]
         directory_rows = "\n".join(lines) + "\n"
     (tmp_path / "employees.csv").write_text(directory_rows)
     config = tmp_path / "inboxwarden.toml"
@@ -149,7 +151,11 @@ def mail(kind: str, n: int, when: datetime = OLD) -> list[tuple[bytes, datetime]
     """*n* messages of a kind the standard rules know, arriving at *when* (a minute apart)."""
     senders = {
         "invoice": ("Fortnox <faktura@fortnox.se>", "Faktura {i}", None),
-        "newsletter": ("Nyheter <news@branschnytt.se>", "Veckans nyheter {i}", "<v.branschnytt.se>"),
+        "newsletter": (
+            "Nyheter <news@branschnytt.se>",
+            "Veckans nyheter {i}",
+            "<v.branschnytt.se>",
+        ),
         "customer": ("Lena <lena@kund.se>", "Ärende {i}", None),
         "other": ("Per <per@annat.se>", "Hej {i}", None),
     }

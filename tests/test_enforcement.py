@@ -87,7 +87,9 @@ def test_flags_we_set_are_cleared_when_a_message_stops_being_due(dovecot, tmp_pa
     seed(dovecot, email, "INBOX", mail("other", 2, OLD))
     run(write_config(tmp_path, dovecot, [email], mode="notify"), ENFORCING)
     keep_all = '[[rules]]\nname = "keep"\naction = "keep"\nbasis = "test"\n'
-    summary = run(write_config(tmp_path, dovecot, [email], mode="notify", rules=keep_all), ENFORCING)
+    summary = run(
+        write_config(tmp_path, dovecot, [email], mode="notify", rules=keep_all), ENFORCING
+    )
     assert summary.outcomes[0].applied.unflagged == 2
     assert set(flags_of(dovecot, email, "INBOX").values()) == {frozenset()}
 
@@ -125,7 +127,9 @@ def test_one_uid_move_per_target_and_batch(dovecot, tmp_path):
     email = new_user(dovecot)
     seed(dovecot, email, "INBOX", mail("invoice", 30) + mail("customer", 12))
     with CuttingProxy(dovecot.host, dovecot.port) as proxy:
-        config = write_config(tmp_path, dovecot, [email], port=proxy.port, imap_extra="batch_size = 10")
+        config = write_config(
+            tmp_path, dovecot, [email], port=proxy.port, imap_extra="batch_size = 10"
+        )
         run(config, ENFORCING)
         verbs = Counter(proxy.commands_sent())
     assert verbs["UID MOVE"] == 3 + 2  # 30 invoices in batches of 10, 12 customer mails
@@ -207,12 +211,20 @@ def test_without_move_or_uidplus_actions_are_refused_and_reported(tmp_path):
 def test_connection_cut_mid_batch_then_rerun_leaves_an_exact_census(tmp_path, no_move):
     """§5.2: a cut after the server completed a transfer, then a rerun: nothing lost or doubled."""
     caps = capability_without("MOVE") if no_move else None
-    with special_server(imap_capability=caps) as server, CuttingProxy(server.host, server.port) as proxy:
+    with (
+        special_server(imap_capability=caps) as server,
+        CuttingProxy(server.host, server.port) as proxy,
+    ):
         email = new_user(server)
         seed(server, email, "INBOX", mail("invoice", 25) + mail("newsletter", 5))
         before = census(server, email)
         config = write_config(
-            tmp_path / "cfg", server, [email], port=proxy.port, imap_extra="batch_size = 10", retries=1
+            tmp_path / "cfg",
+            server,
+            [email],
+            port=proxy.port,
+            imap_extra="batch_size = 10",
+            retries=1,
         )
         # The server receives and completes the first transfer; its answer never arrives.
         proxy.cut_after_command(r"^UID (MOVE|COPY)", deliver=True)
@@ -265,7 +277,9 @@ def test_observe_and_plan_send_no_write_command(dovecot, tmp_path):
     seed(dovecot, email, "INBOX", mail("invoice", 3) + mail("newsletter", 2) + mail("other", 2))
     before = census(dovecot, email)
     with CuttingProxy(dovecot.host, dovecot.port) as proxy:
-        observe = run(write_config(tmp_path / "o", dovecot, [email], mode="observe", port=proxy.port))
+        observe = run(
+            write_config(tmp_path / "o", dovecot, [email], mode="observe", port=proxy.port)
+        )
         plan = run(write_config(tmp_path / "p", dovecot, [email], port=proxy.port), dry=True)
         verbs = set(proxy.commands_sent())
     assert observe.outcomes[0].plan.overdue == 7
@@ -301,7 +315,9 @@ def test_uidvalidity_change_forgets_what_we_flagged(dovecot, tmp_path):
     seed(dovecot, email, "INBOX", users_own, flags=["\\Flagged"])
     # Within the same second Dovecot would hand out the same UIDVALIDITY (it is a time
     # stamp); a real restore happens later, so give it a later one explicitly.
-    status = dovecot.doveadm("-f", "flow", "mailbox", "status", "-u", email, "uidvalidity uidnext", "INBOX")
+    status = dovecot.doveadm(
+        "-f", "flow", "mailbox", "status", "-u", email, "uidvalidity uidnext", "INBOX"
+    )
     assert "uidnext=2" in status
     old = int(status.split("uidvalidity=")[1].split()[0])
     dovecot.doveadm("mailbox", "update", "-u", email, "--uid-validity", str(old + 1000), "INBOX")
@@ -330,7 +346,7 @@ def test_message_content_is_never_modified(dovecot, tmp_path):
     run(write_config(tmp_path, dovecot, [email]), ENFORCING)
     with session(dovecot, email) as client:
         client.select_folder("Bokföring/2026", readonly=True)
-        [(uid, data)] = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"]).items()
+        [data] = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"]).items()
     assert data[b"BODY[]"] == invoices[0][0]
 
 

@@ -21,7 +21,7 @@ def _postgres_url() -> Iterator[str]:
         admin = sqlalchemy.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+    except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is required in CI: {exc}")
         pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {type(exc).__name__}")
@@ -31,7 +31,9 @@ def _postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(name="db_url", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    name="db_url", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def _db_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/state.db"
@@ -50,7 +52,10 @@ def test_flag_records_round_trip_and_merge(store):
     store.save_flags("a@x.se", "INBOX", 7, keyword=[1, 2], flagged=[2])
     store.save_flags("a@x.se", "INBOX", 7, flagged=[1])
     records = store.flag_records("a@x.se", "INBOX", 7)
-    assert {u: (r.keyword, r.flagged) for u, r in records.items()} == {1: (True, True), 2: (True, True)}
+    assert {u: (r.keyword, r.flagged) for u, r in records.items()} == {
+        1: (True, True),
+        2: (True, True),
+    }
     store.forget_flags("a@x.se", "INBOX", 7, [1])
     assert set(store.flag_records("a@x.se", "INBOX", 7)) == {2}
 
@@ -74,7 +79,12 @@ def test_transfer_journal(store):
 
 def test_audit_and_retention(store):
     run = store.start_run("run", datetime.now(UTC))
-    assert store.audit(run, "a@x.se", [AuditEvent("move", "abc", rule="r", folder="INBOX", target="T")]) == 1
+    assert (
+        store.audit(
+            run, "a@x.se", [AuditEvent("move", "abc", rule="r", folder="INBOX", target="T")]
+        )
+        == 1
+    )
     assert store.audit_trail("a@x.se")[0]["ref"] == "abc"
     assert store.purge_older_than(400, now=datetime.now(UTC) + timedelta(days=401)) == 1
     assert store.audit_trail() == []
@@ -96,7 +106,9 @@ def test_two_instances_never_hold_the_same_mailbox(db_url):
         assert not second.acquire_lease("a@x.se", "two", timedelta(minutes=5))
         assert first.acquire_lease("a@x.se", "one", timedelta(minutes=5))  # renewal
         first.release_lease("a@x.se", "one")
-        assert second.acquire_lease("a@x.se", "two", timedelta(seconds=-1))  # taken, already expired
+        assert second.acquire_lease(
+            "a@x.se", "two", timedelta(seconds=-1)
+        )  # taken, already expired
         assert first.acquire_lease("a@x.se", "one", timedelta(minutes=5))  # expired: free
     finally:
         first.close()

@@ -9,15 +9,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import cached_property
 
 from inboxwarden.message import MessageInfo
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Referencer:
     """Computes message references under one secret key."""
 
     key: bytes
+
+    @cached_property
+    def _keyed(self) -> hmac.HMAC:
+        # Keying once and copying is about twice as fast as hmac.new per message.
+        return hmac.new(self.key, digestmod=hashlib.sha256)
 
     def ref(self, message: MessageInfo) -> str:
         """The reference of *message*: HMAC-SHA256 of its Message-ID, 24 hex digits.
@@ -33,5 +39,6 @@ class Referencer:
     def ref_of(self, message_id: str) -> str:
         """The reference of a bare Message-ID (surrounding angle brackets ignored)."""
         normalised = message_id.strip().strip("<>")
-        digest = hmac.new(self.key, normalised.encode("utf-8"), hashlib.sha256)
+        digest = self._keyed.copy()
+        digest.update(normalised.encode("utf-8"))
         return digest.hexdigest()[:24]

@@ -177,6 +177,61 @@ def run(ctx: Context, once: bool, mailbox: str | None, now: str | None) -> None:
 
 
 @main.command()
+@mailbox_option
+@now_option
+@pass_context
+def digest(ctx: Context, mailbox: str | None, now: str | None) -> None:
+    """Send the employee digests now."""
+    from inboxwarden.reports import digest_table, send_digests
+
+    with _errors_exit():
+        outcomes = send_digests(ctx.engine(), ctx.parse_now(now), only=mailbox)
+        click.echo(digest_table(outcomes))
+    sys.exit(EXIT_FAILED_MAILBOXES if any(o.status == "failed" for o in outcomes) else 0)
+
+
+@main.command()
+@click.option("--week", metavar="YYYY-Www", help="ISO week [default: the last whole week].")
+@click.option("--manager", metavar="ADDR", help="Only this manager's report.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the reports here [default: report.directory].",
+)
+@click.option("--dry-run", is_flag=True, help="Write the reports; send nothing.")
+@now_option
+@pass_context
+def report(
+    ctx: Context,
+    week: str | None,
+    manager: str | None,
+    out: Path | None,
+    dry_run: bool,
+    now: str | None,
+) -> None:
+    """Build the weekly manager reports, write them, and send them by SMTP."""
+    from inboxwarden.reports import build_reports, report_table, send_reports
+
+    with _errors_exit():
+        settings = ctx.settings
+        state = StateStore.open(settings.state.url)
+        try:
+            reports = build_reports(
+                settings,
+                state,
+                load_directory(settings.directory.path),
+                now=ctx.parse_now(now),
+                week=week,
+                manager=manager,
+            )
+            outcomes = send_reports(reports, settings, out_dir=out, dry_run=dry_run)
+        finally:
+            state.close()
+        click.echo(report_table(outcomes))
+    sys.exit(EXIT_FAILED_MAILBOXES if any(o.status == "failed" for o in outcomes) else 0)
+
+
+@main.command()
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @pass_context
 def register(ctx: Context, fmt: str) -> None:

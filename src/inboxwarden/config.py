@@ -107,6 +107,8 @@ class ImapSettings(_Section):
     max_connections: int = Field(default=8, ge=1, le=256)
     timeout_seconds: float = Field(default=60, gt=0)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    # RFC 7162 §4 asks clients to keep lines under 8192 octets; Dovecot takes 64 KiB.
+    max_line_length: int = Field(default=8192, ge=1000, le=1_000_000)
     retries: int = Field(default=3, ge=1, le=10)
     retry_backoff_seconds: float = Field(default=2.0, ge=0)
 
@@ -188,6 +190,7 @@ class SmtpSettings(_Section):
     username: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
+    ca_file: Path | None = None
 
 
 class ScheduleSettings(_Section):
@@ -383,6 +386,18 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
                     else None,
                 }
             ),
+            "smtp": settings.smtp.model_copy(
+                update={
+                    "password_file": _maybe_relative(settings.smtp.password_file, base),
+                    "ca_file": _maybe_relative(settings.smtp.ca_file, base),
+                }
+            ),
+            "digest": settings.digest.model_copy(
+                update={"templates_dir": _maybe_relative(settings.digest.templates_dir, base)}
+            ),
+            "report": settings.report.model_copy(
+                update={"directory": _relative_to(settings.report.directory, base)}
+            ),
             "audit": settings.audit.model_copy(
                 update={
                     "hmac_key_file": _relative_to(settings.audit.hmac_key_file, base)
@@ -392,6 +407,10 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
             ),
         }
     )
+
+
+def _maybe_relative(path: Path | None, base: Path) -> Path | None:
+    return None if path is None else _relative_to(path, base)
 
 
 def _relative_to(path: Path, base: Path) -> Path:

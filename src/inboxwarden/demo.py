@@ -27,6 +27,7 @@ from inboxwarden.engine import Engine
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
 from inboxwarden.localserver import LocalDovecot
 from inboxwarden.register import render_markdown
+from inboxwarden.reports import demo_digests, demo_report
 from inboxwarden.state import StateStore
 from inboxwarden.tables import plan_table, run_table
 
@@ -42,6 +43,7 @@ MANAGER = "maria.chef@exempel.se"
 SEED_FROM = datetime(2026, 8, 20, tzinfo=STOCKHOLM)
 NOTIFY_AT = datetime(2026, 11, 2, 8, 0, tzinfo=STOCKHOLM)
 ENFORCE_AT = datetime(2026, 11, 10, 2, 0, tzinfo=STOCKHOLM)
+REPORT_AT = datetime(2026, 11, 16, 7, 0, tzinfo=STOCKHOLM)  # the Monday after: week 46
 
 CONFIG = """\
 # Written by `inboxwarden demo`: the example configuration, pointed at the demo server.
@@ -213,6 +215,9 @@ def _story(out: Path, server: LocalDovecot, master_password: str) -> None:
         f"2. run --once in notify mode, {NOTIFY_AT:%Y-%m-%d %H:%M}: due mail is flagged", bold=True
     )
     _say(run_table(engine.run(NOTIFY_AT)))
+    digests = demo_digests(engine, out, NOTIFY_AT)
+    sent = sum(1 for path in digests if path.suffix == ".eml")
+    _say(f"   {sent} digests appended to the employees' INBOXes; copies in {out / 'digests'}")
 
     more = _seed(server, master_password, NOTIFY_AT, ENFORCE_AT)
     _say(
@@ -240,6 +245,7 @@ def _story(out: Path, server: LocalDovecot, master_password: str) -> None:
         listing = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()) if n)
         _say(f"  {email}: {listing}")
 
+    report_files = demo_report(engine, out, REPORT_AT)
     register = out / "register.md"
     register.write_text(render_markdown(settings), encoding="utf-8")
     events = len(state.audit_trail())
@@ -251,4 +257,7 @@ def _story(out: Path, server: LocalDovecot, master_password: str) -> None:
         f"  state + audit   {settings.state.url.removeprefix('sqlite:///')} ({events} audit events)"
     )
     _say(f"  register        {register}")
+    _say(f"  digests         {out / 'digests'}")
+    for path in report_files:
+        _say(f"  manager report  {path}")
     _say(f"Try: inboxwarden --config {config} register")

@@ -8,8 +8,9 @@ never stops the others (SPEC §5.7). ``plan`` runs the very same path with nothi
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from inboxwarden.directory import Employee as DirectoryEntry
 from inboxwarden.errors import AuthenticationFailed, ConfigError, MailboxError, PolicyError
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
 from inboxwarden.matching import RuleBook
+from inboxwarden.message import MessageInfo
 from inboxwarden.planning import Employee, MailboxFacts, MailboxPlan, Mode, plan_mailbox
 from inboxwarden.scan import scan_inbox
 from inboxwarden.state import StateStore
@@ -46,6 +48,16 @@ class MailboxOutcome:
     skipped: int = 0
     attempts: int = 0
     commands: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Add the wall time spent in *phase* (connect, scan, plan, apply) to the timings."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - start
 
     def counts(self) -> dict[str, int]:
         """The numbers stored per run and printed in the summary; no message details."""
@@ -64,6 +76,7 @@ class MailboxOutcome:
             "recovered": a.recovered,
             "skipped": self.skipped,
             "imap_commands": self.commands,
+            **{f"{phase}_ms": round(seconds * 1000) for phase, seconds in self.timings.items()},
         }
 
 
@@ -215,9 +228,10 @@ class Engine:
             secret = self.master_secret
         else:
             raise ConfigError("imap.password_file: required for a master-user login")
-        return ImapSession.open(
-            endpoint, Credentials(entry.login, secret, imap.auth, imap.master_user)
-        )
+        credentials = Credentials(entry.login, secret, imap.auth, imap.master_user)
+        session = ImapSession.open(endpoint, credentials)
+        session.max_set_chars = imap.max_line_length - 200  # room for the verb and folder
+        return session
 
     def _process(
         self,
@@ -231,7 +245,9 @@ class Engine:
         settings = self.settings
         employee = Employee(entry.email, outcome.mode, entry.legal_hold, frozenset(entry.groups))
         writes = not dry and employee.mode != "observe"
-        with self.open_session(entry) as session:
+        with outcome.timed("connect"):
+            session = self.open_session(entry)
+        with session:
             trash = session.special_folder("\\Trash")
             folder = session.select(INBOX, readonly=not writes)
             if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
@@ -252,42 +268,53 @@ class Engine:
                     folder = session.select(INBOX, readonly=False)
             records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
             keyword = settings.flag.keyword
-            scan = scan_inbox(
-                session,
-                now=now,
-                cycle=self.cycle,
-                rules=rules,
-                keyword=keyword if folder.keywords_allowed else None,
-                known_uids=records,
-                batch_size=settings.imap.batch_size,
-            )
-            plan = plan_mailbox(
-                employee,
-                scan.messages,
-                records=records,
-                inbox_uids=scan.uids,
-                inbox_count=folder.exists,
-                now=now,
-                cycle=self.cycle,
-                rules=rules,
-                facts=MailboxFacts(session.separator, folder.keywords_allowed, trash),
-                keyword=keyword,
-                also_flagged=settings.flag.also_flagged,
-            )
+            with outcome.timed("scan"):
+                scan = scan_inbox(
+                    session,
+                    now=now,
+                    cycle=self.cycle,
+                    rules=rules,
+                    keyword=keyword if folder.keywords_allowed else None,
+                    known_uids=records,
+                    batch_size=settings.imap.batch_size,
+                )
+            with outcome.timed("plan"):
+                plan = plan_mailbox(
+                    employee,
+                    scan.messages,
+                    records=records,
+                    inbox_uids=scan.uids,
+                    inbox_count=folder.exists,
+                    now=now,
+                    cycle=self.cycle,
+                    rules=rules,
+                    facts=MailboxFacts(session.separator, folder.keywords_allowed, trash),
+                    keyword=keyword,
+                    also_flagged=settings.flag.also_flagged,
+                )
             outcome.plan, outcome.skipped = plan, scan.skipped
             if writes and run_id is not None:
-                by_uid = {m.uid: m for m in scan.messages}
-                flagged = apply_flags(target, plan, by_uid, keyword)
-                applied.flagged, applied.unflagged = flagged.flagged, flagged.unflagged
-                if employee.mode == "enforce":
-                    moved = apply_batches(
-                        target,
-                        plan,
-                        by_uid,
-                        keyword,
-                        batch_size=settings.imap.batch_size,
-                    )
-                    for name in ("moved", "deleted", "vanished", "refused"):
-                        setattr(applied, name, getattr(moved, name))
+                self._apply(target, plan, scan.messages, applied, outcome)
             outcome.applied = applied
             outcome.commands = session.commands
+
+    def _apply(
+        self,
+        target: Target,
+        plan: MailboxPlan,
+        messages: list[MessageInfo],
+        applied: Applied,
+        outcome: MailboxOutcome,
+    ) -> None:
+        settings = self.settings
+        keyword = settings.flag.keyword
+        with outcome.timed("apply"):
+            by_uid = {m.uid: m for m in messages}
+            flagged = apply_flags(target, plan, by_uid, keyword)
+            applied.flagged, applied.unflagged = flagged.flagged, flagged.unflagged
+            if plan.employee.mode == "enforce":
+                moved = apply_batches(
+                    target, plan, by_uid, keyword, batch_size=settings.imap.batch_size
+                )
+                for name in ("moved", "deleted", "vanished", "refused"):
+                    setattr(applied, name, getattr(moved, name))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.header
 import email.utils
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -27,24 +28,16 @@ def parse_header_block(raw: bytes) -> dict[str, str]:
     Undecodable bytes are replaced rather than raised on: a broken header must never
     stop a scan (SPEC: a broken message is skipped and counted, never a crash).
     """
-    fields: dict[str, str] = {}
-    name: str | None = None
-    parts: list[str] = []
     text = raw.decode("utf-8", errors="replace")
+    if "\n " in text or "\n\t" in text:
+        text = _FOLD.sub(" ", text)
+    fields: dict[str, str] = {}
     for line in text.splitlines():
-        if line[:1] in (" ", "\t") and name is not None:
-            parts.append(line.strip())
-            continue
-        if name is not None and name not in fields:
-            fields[name] = " ".join(parts)
         name, sep, value = line.partition(":")
-        if not sep or not name or " " in name:
-            name = None
-            continue
-        name = name.strip().lower()
-        parts = [value.strip()]
-    if name is not None and name not in fields:
-        fields[name] = " ".join(parts)
+        if sep and name and " " not in name:
+            key = name.lower()
+            if key not in fields:
+                fields[key] = value.strip()
     return fields
 
 
@@ -58,9 +51,19 @@ def decode_words(value: str) -> str:
         return value
 
 
+_FOLD = re.compile(r"\r?\n[ \t]+")
+# The common shapes, "Name <a@b>" and "a@b", read without the full RFC 5322 parser.
+_SIMPLE_ADDRESS = re.compile(
+    r'^\s*(?:[^<>",;:@()\\]*<)?([^\s<>",;:@()\\]+@[^\s<>",;:@()\\]+)>?\s*$'
+)
+
+
 def _addresses(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
+    simple = _SIMPLE_ADDRESS.match(value)
+    if simple is not None:
+        return (simple.group(1).lower(),)
     return tuple(addr.lower() for _, addr in email.utils.getaddresses([value]) if "@" in addr)
 
 

@@ -77,6 +77,10 @@ def test_participants_are_excluded_case_insensitively() -> None:
     assert [text[f.start : f.end] for f in found] == ["bo@exempel.se"]
 
 
+def test_a_single_participant_may_be_given_as_a_plain_string() -> None:
+    assert scan_text("till bo@exempel.se", exclude_addresses="BO@exempel.se") == []
+
+
 def test_an_address_is_excluded_by_its_normalised_form_too() -> None:
     text = "maila åsa@BÜCHER.example"
     assert scan_text(text, exclude_addresses=["åsa@bücher.example"]) == []

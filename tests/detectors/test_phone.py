@@ -111,6 +111,31 @@ def test_international_numbers_are_found(written: str) -> None:
     assert scan_text(text) == [Finding(Kind.PHONE, Part.BODY, 5, 5 + len(written))]
 
 
+@pytest.mark.parametrize(
+    ("written", "is_date"),
+    [
+        ("2024-11-27", True),
+        ("27.11.2024", True),
+        ("11/27/24", True),
+        ("08-12-2024", True),
+        ("08.00-17.00", True),
+        ("0838-95-08", False),
+        ("08-45-2024", False),
+        ("070-174 06 05", False),
+    ],
+)
+def test_dates_and_time_ranges_are_told_from_numbers(written: str, is_date: bool) -> None:
+    assert looks_like_date_or_time(written) is is_date
+
+
+def test_a_phone_number_before_a_personnummer_in_one_run_is_still_found() -> None:
+    text = "Uppgifter: 070-174 06 05 880320-0016"
+    assert [(f.kind, text[f.start : f.end]) for f in scan_text(text)] == [
+        (Kind.PHONE, "070-174 06 05"),
+        (Kind.PERSONNUMMER, "880320-0016"),
+    ]
+
+
 def test_two_numbers_in_one_run_are_found_separately() -> None:
     text = "Mobil 070-174 06 05 / 08-465 004 00, fax 031-3900600 0701740606"
     found = [text[f.start : f.end] for f in scan_text(text)]

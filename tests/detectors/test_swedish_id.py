@@ -118,6 +118,11 @@ def test_a_typographic_hyphen_is_accepted_as_separator(hyphen: str) -> None:
     assert swedish_id_kind(f"880320{hyphen}0016") is Kind.PERSONNUMMER
 
 
+@pytest.mark.parametrize("candidate", ["", "abc", "880320-001", "880320-0016 ", "1880320-0016"])
+def test_swedish_id_kind_wants_exactly_one_number(candidate: str) -> None:
+    assert swedish_id_kind(candidate) is None
+
+
 @pytest.mark.parametrize(
     ("first_eleven", "why"),
     [

@@ -1,11 +1,12 @@
 """Detectors of personal data in mail: pure functions from text to findings (SPEC §6).
 
-The flow, by module: `text` (and `html_text`) turns a MIME message into the texts to
-scan; `candidates` finds the few places in a text where personal data could start and
-hands each to its validator (`swedish_id`, `payment`, `phone`, `email_address`);
-`scan` is the entry point; `kinds` holds what comes out; `masking` renders findings
-for the employee's own digest. No module does I/O, reads a clock, or keeps a value it
-found.
+The flow, by module: `text` turns a MIME message into the texts to scan (`headers`
+decodes header values and charsets, `html_text` reduces HTML); `candidates` finds
+the few places in a text where personal data could start and hands each to its
+validator (`swedish_id`, `payment`, `phone`, `email_address`, with `context` for
+order/invoice labels and `luhn` for the shared check digit); `scan` is the entry
+point; `kinds` holds what comes out; `masking` renders findings for the employee's
+own digest. No module does I/O, reads a clock, or keeps a value it found.
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from inboxwarden.detectors.kinds import Finding, Kind, MessageScan, Part, kinds_
 from inboxwarden.detectors.masking import mask, mask_text
 from inboxwarden.detectors.scan import scan_message, scan_text
 from inboxwarden.detectors.swedish_id import swedish_id_kind
-from inboxwarden.detectors.text import DEFAULT_MAX_BYTES, TextSegment, extract_text
+from inboxwarden.detectors.text import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_RAW_BYTES,
+    Extraction,
+    TextSegment,
+    extract_text,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_RAW_BYTES",
+    "Extraction",
     "Finding",
     "Kind",
     "MessageScan",

@@ -25,22 +25,29 @@ from email_validator import EmailNotValidError, validate_email
 _LOCAL_MAX: Final = 254
 """An address is at most 254 octets (RFC 3696 errata); email-validator checks the local
 part's own 64-octet limit only in strict mode, so growth stops at the whole length."""
-_LOCAL_PART: Final = re.compile(r"[\w.%+\-]{1,254}@\Z")
+_LAST_BREAK: Final = re.compile(r"(?s).*[^\w.%+\-]")
+"""Greedy to the last character before the ``@`` that cannot be in a local part."""
 _DOMAIN: Final = re.compile(r"[\w\-]+(?:\.[\w\-]+)+")
 
 
 def normalise_addresses(addresses: Iterable[str]) -> frozenset[str]:
-    """Return the addresses case-folded, the form `find_email_address` compares with."""
+    """Return the addresses case-folded, the form `find_email_address` compares with.
+
+    A lone string is one address, not an iterable of one-letter ones.
+    """
+    if isinstance(addresses, str):
+        addresses = (addresses,)
     return frozenset(address.strip().casefold() for address in addresses)
 
 
 def find_email_address(text: str, at: int, excluded: frozenset[str]) -> tuple[int, int] | None:
     """Return the span of a valid, non-participant address around the ``@`` at ``at``."""
-    local = _LOCAL_PART.search(text, max(0, at - _LOCAL_MAX), at + 1)
+    lo = max(0, at - _LOCAL_MAX)
+    last_break = _LAST_BREAK.match(text, lo, at)
     domain = _DOMAIN.match(text, at + 1)
-    if local is None or domain is None:
+    if domain is None:
         return None
-    start = local.start()
+    start = lo if last_break is None else last_break.end()
     while start < at and text[start] == ".":
         start += 1
     end = domain.end()

@@ -21,6 +21,8 @@ from typing import Final
 
 _FOLD: Final = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATES: Final = re.compile("[\udc80-\udcff]")
+_ENCODED_WORD: Final = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_WORD_ERRORS: Final = (HeaderParseError, ValueError, LookupError, AssertionError)
 
 
 class ScanPolicy(Compat32):
@@ -61,16 +63,26 @@ def header_text(value: str) -> str:
     """Return a header value with encoded words decoded and white space collapsed."""
     if "=?" in value:
         try:
-            chunks = decode_header(value)
-        except (HeaderParseError, ValueError, LookupError, AssertionError):
-            chunks = [(value, None)]
-        pieces = []
-        for chunk, charset in chunks:
-            if isinstance(chunk, str):
-                pieces.append(chunk)
-            elif charset is None:
-                pieces.append(chunk.decode("raw-unicode-escape", "replace"))
-            else:
-                pieces.append(decode_bytes(chunk, charset)[0])
-        value = "".join(pieces)
+            value = _decoded(value)
+        except _WORD_ERRORS:  # one bad word: decode the others one by one
+            value = _ENCODED_WORD.sub(_decoded_word, value)
     return " ".join(value.split())
+
+
+def _decoded(value: str) -> str:
+    pieces = []
+    for chunk, charset in decode_header(value):
+        if isinstance(chunk, str):
+            pieces.append(chunk)
+        elif charset is None:
+            pieces.append(chunk.decode("raw-unicode-escape", "replace"))
+        else:
+            pieces.append(decode_bytes(chunk, charset)[0])
+    return "".join(pieces)
+
+
+def _decoded_word(match: re.Match[str]) -> str:
+    try:
+        return _decoded(match.group())
+    except _WORD_ERRORS:
+        return match.group()

@@ -12,7 +12,7 @@ from email.message import Message
 from inboxwarden.detectors.candidates import find_spans
 from inboxwarden.detectors.email_address import normalise_addresses
 from inboxwarden.detectors.kinds import Finding, MessageScan, Part
-from inboxwarden.detectors.text import DEFAULT_MAX_BYTES, extract_text
+from inboxwarden.detectors.text import DEFAULT_MAX_BYTES, DEFAULT_MAX_RAW_BYTES, extract_text
 
 
 def scan_text(
@@ -39,16 +39,18 @@ def scan_message(
     *,
     exclude_addresses: Iterable[str] = frozenset(),
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES,
 ) -> MessageScan:
     """Return the personal data in a message's subject, text parts and attachment names.
 
     The message may be a parsed `email.message.Message` (or `EmailMessage`) or raw
     RFC 5322 bytes. A broken message is never an exception: what could not be read is
-    counted in `MessageScan.errors`, and text beyond ``max_bytes`` decoded bytes is
-    left unread and flagged `MessageScan.truncated`.
+    counted in `MessageScan.errors`, and text beyond ``max_bytes`` decoded bytes, or
+    raw bytes beyond ``max_raw_bytes``, are left unread and flagged
+    `MessageScan.truncated`.
     """
     excluded = normalise_addresses(exclude_addresses)
-    extraction = extract_text(message, max_bytes=max_bytes)
+    extraction = extract_text(message, max_bytes=max_bytes, max_raw_bytes=max_raw_bytes)
     findings: list[Finding] = []
     errors = extraction.errors
     for segment in extraction.segments:

@@ -21,6 +21,12 @@ _DATE = re.compile(
     rb'\bINTERNALDATE "\s?(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"'
 )
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+# Dovecot answers in the order asked: one search instead of four.
+_IN_ORDER = re.compile(
+    rb"\bUID (\d+) FLAGS \(([^)]*)\) "
+    + _DATE.pattern.removeprefix(rb"\b")
+    + rb" RFC822\.SIZE (\d+)"
+)
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -69,13 +75,23 @@ def _zone(sign: bytes, hours: bytes, minutes: bytes) -> timezone:
 
 
 def _item(meta: bytes, literal: bytes | None) -> FetchedItem | None:
-    uid = _UID.search(meta)
-    if uid is None:
-        return None  # an unsolicited FETCH (a flag change by another client): not ours
-    flags, date, size = _FLAGS.search(meta), _DATE.search(meta), _SIZE.search(meta)
-    if flags is None or date is None or size is None:
-        raise UnexpectedShape("missing attribute")
-    day, mon, year, hh, mm, ss, sign, zh, zm = date.groups()
+    together = _IN_ORDER.search(meta)
+    if together is not None:
+        uid, flags, *date, size = together.groups()
+    else:  # another server's order: find each attribute on its own
+        found_uid = _UID.search(meta)
+        if found_uid is None:
+            return None  # an unsolicited FETCH (a flag change by another client): not ours
+        found = _FLAGS.search(meta), _DATE.search(meta), _SIZE.search(meta)
+        if None in found:
+            raise UnexpectedShape("missing attribute")
+        uid, flags, date, size = (
+            found_uid.group(1),
+            found[0].group(1),  # type: ignore[union-attr]
+            list(found[1].groups()),  # type: ignore[union-attr]
+            found[2].group(1),  # type: ignore[union-attr]
+        )
+    day, mon, year, hh, mm, ss, sign, zh, zm = date
     month = _MONTHS.get(mon)
     if month is None:
         raise UnexpectedShape("month")
@@ -83,10 +99,10 @@ def _item(meta: bytes, literal: bytes | None) -> FetchedItem | None:
         int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=_zone(sign, zh, zm)
     )
     return FetchedItem(
-        uid=int(uid.group(1)),
-        flags=tuple(f.decode("utf-8", "replace") for f in flags.group(1).split()),
+        uid=int(uid),
+        flags=tuple(f.decode("utf-8", "replace") for f in flags.split()) if flags else (),
         internaldate=when,
-        size=int(size.group(1)),
+        size=int(size),
         header=literal or b"",
     )
 

@@ -24,7 +24,7 @@ from imapclient.response_parser import parse_fetch_response
 from pydantic import SecretStr
 
 from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
-from inboxwarden.imap import uidset
+from inboxwarden.imap import stream, uidset
 from inboxwarden.imap.errors import translated
 from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
 from inboxwarden.imap.folders import FolderEntry, find_special
@@ -78,6 +78,8 @@ class ImapSession:
         self._folders: list[FolderEntry] | None = None
         self.selected: FolderState | None = None
         self.commands = 0
+        #: Longest UID set in one command; the rest of the line is short and fixed.
+        self.max_set_chars = uidset.MAX_SET_CHARS
 
     # --- connecting ---------------------------------------------------------------
 
@@ -105,6 +107,10 @@ class ImapSession:
                 caps = frozenset(
                     c.decode("ascii", "replace").upper() for c in client.capabilities()
                 )
+                if "QRESYNC" in caps:
+                    # RFC 7162 §3.2.10: expunges then come as one VANISHED range instead of
+                    # an EXPUNGE line per message, which is most of a big MOVE's answer.
+                    client.enable("QRESYNC")
         except BaseException:
             _shutdown(client)
             raise
@@ -252,13 +258,9 @@ class ImapSession:
         fields = " ".join(sorted({f.upper() for f in header_fields} | always))
         items = f"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({fields})]"
         items += " BODYSTRUCTURE)" if bodystructure else ")"
-        for text, covered in uidset.chunks(uids, size=batch_size):
+        for text, covered in uidset.chunks(uids, size=batch_size, max_chars=self.max_set_chars):
             with translated():
-                tag = self._client._imap._command("UID", "FETCH", text, items)
-                typ, data = self._client._imap._command_complete("FETCH", tag)
-                if typ != "OK":
-                    raise ServerError("FETCH refused")
-                _, data = self._client._imap._untagged_response(typ, data, "FETCH")
+                data = stream.command(self._client._imap, f"UID FETCH {text} {items}".encode())
             self.commands += 1
             yield from _messages(data, set(covered), fast=not bodystructure)
 
@@ -279,7 +281,7 @@ class ImapSession:
 
     def store(self, uids: Sequence[int], flags: Sequence[str], *, add: bool) -> None:
         """Add or remove *flags* on *uids*, silently, one STORE per batch (RFC 3501 §6.4.6)."""
-        for text, _ in uidset.chunks(uids, size=10_000):
+        for text, _ in uidset.chunks(uids, size=10_000, max_chars=self.max_set_chars):
             with translated():
                 if add:
                     self._client.add_flags(text, list(flags), silent=True)
@@ -300,7 +302,7 @@ class ImapSession:
     def _transfer(self, command: str, uids: Sequence[int], folder: str) -> dict[int, int]:
         imap = self._client._imap
         mapping: dict[int, int] = {}
-        for text, _ in uidset.chunks(uids, size=len(uids) or 1):
+        for text, _ in uidset.chunks(uids, size=len(uids) or 1, max_chars=self.max_set_chars):
             imap.untagged_responses.pop("COPYUID", None)
             try:
                 self._send_transfer(command, text, folder)
@@ -320,6 +322,7 @@ class ImapSession:
             for code in imap.untagged_responses.pop("COPYUID", []):
                 mapping.update(_copyuid(code))
             imap.untagged_responses.pop("EXPUNGE", None)
+            imap.untagged_responses.pop("VANISHED", None)
         return mapping
 
     def _send_transfer(self, command: str, text: str, folder: str) -> None:
@@ -334,7 +337,7 @@ class ImapSession:
         """UID EXPUNGE exactly *uids* (RFC 4315 §2.1); a bare EXPUNGE is never sent."""
         if not self.has("UIDPLUS"):
             raise MissingCapability("UIDPLUS")
-        for text, _ in uidset.chunks(uids, size=10_000):
+        for text, _ in uidset.chunks(uids, size=10_000, max_chars=self.max_set_chars):
             with translated():
                 self._client.uid_expunge(text)
             self.commands += 1

@@ -15,7 +15,9 @@ from inboxwarden.localserver import LocalServerError, dovecot_version, ensure_do
 def main() -> int:
     """Check (and if possible install) Dovecot; print its version."""
     parser = argparse.ArgumentParser(prog="python -m inboxwarden.localserver")
-    parser.add_argument("--ensure-installed", action="store_true", help="install Dovecot if missing")
+    parser.add_argument(
+        "--ensure-installed", action="store_true", help="install Dovecot if missing"
+    )
     args = parser.parse_args()
     try:
         if args.ensure_installed:

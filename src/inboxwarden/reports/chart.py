@@ -46,20 +46,20 @@ def overdue_chart(labels: Sequence[str], values: Sequence[int | None], *, no_dat
     lift = max(top * 0.03, 0.05)
     for x, value in zip(positions, values, strict=True):
         if value is None:
-            axes.text(x, lift, no_data, ha="center", va="bottom", fontsize=7, color=_MUTED)
+            axes.text(x, lift, no_data, ha="center", va="bottom", fontsize=9, color=_MUTED)
         elif value == 0:
             axes.plot([x - 0.31, x + 0.31], [0, 0], color=_ZERO, linewidth=3, zorder=3)
-            axes.text(x, lift, "0", ha="center", va="bottom", fontsize=8, color=_ZERO)
+            axes.text(x, lift, "0", ha="center", va="bottom", fontsize=10, color=_ZERO)
         else:
             axes.text(
-                x, value + lift, str(value), ha="center", va="bottom", fontsize=8, color=_TEXT
+                x, value + lift, str(value), ha="center", va="bottom", fontsize=10, color=_TEXT
             )
     axes.set_xticks(positions, list(labels))
     axes.set_xlim(-0.6, len(values) - 0.4)
     axes.set_ylim(0, max(top * 1.22, 1))
     # Every bar carries its value, so a y-axis would only repeat it.
     axes.set_yticks([])
-    axes.tick_params(axis="x", labelsize=8, colors=_TEXT, length=0)
+    axes.tick_params(axis="x", labelsize=11, colors=_TEXT, length=0)
     for side in ("top", "right", "left"):
         axes.spines[side].set_visible(False)
     axes.spines["bottom"].set_color(_AXIS)

@@ -12,13 +12,16 @@ now?": once at the boundary and once more one business day before the enforcemen
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from inboxwarden.cycle import Cycle
 from inboxwarden.detectors import mask_text
+from inboxwarden.detectors.swedish_id import SWEDISH_ID
 from inboxwarden.message import MessageInfo, decode_words
 from inboxwarden.planning import Decision, Mode
 from inboxwarden.reports.templating import Language
@@ -27,9 +30,12 @@ DigestKind = Literal["boundary", "reminder"]
 
 #: Outcomes in the order the digest lists them: what leaves the INBOX for good first.
 GROUP_ORDER = ("purge", "delete", "move", "report", "hold")
-#: At most this many messages are listed per outcome; the rest are counted. A digest
-#: of 5,000 rows helps nobody, and some mail clients cut messages above ~100 kB.
-MAX_LISTED_PER_GROUP = 100
+#: At most this many messages are listed per outcome, and about this many in all; the
+#: rest are counted. A digest of 5,000 rows helps nobody, and Gmail clips a message
+#: past ~100 kB, cutting off the footer and the policy link. The flag in the INBOX
+#: finds every due message anyway.
+MAX_LISTED_PER_GROUP = 20
+MAX_LISTED = 60
 _MAX_SUBJECT = 120
 
 
@@ -120,16 +126,45 @@ def digest_due(cycle: Cycle, now: datetime, last_sent: datetime | None) -> Diges
     (a grace of 0 or 1 business day) there is a single digest. A digest missed at the
     boundary (the service was down) is sent late, and one missed before the reminder
     date becomes the reminder, so nobody gets two in a row. From the enforcement date
-    on nothing is due: the rules act, and the next cycle's digest follows.
+    on nothing is due: the rules act, and the next cycle's digest follows. Without any
+    grace (``grace_business_days = 0`` and a boundary on a business day) the rules act
+    from the boundary itself; the one digest then still goes out, to say so.
     """
     boundary = cycle.boundary(now)
-    if now >= cycle.enforcement_date(boundary):
+    enforcement = cycle.enforcement_date(boundary)
+    if now >= enforcement > boundary:
         return None
     kind = digest_kind(cycle, now)
     since = cycle.reminder_date(boundary) if kind == "reminder" else boundary
     if last_sent is not None and last_sent >= since:
         return None
     return kind
+
+
+def mask_id_shapes(text: str) -> str:
+    """Mask what is written like a personnummer even when its check digit fails.
+
+    The detectors rightly report only valid numbers (SPEC §6). But a mistyped
+    personnummer (``770923-1234``) still points at a person, and the digest is a new
+    copy of the subject, so here a date-shaped ``YYMMDD-NNNN`` or ``YYYYMMDD-NNNN`` is
+    masked on its shape alone. The separator is required: bare digit runs are order
+    numbers far more often, and the detectors already catch the valid ones.
+    """
+
+    def masked(match: re.Match[str]) -> str:
+        date = match.group("date8") or match.group("date6")
+        separator = match.group("sep8") if match.group("date8") else match.group("sep6")
+        if not separator or not _plausible_date(date):
+            return match.group(0)
+        return match.group(0)[:-4] + "****"
+
+    return SWEDISH_ID.sub(masked, text)
+
+
+def _plausible_date(yymmdd: str) -> bool:
+    """Month 00-12 and day 01-31, or 61-91 for a co-ordination number (day + 60)."""
+    month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+    return month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
 
 
 def mask_subject(subject: str) -> str:
@@ -139,7 +174,7 @@ def mask_subject(subject: str) -> str:
     the detectors fail on some odd text, the subject is dropped rather than shown.
     """
     try:
-        masked = mask_text(subject)
+        masked = mask_id_shapes(mask_text(subject))
     except Exception:  # a detector bug must never turn into an unmasked copy
         return ""
     line = " ".join(masked.split())
@@ -150,6 +185,48 @@ def _sender(message: MessageInfo) -> tuple[str, str]:
     raw = message.headers.get("from", "")
     name, address = email.utils.parseaddr(decode_words(raw))
     return mask_subject(name) if name else "", address.lower()
+
+
+def _by_outcome(decisions: Iterable[Decision]) -> dict[str, list[Decision]]:
+    """The due decisions by action, in :data:`GROUP_ORDER`, each oldest first; no ``keep``."""
+    grouped: dict[str, list[Decision]] = {}
+    for decision in sorted(decisions, key=lambda d: d.message.internaldate):
+        if decision.action != "keep":  # a kept message is exempt from the rule
+            grouped.setdefault(decision.action, []).append(decision)
+    order = [a for a in GROUP_ORDER if a in grouped] + sorted(set(grouped) - set(GROUP_ORDER))
+    return {action: grouped[action] for action in order}
+
+
+def _share(groups: int, max_per_group: int, max_listed: int) -> int:
+    """How many messages each outcome lists: a share of the whole, at least a few."""
+    return min(max_per_group, max(5, max_listed // max(1, groups)))
+
+
+def listed_uids(
+    decisions: Iterable[Decision],
+    *,
+    max_per_group: int = MAX_LISTED_PER_GROUP,
+    max_listed: int = MAX_LISTED,
+) -> list[int]:
+    """The UIDs the digest will list, so the shell fetches From and Subject of these only."""
+    grouped = _by_outcome(decisions)
+    share = _share(len(grouped), max_per_group, max_listed)
+    return [d.message.uid for listed in grouped.values() for d in listed[:share]]
+
+
+def _item(decision: Decision, message: MessageInfo, tz: ZoneInfo) -> DigestItem:
+    name, address = _sender(message)
+    return DigestItem(
+        arrived=decision.message.internaldate.astimezone(tz),
+        sender_name=name,
+        sender_address=address,
+        subject=mask_subject(message.subject),
+        size=decision.message.size,
+        rule=decision.rule.name,
+        action=decision.action,
+        target=decision.target,
+        overdue=decision.overdue,
+    )
 
 
 def build_digest(
@@ -164,45 +241,28 @@ def build_digest(
     policy_url: str | None,
     headers: Mapping[int, MessageInfo] | None = None,
     max_per_group: int = MAX_LISTED_PER_GROUP,
+    max_listed: int = MAX_LISTED,
 ) -> Digest:
     """Group the due messages of one mailbox by outcome, oldest first, subjects masked.
 
-    *headers* are the same messages fetched again with From and Subject (by UID), for
-    when the rules did not need those fields and the scan therefore left them out.
-    ``keep`` decisions are left out: a kept message is exempt from the rule.
+    *headers* are the listed messages fetched again with From and Subject (by UID, see
+    :func:`listed_uids`), for when the rules did not need those fields and the scan
+    therefore left them out. ``keep`` decisions are left out.
     """
     fetched = headers or {}
-    grouped: dict[str, list[DigestItem]] = {}
-    targets: dict[str, dict[str, None]] = {}
-    for decision in sorted(decisions, key=lambda d: d.message.internaldate):
-        if decision.action == "keep":
-            continue
-        message = fetched.get(decision.message.uid, decision.message)
-        name, address = _sender(message)
-        item = DigestItem(
-            arrived=decision.message.internaldate.astimezone(cycle.timezone),
-            sender_name=name,
-            sender_address=address,
-            subject=mask_subject(message.subject),
-            size=decision.message.size,
-            rule=decision.rule.name,
-            action=decision.action,
-            target=decision.target,
-            overdue=decision.overdue,
-        )
-        grouped.setdefault(decision.action, []).append(item)
-        if decision.target:
-            targets.setdefault(decision.action, {})[decision.target] = None
-    order = [a for a in GROUP_ORDER if a in grouped] + sorted(set(grouped) - set(GROUP_ORDER))
+    grouped = _by_outcome(decisions)
+    share = _share(len(grouped), max_per_group, max_listed)
     groups = tuple(
         DigestGroup(
             action=action,
-            count=len(grouped[action]),
-            overdue=sum(i.overdue for i in grouped[action]),
-            items=tuple(grouped[action][:max_per_group]),
-            targets=tuple(targets.get(action, {})),
+            count=len(due),
+            overdue=sum(d.overdue for d in due),
+            items=tuple(
+                _item(d, fetched.get(d.message.uid, d.message), cycle.timezone) for d in due[:share]
+            ),
+            targets=tuple(dict.fromkeys(d.target for d in due if d.target)),
         )
-        for action in order
+        for action, due in grouped.items()
     )
     boundary = cycle.boundary(now)
     return Digest(

@@ -31,7 +31,7 @@ from inboxwarden.errors import InboxWardenError, MailboxError
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.message import MessageInfo
 from inboxwarden.planning import Decision
-from inboxwarden.reports.digest import Digest, DigestKind, build_digest
+from inboxwarden.reports.digest import Digest, DigestKind, build_digest, listed_uids
 from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
 from inboxwarden.reports.marker import HEADER, new_marker
 from inboxwarden.reports.mime import build_message, message_bytes, message_id
@@ -216,21 +216,22 @@ class _DigestJob:
 
 
 def _fetch_senders(session: ImapSession, decisions: list[Decision]) -> dict[int, MessageInfo]:
-    """From and Subject of the listed messages, checked to be the same messages.
+    """From and Subject of the messages the digest lists, checked to be the same messages.
 
     The plan was made in another session a moment ago; a UID that now names a message
     with another arrival time or size (the folder was recreated) is not used, and the
     digest falls back to what the plan itself fetched.
     """
-    wanted = {d.message.uid: d.message for d in decisions}
+    planned = {d.message.uid: d.message for d in decisions}
     found: dict[int, MessageInfo] = {}
+    wanted = listed_uids(decisions)
     for item in session.fetch_messages(sorted(wanted), header_fields=["from", "subject"]):
         if isinstance(item, int):
             continue
-        planned = wanted.get(item.uid)
-        if planned is not None and (item.internaldate, item.size) == (
-            planned.internaldate,
-            planned.size,
+        before = planned.get(item.uid)
+        if before is not None and (item.internaldate, item.size) == (
+            before.internaldate,
+            before.size,
         ):
             found[item.uid] = item
     return found

@@ -56,6 +56,8 @@ def iter_runs(state: StateStore, since: datetime, until: datetime) -> Iterator[R
     Rows stream from the database (50,000 mailboxes × a run a day × 9 weeks is three
     million of them), so consume the iterator before doing other database work.
     """
+    # Bounds in UTC: what the database compares is the stored wall time, without zone.
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
     query = (
         select(mailbox_runs.c.mailbox, runs.c.as_of, mailbox_runs.c.status, mailbox_runs.c.counts)
         .join(runs, runs.c.id == mailbox_runs.c.run_id)
@@ -84,12 +86,12 @@ def _time_column(table: Table) -> str | None:
     return next((name for name in _FINDING_TIME_COLUMNS if name in table.c), None)
 
 
-def iter_findings(state: StateStore, since: datetime, until: datetime) -> Iterator[FindingRow]:
-    """Fan-out findings dated in ``[since, until)``; nothing when the table does not exist."""
-    table = findings_table(state)
-    if table is None:
-        return
+def iter_findings(
+    state: StateStore, table: Table, since: datetime, until: datetime
+) -> Iterator[FindingRow]:
+    """Fan-out findings in *table* (see :func:`findings_table`) dated in ``[since, until)``."""
     when = table.c[_time_column(table) or "at"]
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
     query = select(table.c.mailbox, when, table.c.external, table.c.severity).where(
         when >= since, when < until
     )

@@ -15,7 +15,7 @@ breaks in between, the employee has two digests for a while, never none.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -44,7 +44,7 @@ class Placed:
     removed: tuple[OldDigest, ...] = ()
     trash: str | None = None
     """The folder the old digests were moved to, or None when they were expunged."""
-    left: tuple[OldDigest, ...] = field(default=())
+    left: tuple[OldDigest, ...] = ()
     """Old digests that had to stay (legal hold, or neither UIDPLUS nor MOVE)."""
 
 

@@ -57,16 +57,8 @@ def build_message(
 ) -> EmailMessage:
     """A complete message from *rendered* texts, dated *now*, with a fresh Message-ID."""
     message = EmailMessage(policy=SMTP)
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = rendered.subject
-    message["Date"] = email.utils.format_datetime(now)
-    message["Message-ID"] = email.utils.make_msgid(idstring="inboxwarden", domain=_domain(sender))
-    message["Content-Language"] = language
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    for name, value in (headers or {}).items():
-        message[name] = value
+    # The body first: set_content and add_alternative move Content-* headers into the
+    # parts, which would take Content-Language with them.
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
     if images:
@@ -82,6 +74,16 @@ def build_message(
                 disposition="inline",
                 filename=image.filename,
             )
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = email.utils.format_datetime(now)
+    message["Message-ID"] = email.utils.make_msgid(idstring="inboxwarden", domain=_domain(sender))
+    message["Content-Language"] = language
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    for name, value in (headers or {}).items():
+        message[name] = value
     return message
 
 

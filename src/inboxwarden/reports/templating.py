@@ -14,6 +14,7 @@ loudly in ``inboxwarden digest`` instead of sending a message with holes in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date as Day
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -62,25 +63,37 @@ class Formatter:
     language: Language
     tz: ZoneInfo
 
-    def date(self, value: datetime) -> str:
+    def _local(self, value: datetime | Day) -> datetime | Day:
+        return value.astimezone(self.tz) if isinstance(value, datetime) else value
+
+    def date(self, value: datetime | Day) -> str:
         """``2026-10-12``: ISO dates read the same in both languages and sort in tables."""
-        return f"{value.astimezone(self.tz):%Y-%m-%d}"
+        return f"{self._local(value):%Y-%m-%d}"
 
     def time(self, value: datetime) -> str:
         """``09:14``, the 24-hour clock both audiences use."""
         return f"{value.astimezone(self.tz):%H:%M}"
 
-    def longdate(self, value: datetime) -> str:
+    def longdate(self, value: datetime | Day) -> str:
         """``måndag 9 november 2026`` / ``Monday 9 November 2026``."""
-        local = value.astimezone(self.tz)
+        local = self._local(value)
         weekday = _WEEKDAYS[self.language][local.weekday()]
         month = _MONTHS[self.language][local.month - 1]
         return f"{weekday} {local.day} {month} {local.year}"
 
-    def daymonth(self, value: datetime) -> str:
+    def daymonth(self, value: datetime | Day) -> str:
         """``9 november`` / ``9 November``: for headlines, where the year is obvious."""
-        local = value.astimezone(self.tz)
+        local = self._local(value)
         return f"{local.day} {_MONTHS[self.language][local.month - 1]}"
+
+    def span(self, first: datetime | Day, last: datetime | Day) -> str:
+        """``9–15 november 2026``, ``30 november – 6 december 2026``: a week, as people say it."""
+        a, b = self._local(first), self._local(last)
+        months = _MONTHS[self.language]
+        if (a.year, a.month) == (b.year, b.month):
+            return f"{a.day}–{b.day} {months[b.month - 1]} {b.year}"
+        head = f"{a.day} {months[a.month - 1]}" + (f" {a.year}" if a.year != b.year else "")
+        return f"{head} – {b.day} {months[b.month - 1]} {b.year}"
 
     def number(self, value: int) -> str:
         """``1 234`` (Swedish, non-breaking space) / ``1,234``."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from inboxwarden.directory import Directory, Employee
@@ -64,7 +64,7 @@ def _key(address: str) -> str:
 
 
 def fold_runs(rows: Iterable[RunRow], tz: ZoneInfo) -> dict[WeekKey, WeekFigures]:
-    """Per mailbox and week: the latest successful run's state, the sum of moves.
+    """Per mailbox and week: the state after the latest successful run, the sum of moves.
 
     *rows* come oldest first, so a later row of the same week replaces the state. A
     week whose runs all failed has no state, and so no figures.
@@ -83,10 +83,13 @@ def fold_runs(rows: Iterable[RunRow], tz: ZoneInfo) -> dict[WeekKey, WeekFigures
         if fold.latest is None:
             continue
         counts = fold.latest.counts
+        # A run counts the INBOX before it acts; what it filed, deleted or saw vanish
+        # has left by the end of it, and only overdue messages leave.
+        left = sum(int(counts.get(name, 0)) for name in ("moved", "deleted", "vanished"))
         figures[key] = WeekFigures(
-            inbox=int(counts.get("inbox", 0)),
-            due=int(counts.get("due", 0)),
-            overdue=int(counts.get("overdue", 0)),
+            inbox=max(0, int(counts.get("inbox", 0)) - left),
+            due=max(0, int(counts.get("due", 0)) - left),
+            overdue=max(0, int(counts.get("overdue", 0)) - left),
             moved=fold.moved,
             deleted=fold.deleted,
             runs=fold.runs,
@@ -164,6 +167,11 @@ class ManagerReport:
     trend: tuple[TrendPoint, ...]
     fanout_available: bool
     teams: tuple[str, ...] = field(default=())
+
+    @property
+    def last_day(self) -> date:
+        """The week's Sunday, for "9 – 15 November" (the end itself is the next Monday)."""
+        return self.week.monday() + timedelta(days=6)
 
     @property
     def team_compliance(self) -> float | None:
