@@ -346,7 +346,7 @@ def test_message_content_is_never_modified(dovecot, tmp_path):
     run(write_config(tmp_path, dovecot, [email]), ENFORCING)
     with session(dovecot, email) as client:
         client.select_folder("Bokföring/2026", readonly=True)
-        [data] = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"]).items()
+        [data] = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"]).values()
     assert data[b"BODY[]"] == invoices[0][0]
 
 
