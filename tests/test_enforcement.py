@@ -25,7 +25,7 @@ from tests.enginekit import (
     special_server,
     write_config,
 )
-from tests.imapkit import CuttingProxy, census, flags_of, seed, session
+from tests.imapkit import CuttingProxy, census, flags_of, make_message, seed, session
 
 pytestmark = pytest.mark.imap
 KW = "$InboxWardenDue"
@@ -385,3 +385,35 @@ def _corpus_emails() -> list[Path]:
     if not root.is_dir():
         pytest.skip("shared corpus of e-mails not available")
     return sorted(p for p in root.rglob("*.eml") if p.stat().st_size < 2_000_000)
+
+
+def test_personal_data_condition_keeps_invoices_and_deletes_only_clean_newsletters(
+    dovecot, tmp_path
+):
+    """SPEC §3 `personal_data`: the detectors decide, reading the text parts on the server."""
+    email = new_user(dovecot)
+    clean = mail("newsletter", 2)
+    with_pnr = [
+        (
+            make_message(
+                subject="Veckans nyheter",
+                from_="Nyheter <news@branschnytt.se>",
+                to="me@exempel.se",
+                list_id="<v.branschnytt.se>",
+                body="Grattis 811218-9876 på födelsedagen!",
+                message_id=f"<pnr-{i}@test>",
+            ),
+            OLD,
+        )
+        for i in range(2)
+    ]
+    seed(dovecot, email, "INBOX", clean + with_pnr)
+    rules = (
+        '[[rules]]\nname = "clean-news"\nmatch.list_id = "*"\nmatch.personal_data = false\n'
+        'action = "delete"\n'
+    )
+    summary = run(write_config(tmp_path, dovecot, [email], rules=rules), ENFORCING)
+    assert summary.outcomes[0].applied.deleted == 2
+    where = folders_of(census(dovecot, email))
+    assert where["Trash"] == ids(clean)
+    assert where["INBOX"] == ids(with_pnr)

@@ -232,6 +232,31 @@ def report(
 
 
 @main.command()
+@mailbox_option
+@click.option(
+    "--since", metavar="DATE", help="Scan from this date [default: fanout.window_days ago]."
+)
+@now_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def fanout(ctx: Context, mailbox: str | None, since: str | None, now: str | None, fmt: str) -> None:
+    """Scan for and list CC fan-out findings (personal data sent to too many people)."""
+    from inboxwarden.fanout.job import fanout_json, fanout_table, run_fanout
+
+    with _errors_exit():
+        when = ctx.parse_now(now)
+        start = ctx.parse_now(since) if since else None
+        outcomes = run_fanout(ctx.engine(), when, only=mailbox, since=start)
+        if fmt == "json":
+            click.echo(json.dumps(fanout_json(outcomes), ensure_ascii=False, indent=2))
+        else:
+            click.echo(fanout_table(outcomes), nl=False)
+    sys.exit(EXIT_FAILED_MAILBOXES if any(o.status != "ok" for o in outcomes) else 0)
+
+
+@main.command()
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @pass_context
 def register(ctx: Context, fmt: str) -> None:

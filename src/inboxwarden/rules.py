@@ -112,6 +112,9 @@ class Match(BaseModel):
             names.add("list-id")
         if self.header:
             names.update(self.header)
+        if self.personal_data is not None:
+            # The detectors read the subject and leave the participants' own addresses out.
+            names.update(("subject", "from", "to", "cc"))
         return frozenset(names)
 
 

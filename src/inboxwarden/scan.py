@@ -9,9 +9,10 @@ with ``BODY.PEEK`` so nothing is marked ``\\Seen`` (SPEC §2).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from inboxwarden.content import personal_data_kinds
 from inboxwarden.cycle import Cycle
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.matching import RuleBook
@@ -31,6 +32,7 @@ class ScanResult:
 
     messages: list[MessageInfo] = field(default_factory=list)
     skipped_uids: list[int] = field(default_factory=list)
+    fetched_bytes: int = 0
 
     @property
     def skipped(self) -> int:
@@ -76,4 +78,23 @@ def scan_inbox(
             result.skipped_uids.append(item)
         else:
             result.messages.append(item)
+    if rules.needs_personal_data:
+        _add_personal_data(session, result, now, cycle)
     return result
+
+
+def _add_personal_data(
+    session: ImapSession, result: ScanResult, now: datetime, cycle: Cycle
+) -> None:
+    """Scan the due messages' text for the ``personal_data`` rule condition (SPEC §3).
+
+    Only due messages are read: rules decide nothing about the others.
+    """
+    due = {m.uid: m for m in result.messages if not m.is_own and cycle.is_due(m.internaldate, now)}
+    if not due:
+        return
+    kinds, fetched = personal_data_kinds(session, due)
+    result.fetched_bytes += fetched
+    result.messages = [
+        replace(m, personal_data=kinds[m.uid]) if m.uid in kinds else m for m in result.messages
+    ]

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     delete,
     event,
@@ -115,6 +116,23 @@ audit_events = Table(
     Column("folder", String(512)),
     Column("target", String(512)),
     Column("ref", String(64)),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mailbox", String(320), nullable=False, index=True),
+    Column("folder", String(512), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("message_date", DateTime(timezone=True), nullable=False),
+    Column("found_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("recipients", Integer, nullable=False),
+    Column("cc", Integer, nullable=False),
+    Column("external", Integer, nullable=False),
+    Column("kinds", String(200), nullable=False),
+    Column("severity", String(16), nullable=False),
+    UniqueConstraint("mailbox", "folder", "ref", name="findings_once"),
 )
 
 leases = Table(
@@ -466,12 +484,66 @@ class StateStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def save_findings(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Store fan-out findings not stored before (by mailbox, folder and reference).
+
+        Each row holds mailbox, folder, ref, message_date, recipients, cc, external,
+        kinds (a list of kind names) and severity; never a value or an address.
+        """
+        now = datetime.now(UTC)
+        added = 0
+        with self.engine.begin() as conn:
+            for row in rows:
+                exists = conn.execute(
+                    select(findings.c.id).where(
+                        findings.c.mailbox == row["mailbox"],
+                        findings.c.folder == row["folder"],
+                        findings.c.ref == row["ref"],
+                    )
+                ).first()
+                if exists is not None:
+                    continue
+                conn.execute(
+                    insert(findings).values(
+                        mailbox=row["mailbox"],
+                        folder=row["folder"],
+                        ref=row["ref"],
+                        message_date=row["message_date"].astimezone(UTC),
+                        found_at=now,
+                        recipients=row["recipients"],
+                        cc=row["cc"],
+                        external=row["external"],
+                        kinds=",".join(sorted(row["kinds"])),
+                        severity=row["severity"],
+                    )
+                )
+                added += 1
+        return added
+
+    def list_findings(
+        self, mailbox: str | None = None, since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Stored findings, oldest message first; kinds as a list, times in UTC."""
+        query = select(findings).order_by(findings.c.message_date, findings.c.id)
+        if mailbox is not None:
+            query = query.where(findings.c.mailbox == mailbox)
+        if since is not None:
+            query = query.where(findings.c.message_date >= since.astimezone(UTC))
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        for row in rows:
+            row["kinds"] = [k for k in row["kinds"].split(",") if k]
+            row["message_date"] = _utc(row["message_date"])
+            row["found_at"] = _utc(row["found_at"])
+        return rows
+
     def purge_older_than(self, days: int, now: datetime | None = None) -> int:
         """Delete audit events and run records past retention (SPEC §9); returns the count."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
         with self.engine.begin() as conn:
             removed = conn.execute(delete(audit_events).where(audit_events.c.at < cutoff)).rowcount
             removed += conn.execute(delete(mailbox_runs).where(mailbox_runs.c.at < cutoff)).rowcount
+            removed += conn.execute(delete(findings).where(findings.c.found_at < cutoff)).rowcount
         return int(removed or 0)
 
     # --- several instances ------------------------------------------------------------

@@ -28,6 +28,7 @@ from inboxwarden.imap import stream, uidset
 from inboxwarden.imap.errors import translated
 from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
 from inboxwarden.imap.folders import FolderEntry, find_special
+from inboxwarden.imap.structure import BodyPart, leaves
 from inboxwarden.message import OWN_MESSAGE_HEADER, MessageInfo, parse_header_block
 
 log = structlog.get_logger(__name__)
@@ -275,6 +276,47 @@ class ImapSession:
                 for key, value in data.items():
                     if key.startswith(b"BODY[") and isinstance(value, bytes):
                         out[int(uid)] = value
+        return out
+
+    def fetch_structures(self, uids: Sequence[int]) -> dict[int, list[BodyPart]]:
+        """The MIME leaves of each message (BODYSTRUCTURE), one FETCH per 500 messages."""
+        out: dict[int, list[BodyPart]] = {}
+        for text, _ in uidset.chunks(uids, size=500, max_chars=self.max_set_chars):
+            with translated():
+                response = self._client.fetch(uidset.parse(text), ["BODYSTRUCTURE"])
+            self.commands += 1
+            for uid, data in response.items():
+                structure = data.get(b"BODYSTRUCTURE")
+                if structure is not None:
+                    out[int(uid)] = leaves(structure)
+        return out
+
+    def fetch_sections(
+        self, uids: Sequence[int], sections: Sequence[str], *, limit: int
+    ) -> dict[tuple[int, str], bytes]:
+        """The first *limit* bytes of *sections* of *uids*, with each part's MIME header.
+
+        ``HEADER`` stands for the message header (the MIME header of a message that is
+        not multipart); any other section is fetched with its ``.MIME`` header. Keys are
+        (uid, item) where item is the section or ``<section>.MIME``.
+        """
+        items: list[str] = []
+        for section in sections:
+            if section == "HEADER":
+                items.append("BODY.PEEK[HEADER]")
+            else:
+                items += [f"BODY.PEEK[{section}.MIME]", f"BODY.PEEK[{section}]<0.{limit}>"]
+        out: dict[tuple[int, str], bytes] = {}
+        for text, _ in uidset.chunks(uids, size=200, max_chars=self.max_set_chars):
+            with translated():
+                response = self._client.fetch(uidset.parse(text), items)
+            self.commands += 1
+            for uid, data in response.items():
+                for key, value in data.items():
+                    name = key.decode("ascii", "replace") if isinstance(key, bytes) else str(key)
+                    if name.startswith("BODY[") and isinstance(value, bytes):
+                        item = name[5:].split("]", 1)[0]
+                        out[(int(uid), item)] = value
         return out
 
     # --- writing ------------------------------------------------------------------
