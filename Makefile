@@ -35,6 +35,7 @@ pytest: $(STAMP) dovecot
 bench: $(STAMP) dovecot
 	$(BIN)/python benchmarks/bench_enforce.py
 	$(BIN)/python benchmarks/bench_detectors.py
+	$(BIN)/python benchmarks/bench_fanout.py
 
 clean:
 	rm -rf $(VENV) demo-output bench-output .mypy_cache .ruff_cache .pytest_cache
