@@ -60,6 +60,8 @@ def translate(exc: BaseException) -> MailboxError | None:
 def _detail(exc: BaseException) -> str:
     """The server's words, cut short; they never hold message content, only status text."""
     text = str(exc).strip()
+    if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:
+        text = text[2:-1]  # imapclient passes the server's bytes through str()
     return text[:200]
 
 
