@@ -131,7 +131,7 @@ class CompiledRule:
 
     def matches(self, message: MessageInfo, ctx: MatchContext) -> bool:
         """True when every condition holds."""
-        return all(cond(message, ctx) for cond in self.conditions)
+        return all(condition(message, ctx) for condition in self.conditions)
 
 
 @dataclass(frozen=True, slots=True)

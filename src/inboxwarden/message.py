@@ -91,7 +91,7 @@ class MessageInfo:
         found = _addresses(self.headers.get("from"))
         return found[0] if found else None
 
-    @property
+    @cached_property
     def from_domain(self) -> str | None:
         """The sender's domain in lower case."""
         address = self.from_address

@@ -7,6 +7,7 @@ only in how much of it :mod:`inboxwarden.actions` applies (SPEC §4).
 
 from __future__ import annotations
 
+import string
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,38 @@ class MailboxPlan:
         return sum(len(b.uids) for b in self.batches if b.kind != "move")
 
 
+class TargetRenderer:
+    """Renders target folders, remembering each distinct result.
+
+    A 50,000-message INBOX has a few dozen distinct targets; the key holds only the
+    fields the template uses, so most messages cost one dictionary look-up.
+    """
+
+    def __init__(self, tz: ZoneInfo, separator: str) -> None:
+        self.tz, self.separator = tz, separator
+        self._fields: dict[str, frozenset[str]] = {}
+        self._done: dict[tuple[object, ...], str] = {}
+
+    def __call__(self, template: str, message: MessageInfo, rule: str) -> str:
+        fields = self._fields.get(template)
+        if fields is None:
+            fields = frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
+            self._fields[template] = fields
+        arrival = message.internaldate.astimezone(self.tz) if fields & {"year", "month"} else None
+        key = (
+            template,
+            rule,
+            (arrival.year, arrival.month) if arrival else None,
+            message.from_domain if "from_domain" in fields else None,
+            message.from_address if "from_address" in fields else None,
+        )
+        done = self._done.get(key)
+        if done is None:
+            done = render_target(template, message, rule, self.tz, self.separator)
+            self._done[key] = done
+        return done
+
+
 def render_target(
     template: str, message: MessageInfo, rule: str, tz: ZoneInfo, separator: str
 ) -> str:
@@ -169,6 +202,7 @@ def plan_mailbox(
     """
     plan = MailboxPlan(employee=employee, inbox=inbox_count)
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
+    render = TargetRenderer(cycle.timezone, facts.separator)
     ctx = MatchContext(now=now, mailbox_groups=employee.groups)
     use_flagged = also_flagged or not facts.keywords_allowed
     writes = employee.mode != "observe"
@@ -187,7 +221,7 @@ def plan_mailbox(
             overdue = cycle.is_overdue(msg.internaldate, now)
             plan.due += 1
             plan.overdue += overdue
-            kind, target = _disposition(rule, msg, facts, cycle.timezone)
+            kind, target = _disposition(rule, msg, facts, render)
             action = rule.action.value if kind is None else kind
             if kind is not None and employee.legal_hold and kind in ("delete", "purge"):
                 plan.held += overdue
@@ -224,11 +258,11 @@ def plan_mailbox(
 
 
 def _disposition(
-    rule: Rule, msg: MessageInfo, facts: MailboxFacts, tz: ZoneInfo
+    rule: Rule, msg: MessageInfo, facts: MailboxFacts, render: TargetRenderer
 ) -> tuple[BatchKind | None, str | None]:
     """Whether the rule makes the message leave the INBOX, and for which folder."""
     if rule.action is Action.MOVE and rule.target is not None:
-        return "move", render_target(rule.target, msg, rule.name, tz, facts.separator)
+        return "move", render(rule.target, msg, rule.name)
     if rule.action is Action.DELETE:
         return ("purge", None) if rule.purge else ("delete", facts.trash)
     return None, None

@@ -259,11 +259,25 @@ class ImapSession:
         fields = " ".join(sorted({f.upper() for f in header_fields} | always))
         items = f"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({fields})]"
         items += " BODYSTRUCTURE)" if bodystructure else ")"
+        imap = self._client._imap
+        remaining = set(uids)
+        in_flight: tuple[bytes, list[int]] | None = None
         for text, covered in uidset.chunks(uids, size=batch_size, max_chars=self.max_set_chars):
             with translated():
-                data = stream.command(self._client._imap, f"UID FETCH {text} {items}".encode())
+                tag = stream.send(imap, f"UID FETCH {text} {items}".encode())
             self.commands += 1
-            yield from _messages(data, set(covered), fast=not bodystructure)
+            if in_flight is not None:
+                yield from self._answer(*in_flight, remaining, fast=not bodystructure)
+            in_flight = (tag, covered)
+        if in_flight is not None:
+            yield from self._answer(*in_flight, remaining, fast=not bodystructure)
+
+    def _answer(
+        self, tag: bytes, covered: list[int], remaining: set[int], *, fast: bool
+    ) -> Iterator[MessageInfo | int]:
+        with translated():
+            data = stream.receive(self._client._imap, tag)
+        yield from _messages(data, remaining, covered, fast=fast)
 
     def fetch_raw(self, uids: Sequence[int], item: str = "BODY.PEEK[]") -> dict[int, bytes]:
         """Whole messages (or one *item*) for a few UIDs: for digests and tests, not scans."""
@@ -423,8 +437,14 @@ def _copyuid(code: Any) -> dict[int, int]:
     return uidset.pairs(uidset.parse(parts[1]), uidset.parse(parts[2]))
 
 
-def _messages(data: Any, wanted: set[int], *, fast: bool) -> Iterator[MessageInfo | int]:
-    """Messages of one FETCH answer; the fast reader first, imapclient's parser if needed."""
+def _messages(
+    data: Any, wanted: set[int], covered: list[int], *, fast: bool
+) -> Iterator[MessageInfo | int]:
+    """Messages of one FETCH answer; the fast reader first, imapclient's parser if needed.
+
+    *wanted* holds the UIDs not yet seen in any batch (an answer may carry another
+    batch's message); *covered* are this batch's, reported as skipped if unreadable.
+    """
     if fast:
         try:
             items = list(read_fetch(data))
@@ -445,11 +465,14 @@ def _messages(data: Any, wanted: set[int], *, fast: bool) -> Iterator[MessageInf
     try:
         parsed = parse_fetch_response(data, False, True)
     except Exception:  # imapclient raises bare errors on odd answers
-        log.warning("fetch_unparsable", uids=len(wanted))
-        yield from sorted(wanted)
+        unread = sorted(wanted.intersection(covered))
+        log.warning("fetch_unparsable", uids=len(unread))
+        wanted.difference_update(unread)
+        yield from unread
         return
     for uid, item in parsed.items():
         if uid in wanted:
+            wanted.discard(uid)
             yield _to_message(uid, item)
 
 

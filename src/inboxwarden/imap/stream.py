@@ -20,15 +20,29 @@ RawData = list[bytes | tuple[bytes, bytes]]
 
 
 def command(imap: Any, line: bytes) -> RawData:
-    """Send ``<tag> line`` on *imap* (an imaplib.IMAP4) and return its FETCH data.
+    """Send ``<tag> line`` on *imap* (an imaplib.IMAP4) and return its FETCH data."""
+    return receive(imap, send(imap, line))
+
+
+def send(imap: Any, line: bytes) -> bytes:
+    """Send ``<tag> line`` and return the tag, without waiting for the answer.
+
+    Several FETCH commands may be in flight (RFC 3501 §5.5): the server prepares the
+    next batch while this side reads the previous one.
+    """
+    tag: bytes = imap._new_tag()
+    imap.tagged_commands.pop(tag, None)  # answered here, not through imaplib's table
+    imap.send(tag + b" " + line + b"\r\n")
+    return tag
+
+
+def receive(imap: Any, tag: bytes) -> RawData:
+    """Read up to the tagged answer of *tag*; return the FETCH data seen on the way.
 
     The data has imaplib's shape: ``b"12 (UID 7 …"`` lines, and ``(line, literal)``
     pairs where a literal follows. Other untagged responses are read and dropped; the
     scan uses UIDs, so EXISTS or EXPUNGE notices change nothing it relies on.
     """
-    tag: bytes = imap._new_tag()
-    imap.tagged_commands.pop(tag, None)  # answered here, not through imaplib's table
-    imap.send(tag + b" " + line + b"\r\n")
     readline, read = imap.file.readline, imap.file.read
     data: RawData = []
     done = tag + b" "
