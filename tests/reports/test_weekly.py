@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, insert
 
 from inboxwarden.config import Settings
 from inboxwarden.directory import Directory, Employee
@@ -211,43 +210,27 @@ def test_build_reports_reads_the_state_and_the_findings_table_when_it_exists(sta
     assert maria.week == W46
     assert maria.members[0].this_week == WeekFigures(50, 0, 1, moved=9, deleted=2)
     assert maria.members[0].overdue_change == -3
-    assert maria.fanout_available is False
+    # The fan-out scan's table exists from the start, still empty.
+    assert maria.fanout_available is True
+    assert maria.members[1].fanout == FanoutFigures(count=0, external=0, high=0)
 
-    findings = Table(
-        "findings",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("mailbox", String(320)),
-        Column("found_at", DateTime(timezone=True)),
-        Column("external", Integer),
-        Column("severity", String(16)),
-        Column("resolved", Boolean),
+    def finding(ref: str, day: int, external: int, severity: str) -> dict[str, object]:
+        return {
+            "mailbox": "bjorn@exempel.se",
+            "folder": "Sent",
+            "ref": ref,
+            "message_date": utc(day),
+            "recipients": 6,
+            "cc": 5,
+            "external": external,
+            "kinds": ["personnummer"],
+            "severity": severity,
+        }
+
+    added = state.save_findings(
+        [finding("a", 10, 2, "high"), finding("b", 13, 0, "medium"), finding("c", 2, 1, "high")]
     )
-    findings.create(state.engine)
-    with state.engine.begin() as conn:
-        conn.execute(
-            insert(findings),
-            [
-                {
-                    "mailbox": "bjorn@exempel.se",
-                    "found_at": utc(10),
-                    "external": 2,
-                    "severity": "high",
-                },
-                {
-                    "mailbox": "bjorn@exempel.se",
-                    "found_at": utc(13),
-                    "external": 0,
-                    "severity": "medium",
-                },
-                {
-                    "mailbox": "bjorn@exempel.se",
-                    "found_at": utc(2),
-                    "external": 1,
-                    "severity": "high",
-                },
-            ],
-        )
+    assert added == 3
     table = findings_table(state)
     assert table is not None
     assert len(list(iter_findings(state, table, W46.start(TZ), W46.end(TZ)))) == 2

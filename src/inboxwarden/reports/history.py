@@ -22,7 +22,8 @@ from inboxwarden.state import StateStore, audit_events, mailbox_runs, runs
 #: The run kind whose counts describe mailboxes; ``digest`` runs store no counts.
 RUN_KIND = "run"
 #: Names the fan-out scan may give its time column, in order of preference.
-_FINDING_TIME_COLUMNS = ("found_at", "at", "date", "message_date")
+# A finding belongs to the week its message was sent, not the week a scan saw it.
+_FINDING_TIME_COLUMNS = ("message_date", "found_at", "at", "date")
 
 
 @dataclass(frozen=True, slots=True)
