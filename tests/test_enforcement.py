@@ -417,3 +417,17 @@ def test_personal_data_condition_keeps_invoices_and_deletes_only_clean_newslette
     where = folders_of(census(dovecot, email))
     assert where["Trash"] == ids(clean)
     assert where["INBOX"] == ids(with_pnr)
+
+
+def test_per_employee_mode_overrides_the_default(dovecot, tmp_path):
+    """SPEC §4: a gradual rollout — the directory's mode wins over mode.default."""
+    observed, enforced = new_user(dovecot), new_user(dovecot)
+    for email in (observed, enforced):
+        seed(dovecot, email, "INBOX", mail("invoice", 2))
+    config = write_config(tmp_path, dovecot, {observed: "observe,", enforced: ""}, mode="enforce")
+    summary = run(config, ENFORCING)
+    by_mailbox = {o.mailbox: o for o in summary.outcomes}
+    assert by_mailbox[observed].mode == "observe"
+    assert by_mailbox[observed].applied.moved == 0
+    assert set(folders_of(census(dovecot, observed))) == {"INBOX"}
+    assert by_mailbox[enforced].applied.moved == 2

@@ -15,6 +15,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
+from stdnum import luhn
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -29,19 +31,11 @@ class Sample:
     weight: int = 1
 
 
-def _luhn_digit(digits: str) -> str:
-    total = 0
-    for i, ch in enumerate(digits):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return str((10 - total % 10) % 10)
-
-
 def fake_personnummer(rng: random.Random) -> str:
     """A personnummer with a valid check digit on a made-up birth date (YYMMDD-NNNN)."""
     year, month, day = rng.randint(50, 99), rng.randint(1, 12), rng.randint(1, 28)
     stem = f"{year:02d}{month:02d}{day:02d}{rng.randint(100, 999):03d}"
-    return f"{stem[:6]}-{stem[6:]}{_luhn_digit(stem)}"
+    return f"{stem[:6]}-{stem[6:]}{luhn.calc_check_digit(stem)}"
 
 
 SAMPLES: tuple[Sample, ...] = (
