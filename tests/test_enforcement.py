@@ -431,3 +431,23 @@ def test_per_employee_mode_overrides_the_default(dovecot, tmp_path):
     assert by_mailbox[observed].applied.moved == 0
     assert set(folders_of(census(dovecot, observed))) == {"INBOX"}
     assert by_mailbox[enforced].applied.moved == 2
+
+
+def test_an_unexpected_error_in_one_mailbox_does_not_stop_the_others(
+    dovecot, tmp_path, monkeypatch
+):
+    """§5.7 holds for bugs too: the crash is reported and the next mailbox is processed."""
+    broken, good = new_user(dovecot), new_user(dovecot)
+    for email in (broken, good):
+        seed(dovecot, email, "INBOX", mail("invoice", 1))
+    original = engine_module.plan_mailbox
+
+    def plan_or_crash(employee, *args, **kwargs):
+        if employee.email == broken:
+            raise RuntimeError("a bug")
+        return original(employee, *args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "plan_mailbox", plan_or_crash)
+    summary = run(write_config(tmp_path, dovecot, [broken, good]), ENFORCING)
+    status = {o.mailbox: (o.status, o.error) for o in summary.outcomes}
+    assert status == {broken: ("failed", "RuntimeError"), good: ("ok", None)}

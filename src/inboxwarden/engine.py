@@ -197,6 +197,12 @@ class Engine:
                 )
                 if attempt < imap.retries:
                     self.sleep(imap.retry_backoff_seconds * 2 ** (attempt - 1))
+            except Exception as exc:  # a bug must not stop the other mailboxes (SPEC §5.7)
+                outcome.status, outcome.error = "failed", type(exc).__name__
+                # The type only at ERROR: an exception's text may quote mailbox content.
+                log.error("mailbox_crashed", error=type(exc).__name__)
+                log.debug("mailbox_crashed_traceback", exc_info=True)
+                break
         if run_id is not None:
             self.state.record_mailbox(
                 run_id,
