@@ -11,9 +11,9 @@ from __future__ import annotations
 import email.header
 import email.utils
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 
 from inboxwarden.detectors.kinds import Kind
 
@@ -35,7 +35,7 @@ def parse_header_block(raw: bytes) -> dict[str, str]:
     for line in text.splitlines():
         name, sep, value = line.partition(":")
         if sep and name and " " not in name:
-            key = name.lower()
+            key = sys.intern(name.lower())  # thousands of messages share a few names
             if key not in fields:
                 fields[key] = value.strip()
     return fields
@@ -67,9 +67,16 @@ def _addresses(value: str | None) -> tuple[str, ...]:
     return tuple(addr.lower() for _, addr in email.utils.getaddresses([value]) if "@" in addr)
 
 
-@dataclass(frozen=True)
+_UNSET: object = object()
+
+
+@dataclass(frozen=True, slots=True)
 class MessageInfo:
-    """One INBOX message as the scan saw it (RFC 3501 §2.3 message attributes)."""
+    """One INBOX message as the scan saw it (RFC 3501 §2.3 message attributes).
+
+    Slots and hand-made caches instead of ``cached_property``: a run holds tens of
+    thousands of these, and a per-instance ``__dict__`` would cost a third more memory.
+    """
 
     uid: int
     internaldate: datetime
@@ -78,6 +85,13 @@ class MessageInfo:
     headers: dict[str, str] = field(default_factory=dict)
     has_attachment: bool | None = None
     personal_data: frozenset[Kind] | None = None
+    _from: object = field(default=_UNSET, init=False, repr=False, compare=False)
+    _to: object = field(default=_UNSET, init=False, repr=False, compare=False)
+    _cc: object = field(default=_UNSET, init=False, repr=False, compare=False)
+    _subject: object = field(default=_UNSET, init=False, repr=False, compare=False)
+
+    def _remember(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)  # a cache, not a change of the message
 
     @property
     def message_id(self) -> str | None:
@@ -85,32 +99,40 @@ class MessageInfo:
         value = self.headers.get("message-id", "").strip()
         return value.strip("<>") or None
 
-    @cached_property
+    @property
     def from_address(self) -> str | None:
         """The sender's address in lower case."""
-        found = _addresses(self.headers.get("from"))
-        return found[0] if found else None
+        if self._from is _UNSET:
+            found = _addresses(self.headers.get("from"))
+            self._remember("_from", found[0] if found else None)
+        return self._from  # type: ignore[return-value]
 
-    @cached_property
+    @property
     def from_domain(self) -> str | None:
         """The sender's domain in lower case."""
         address = self.from_address
         return address.rpartition("@")[2] if address else None
 
-    @cached_property
+    @property
     def to_addresses(self) -> tuple[str, ...]:
         """Addresses in To, lower-cased."""
-        return _addresses(self.headers.get("to"))
+        if self._to is _UNSET:
+            self._remember("_to", _addresses(self.headers.get("to")))
+        return self._to  # type: ignore[return-value]
 
-    @cached_property
+    @property
     def cc_addresses(self) -> tuple[str, ...]:
         """Addresses in Cc, lower-cased."""
-        return _addresses(self.headers.get("cc"))
+        if self._cc is _UNSET:
+            self._remember("_cc", _addresses(self.headers.get("cc")))
+        return self._cc  # type: ignore[return-value]
 
-    @cached_property
+    @property
     def subject(self) -> str:
         """The decoded subject."""
-        return decode_words(self.headers.get("subject", ""))
+        if self._subject is _UNSET:
+            self._remember("_subject", decode_words(self.headers.get("subject", "")))
+        return self._subject  # type: ignore[return-value]
 
     @property
     def list_id(self) -> str | None:
