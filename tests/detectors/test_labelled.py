@@ -6,9 +6,10 @@ Floors, and why they are where they are:
   What precision loses is the genuinely ambiguous string: a bare ten-digit Swedish
   phone number that is also a valid identity number is reported as the identity.
 * org numbers, invalid check digits, impossible dates, invalid corpus vectors: not one
-  identity finding. (libphonenumber does call some of them phone numbers: a mistyped
-  ten-digit personnummer of someone born in the 2000s, "090527 1474". Those phone
-  findings are counted in the phone precision below, not hidden.)
+  identity finding. A mistyped identity number written as one ("090527 1474") is not
+  taken for a phone number either; a bare ten-digit run with a bad check digit still
+  may be, when libphonenumber calls it a valid number. Those phone findings are
+  counted in the phone precision below, not hidden.
 * phone: recall 0.99, precision 0.90 (the cases above, and the ambiguity).
 * email_address: recall 0.99, precision 0.99.
 * iban: recall 0.99, precision 0.99.

@@ -48,7 +48,7 @@ def test_every_vector_of_the_personnummer_corpus_has_its_expected_outcome(
         want = expected_kind(row)
         got = scan_text(text)
         if want is None:
-            ok = only_true_phones(text, got)
+            ok = got == []  # zero findings of any kind on invalid and organisation vectors
         else:
             ok = got == [Finding(want, Part.BODY, start, start + len(row["input"]))]
         if not ok:

@@ -63,6 +63,28 @@ def looks_like_date_or_time(written: str) -> bool:
     return day_month or (1 <= first <= 12 and 1 <= second <= 31)
 
 
+_ID_SHAPE: Final = re.compile(r"(?:19|20)?[0-9]{2}(?P<m>[0-9]{2})(?P<d>[0-9]{2})[ +\-][0-9]{4}")
+"""YYMMDD-NNNN and its kin: written so, a number is an identity number, valid or not."""
+
+
+def looks_like_identity_number(written: str) -> bool:
+    """Return whether a matched "number" is written as a personnummer with a real date.
+
+    Its check digit already failed (a valid one is claimed as an identity number
+    first), so it is a mistyped identity number, not a phone number: ``090527 1474``.
+    """
+    match = _ID_SHAPE.fullmatch(written)
+    if match is None:
+        return False
+    month, day = int(match.group("m")), int(match.group("d"))
+    day = day - 60 if day > 60 else day
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _not_a_phone(written: str) -> bool:
+    return looks_like_date_or_time(written) or looks_like_identity_number(written)
+
+
 Desc = tuple[re.Pattern[str], frozenset[int]]
 
 
@@ -117,7 +139,7 @@ def find_phones(text: str, pos: int, endpos: int, lookahead: int = 0) -> list[tu
     lo = start.start()
     glued = lookahead > 0 and endpos < len(text) and text[endpos].isalpha()
     if not glued and is_swedish_number(text[lo:endpos]):
-        return [] if looks_like_date_or_time(text[lo:endpos]) else [(lo, endpos)]
+        return [] if _not_a_phone(text[lo:endpos]) else [(lo, endpos)]
     return _matched(text, lo, endpos, lookahead)
 
 
@@ -154,7 +176,7 @@ def _matched(text: str, lo: int, endpos: int, lookahead: int) -> list[tuple[int,
     return [
         (lo + s, lo + e)
         for s, e in spans
-        if lo + e <= endpos and not looks_like_date_or_time(text[lo + s : lo + e])
+        if lo + e <= endpos and not _not_a_phone(text[lo + s : lo + e])
     ]
 
 
