@@ -53,7 +53,7 @@ security = "plain"
 auth = "master"
 master_user = "{master}"
 password_file = "master.secret"
-batch_size = 5000
+batch_size = {batch_size}
 max_line_length = {max_line}
 [directory]
 path = "employees.csv"
@@ -133,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--batch-size", type=int, default=5000, help="imap.batch_size")
     parser.add_argument(
         "--max-line-length",
         type=int,
@@ -169,6 +170,7 @@ def main() -> None:
                     master=server.master_user,
                     state=state,
                     max_line=args.max_line_length,
+                    batch_size=args.batch_size,
                 )
             )
             spy = [
@@ -255,7 +257,7 @@ def main() -> None:
     print(f"peak memory (max RSS)         {peak_mb:5.0f} MB (goal < 150 MB)")
     print(
         f"IMAP commands                 {figures['imap_commands']:5d}   "
-        f"(batch size 5,000, max_line_length {args.max_line_length})"
+        f"(batch size {args.batch_size:,}, max_line_length {args.max_line_length})"
     )
     phases = ", ".join(
         f"{k.removesuffix('_ms')} {v / 1000:.2f} s" for k, v in figures.items() if k.endswith("_ms")

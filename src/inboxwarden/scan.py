@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from inboxwarden.content import personal_data_kinds
 from inboxwarden.cycle import Cycle
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.matching import RuleBook
@@ -93,6 +92,8 @@ def _add_personal_data(
     due = {m.uid: m for m in result.messages if not m.is_own and cycle.is_due(m.internaldate, now)}
     if not due:
         return
+    from inboxwarden.content import personal_data_kinds  # loads the detectors: only when asked
+
     kinds, fetched = personal_data_kinds(session, due)
     result.fetched_bytes += fetched
     result.messages = [

@@ -11,17 +11,45 @@ own digest. No module does I/O, reads a clock, or keeps a value it found.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from inboxwarden.detectors.kinds import Finding, Kind, MessageScan, Part, kinds_of
-from inboxwarden.detectors.masking import mask, mask_text
-from inboxwarden.detectors.scan import scan_message, scan_text
-from inboxwarden.detectors.swedish_id import swedish_id_kind
-from inboxwarden.detectors.text import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_RAW_BYTES,
-    Extraction,
-    TextSegment,
-    extract_text,
-)
+
+if TYPE_CHECKING:
+    from inboxwarden.detectors.masking import mask, mask_text
+    from inboxwarden.detectors.scan import scan_message, scan_text
+    from inboxwarden.detectors.swedish_id import swedish_id_kind
+    from inboxwarden.detectors.text import (
+        DEFAULT_MAX_BYTES,
+        DEFAULT_MAX_RAW_BYTES,
+        Extraction,
+        TextSegment,
+        extract_text,
+    )
+
+# The scanners load phonenumbers and email-validator; a run whose rules never ask about
+# personal data should not pay for that at start-up (PEP 562 lazy attributes).
+_LAZY = {
+    "mask": "masking",
+    "mask_text": "masking",
+    "scan_message": "scan",
+    "scan_text": "scan",
+    "swedish_id_kind": "swedish_id",
+    "DEFAULT_MAX_BYTES": "text",
+    "DEFAULT_MAX_RAW_BYTES": "text",
+    "Extraction": "text",
+    "TextSegment": "text",
+    "extract_text": "text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
