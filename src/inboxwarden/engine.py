@@ -254,8 +254,9 @@ class Engine:
         with outcome.timed("connect"):
             session = self.open_session(entry)
         with session:
-            trash = session.special_folder("\\Trash")
-            folder = session.select(INBOX, readonly=not writes)
+            with outcome.timed("select"):
+                trash = session.special_folder("\\Trash")
+                folder = session.select(INBOX, readonly=not writes)
             if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
                 log.warning("uidvalidity_changed", folder=INBOX)
             target = Target(
@@ -269,9 +270,10 @@ class Engine:
             )
             applied = Applied()
             if writes and run_id is not None:
-                applied = recover_transfers(target)
-                if applied.recovered:
-                    folder = session.select(INBOX, readonly=False)
+                with outcome.timed("recover"):
+                    applied = recover_transfers(target)
+                    if applied.recovered:
+                        folder = session.select(INBOX, readonly=False)
             records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
             keyword = settings.flag.keyword
             with outcome.timed("scan"):
