@@ -12,174 +12,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    delete,
-    event,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from inboxwarden.errors import ConfigError, InboxWardenError
+from inboxwarden.errors import ConfigError
 from inboxwarden.planning import FlagRecord
-
-metadata = MetaData()
-
-runs = Table(
-    "runs",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("kind", String(16), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("as_of", DateTime(timezone=True), nullable=False),
-    Column("status", String(16), nullable=False, default="running"),
-    Column("mailboxes_ok", Integer, nullable=False, default=0),
-    Column("mailboxes_failed", Integer, nullable=False, default=0),
-)
-
-mailbox_runs = Table(
-    "mailbox_runs",
-    metadata,
-    Column("run_id", String(36), primary_key=True),
-    Column("mailbox", String(320), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("mode", String(16), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("error", String(64)),
-    Column("counts", Text, nullable=False),
-)
-
-flags = Table(
-    "flags",
-    metadata,
-    Column("mailbox", String(320), primary_key=True),
-    Column("folder", String(512), primary_key=True),
-    Column("uidvalidity", BigInteger, primary_key=True, autoincrement=False),
-    Column("uid", BigInteger, primary_key=True, autoincrement=False),
-    Column("keyword", Boolean, nullable=False),
-    Column("flagged", Boolean, nullable=False),
-    Column("set_at", DateTime(timezone=True), nullable=False),
-)
-
-folders = Table(
-    "folders",
-    metadata,
-    Column("mailbox", String(320), primary_key=True),
-    Column("folder", String(512), primary_key=True),
-    Column("uidvalidity", BigInteger, nullable=False),
-)
-
-transfers = Table(
-    "transfers",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mailbox", String(320), nullable=False, index=True),
-    Column("folder", String(512), nullable=False),
-    Column("uidvalidity", BigInteger, nullable=False),
-    Column("target", String(512), nullable=False),
-    Column("target_uidvalidity", BigInteger, nullable=False),
-    Column("target_uidnext", BigInteger, nullable=False),
-    Column("uids", Text, nullable=False),
-    Column("run_id", String(36), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-audit_events = Table(
-    "audit_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("run_id", String(36), nullable=False),
-    Column("mailbox", String(320), nullable=False, index=True),
-    Column("action", String(16), nullable=False),
-    Column("rule", String(128)),
-    Column("folder", String(512)),
-    Column("target", String(512)),
-    Column("ref", String(64)),
-)
-
-findings = Table(
-    "findings",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mailbox", String(320), nullable=False, index=True),
-    Column("folder", String(512), nullable=False),
-    Column("ref", String(64), nullable=False),
-    Column("message_date", DateTime(timezone=True), nullable=False),
-    Column("found_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("recipients", Integer, nullable=False),
-    Column("cc", Integer, nullable=False),
-    Column("external", Integer, nullable=False),
-    Column("kinds", String(200), nullable=False),
-    Column("severity", String(16), nullable=False),
-    UniqueConstraint("mailbox", "folder", "ref", name="findings_once"),
-)
-
-leases = Table(
-    "leases",
-    metadata,
-    Column("mailbox", String(320), primary_key=True),
-    Column("holder", String(64), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-)
+from inboxwarden.state.records import StateError, Transfer, as_utc
+from inboxwarden.state.schema import flags, folders, leases, mailbox_runs, metadata, runs, transfers
+from inboxwarden.state.trail import AuditTrail
 
 
-class StateError(InboxWardenError):
-    """The state database could not be reached or written."""
-
-
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """A move in flight: copied to *target*, perhaps not yet expunged from *folder*."""
-
-    id: int
-    folder: str
-    uidvalidity: int
-    target: str
-    target_uidvalidity: int
-    target_uidnext: int
-    uids: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    """One write inboxwarden made (SPEC §9); *ref* is an HMAC, never a Message-ID."""
-
-    action: str
-    ref: str | None
-    rule: str | None = None
-    folder: str | None = None
-    target: str | None = None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class StateStore:
+class StateStore(AuditTrail):
     """The state database; one instance per process, safe to share between threads."""
 
     def __init__(self, engine: Engine) -> None:
@@ -269,7 +116,7 @@ class StateStore:
                 .where(mailbox_runs.c.mailbox == mailbox)
                 .order_by(mailbox_runs.c.at)
             ).all()
-        return [(_utc(r.at) or datetime.now(UTC), r.status, json.loads(r.counts)) for r in rows]
+        return [(as_utc(r.at) or datetime.now(UTC), r.status, json.loads(r.counts)) for r in rows]
 
     # --- folders and flags ----------------------------------------------------------
 
@@ -439,112 +286,6 @@ class StateStore:
             )
             for r in rows
         ]
-
-    # --- audit ----------------------------------------------------------------------
-
-    def audit(self, run_id: str, mailbox: str, events: Iterable[AuditEvent]) -> int:
-        """Append audit events; returns how many were written."""
-        at = self._timestamp_param(datetime.now(UTC))
-        rows = [(at, run_id, mailbox, e.action, e.rule, e.folder, e.target, e.ref) for e in events]
-        if rows:
-            # The driver's own executemany: a big enforce run writes tens of thousands of
-            # events, and SQLAlchemy's per-row parameter processing would dominate.
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql(self._audit_insert, rows)
-        return len(rows)
-
-    @cached_property
-    def _audit_insert(self) -> str:
-        columns = ("at", "run_id", "mailbox", "action", "rule", "folder", "target", "ref")
-        style = self.engine.dialect.paramstyle
-        if style == "qmark":
-            marks = ["?"] * len(columns)
-        elif style in ("format", "pyformat"):
-            marks = ["%s"] * len(columns)
-        elif style == "numeric":
-            marks = [f":{i + 1}" for i in range(len(columns))]
-        else:
-            raise StateError(f"unsupported DB-API parameter style {style!r}")
-        return f"INSERT INTO audit_events ({', '.join(columns)}) VALUES ({', '.join(marks)})"  # noqa: S608 - fixed names
-
-    def _timestamp_param(self, value: datetime) -> Any:
-        """A UTC time as this database's driver takes it for a DateTime column.
-
-        SQLite has no time type: SQLAlchemy stores naive UTC text in this exact form.
-        """
-        if self.engine.dialect.name == "sqlite":
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return value
-
-    def audit_trail(self, mailbox: str | None = None) -> list[dict[str, Any]]:
-        """The audit events, oldest first, optionally for one mailbox."""
-        query = select(audit_events).order_by(audit_events.c.id)
-        if mailbox is not None:
-            query = query.where(audit_events.c.mailbox == mailbox)
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
-
-    def save_findings(self, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Store fan-out findings not stored before (by mailbox, folder and reference).
-
-        Each row holds mailbox, folder, ref, message_date, recipients, cc, external,
-        kinds (a list of kind names) and severity; never a value or an address.
-        """
-        now = datetime.now(UTC)
-        added = 0
-        with self.engine.begin() as conn:
-            for row in rows:
-                exists = conn.execute(
-                    select(findings.c.id).where(
-                        findings.c.mailbox == row["mailbox"],
-                        findings.c.folder == row["folder"],
-                        findings.c.ref == row["ref"],
-                    )
-                ).first()
-                if exists is not None:
-                    continue
-                conn.execute(
-                    insert(findings).values(
-                        mailbox=row["mailbox"],
-                        folder=row["folder"],
-                        ref=row["ref"],
-                        message_date=row["message_date"].astimezone(UTC),
-                        found_at=now,
-                        recipients=row["recipients"],
-                        cc=row["cc"],
-                        external=row["external"],
-                        kinds=",".join(sorted(row["kinds"])),
-                        severity=row["severity"],
-                    )
-                )
-                added += 1
-        return added
-
-    def list_findings(
-        self, mailbox: str | None = None, since: datetime | None = None
-    ) -> list[dict[str, Any]]:
-        """Stored findings, oldest message first; kinds as a list, times in UTC."""
-        query = select(findings).order_by(findings.c.message_date, findings.c.id)
-        if mailbox is not None:
-            query = query.where(findings.c.mailbox == mailbox)
-        if since is not None:
-            query = query.where(findings.c.message_date >= since.astimezone(UTC))
-        with self.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query)]
-        for row in rows:
-            row["kinds"] = [k for k in row["kinds"].split(",") if k]
-            row["message_date"] = _utc(row["message_date"])
-            row["found_at"] = _utc(row["found_at"])
-        return rows
-
-    def purge_older_than(self, days: int, now: datetime | None = None) -> int:
-        """Delete audit events and run records past retention (SPEC §9); returns the count."""
-        cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-        with self.engine.begin() as conn:
-            removed = conn.execute(delete(audit_events).where(audit_events.c.at < cutoff)).rowcount
-            removed += conn.execute(delete(mailbox_runs).where(mailbox_runs.c.at < cutoff)).rowcount
-            removed += conn.execute(delete(findings).where(findings.c.found_at < cutoff)).rowcount
-        return int(removed or 0)
 
     # --- several instances ------------------------------------------------------------
 

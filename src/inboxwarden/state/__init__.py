@@ -1,0 +1,34 @@
+"""What inboxwarden remembers between runs: `schema` (tables), `store` (runs, flags,
+UIDVALIDITY, transfers, leases), `trail` (audit events and findings), `records`."""
+
+from __future__ import annotations
+
+from inboxwarden.state.records import AuditEvent, StateError, Transfer
+from inboxwarden.state.schema import (
+    audit_events,
+    findings,
+    flags,
+    folders,
+    leases,
+    mailbox_runs,
+    metadata,
+    runs,
+    transfers,
+)
+from inboxwarden.state.store import StateStore
+
+__all__ = [
+    "AuditEvent",
+    "StateError",
+    "StateStore",
+    "Transfer",
+    "audit_events",
+    "findings",
+    "flags",
+    "folders",
+    "leases",
+    "mailbox_runs",
+    "metadata",
+    "runs",
+    "transfers",
+]
