@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from inboxwarden.errors import AuthenticationFailed, ConnectionLost
 from inboxwarden.imap import stream
-from inboxwarden.imap.session import Credentials, Endpoint, ImapSession, _to_message
+from inboxwarden.imap.answers import to_message
+from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
 from inboxwarden.localserver import capability_without
 from tests.enginekit import OLD, mail, new_user, special_server
 from tests.imapkit import make_message, seed
@@ -111,7 +112,7 @@ def test_fast_reader_agrees_with_imapclients_parser(dovecot, corpus_messages):
         fast = {m.uid: m for m in session.fetch_messages(uids, header_fields=["from", "subject"])}
         data = stream.command(session.raw_client()._imap, f"UID FETCH 1:* {items}".encode())
     general = {
-        uid: _to_message(uid, item) for uid, item in parse_fetch_response(data, False, True).items()
+        uid: to_message(uid, item) for uid, item in parse_fetch_response(data, False, True).items()
     }
     assert len(fast) == len(uids) == len(general)
     for uid, message in fast.items():

@@ -14,22 +14,21 @@ import re
 import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, Self
 
 import structlog
 from imapclient import IMAPClient, SocketTimeout
-from imapclient.response_parser import parse_fetch_response
 from pydantic import SecretStr
 
 from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
 from inboxwarden.imap import stream, uidset
+from inboxwarden.imap.answers import copyuid_mapping, messages_of
 from inboxwarden.imap.errors import translated
-from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
 from inboxwarden.imap.folders import FolderEntry, find_special
 from inboxwarden.imap.structure import BodyPart, leaves
-from inboxwarden.message import OWN_MESSAGE_HEADER, MessageInfo, parse_header_block
+from inboxwarden.message import OWN_MESSAGE_HEADER, MessageInfo
 
 log = structlog.get_logger(__name__)
 
@@ -277,7 +276,7 @@ class ImapSession:
     ) -> Iterator[MessageInfo | int]:
         with translated():
             data = stream.receive(self._client._imap, tag)
-        yield from _messages(data, remaining, covered, fast=fast)
+        yield from messages_of(data, remaining, covered, fast=fast)
 
     def fetch_raw(self, uids: Sequence[int], item: str = "BODY.PEEK[]") -> dict[int, bytes]:
         """Whole messages (or one *item*) for a few UIDs: for digests and tests, not scans."""
@@ -376,7 +375,7 @@ class ImapSession:
             # Dovecot sends COPYUID untagged for MOVE and tagged for COPY; imaplib files
             # both under the response code's name.
             for code in imap.untagged_responses.pop("COPYUID", []):
-                mapping.update(_copyuid(code))
+                mapping.update(copyuid_mapping(code))
             imap.untagged_responses.pop("EXPUNGE", None)
             imap.untagged_responses.pop("VANISHED", None)
         return mapping
@@ -428,89 +427,3 @@ def _shutdown(client: Any) -> None:
     # Closing a socket that may already be gone: nothing useful to report.
     with contextlib.suppress(Exception):
         client.shutdown()
-
-
-def _copyuid(code: Any) -> dict[int, int]:
-    parts = (code.decode("ascii", "replace") if isinstance(code, bytes) else str(code)).split()
-    if len(parts) < 3:
-        return {}
-    return uidset.pairs(uidset.parse(parts[1]), uidset.parse(parts[2]))
-
-
-def _messages(
-    data: Any, wanted: set[int], covered: list[int], *, fast: bool
-) -> Iterator[MessageInfo | int]:
-    """Messages of one FETCH answer; the fast reader first, imapclient's parser if needed.
-
-    *wanted* holds the UIDs not yet seen in any batch (an answer may carry another
-    batch's message); *covered* are this batch's, reported as skipped if unreadable.
-    """
-    if fast:
-        try:
-            items = list(read_fetch(data))
-        except (UnexpectedShape, ValueError, TypeError):
-            pass
-        else:
-            for item in items:
-                if item.uid in wanted:
-                    wanted.discard(item.uid)
-                    yield MessageInfo(
-                        uid=item.uid,
-                        internaldate=item.internaldate,
-                        size=item.size,
-                        flags=frozenset(item.flags),
-                        headers=parse_header_block(item.header),
-                    )
-            return
-    try:
-        parsed = parse_fetch_response(data, False, True)
-    except Exception:  # imapclient raises bare errors on odd answers
-        unread = sorted(wanted.intersection(covered))
-        log.warning("fetch_unparsable", uids=len(unread))
-        wanted.difference_update(unread)
-        yield from unread
-        return
-    for uid, item in parsed.items():
-        if uid in wanted:
-            wanted.discard(uid)
-            yield _to_message(uid, item)
-
-
-def _to_message(uid: int, item: dict[bytes, Any]) -> MessageInfo | int:
-    try:
-        internaldate = item[b"INTERNALDATE"]
-        if internaldate.tzinfo is None:
-            internaldate = internaldate.replace(tzinfo=UTC)
-        header = b""
-        for key, value in item.items():
-            if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
-                header = value
-        structure = item.get(b"BODYSTRUCTURE")
-        return MessageInfo(
-            uid=uid,
-            internaldate=internaldate,
-            size=int(item.get(b"RFC822.SIZE", 0)),
-            flags=frozenset(
-                f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f)
-                for f in item.get(b"FLAGS", ())
-            ),
-            headers=parse_header_block(header),
-            has_attachment=None if structure is None else _has_attachment(structure),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return uid
-
-
-def _has_attachment(structure: Any) -> bool:
-    """True when any body part is an attachment (RFC 3501 §7.4.2 body-fld-dsp)."""
-    try:
-        if structure.is_multipart:
-            return any(_has_attachment(part) for part in structure[0])
-        for element in structure:
-            if isinstance(element, tuple) and len(element) == 2:
-                kind = element[0]
-                if isinstance(kind, bytes) and kind.lower() == b"attachment":
-                    return True
-        return False
-    except (AttributeError, IndexError, TypeError):
-        return False
