@@ -9,7 +9,14 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint typecheck pytest bench dovecot clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv \
+	      && $(PYTHON) -m venv $(VENV); \
+	  else \
+	    echo "inboxwarden: Python's venv module is missing: sudo apt-get install python3-venv" >&2; \
+	    exit 1; \
+	  fi; }
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $(STAMP)
