@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from click.core import ParameterSource
 
 from inboxwarden import logs
 from inboxwarden.config import Settings, find_config_path, load_settings
@@ -279,9 +280,15 @@ def register(ctx: Context, fmt: str) -> None:
     show_default=True,
     help="Where the demo writes its configuration, state and outputs.",
 )
-def demo(out: Path) -> None:
+@click.pass_context
+def demo(ctx: click.Context, out: Path) -> None:
     """The whole cycle against a disposable local IMAP server with sample mailboxes."""
     from inboxwarden.demo import run_demo  # the demo pulls in the local server tooling
+
+    parent = ctx.parent
+    if parent is not None and parent.get_parameter_source("log_level") is ParameterSource.DEFAULT:
+        # The demo tells its own story; per-mailbox log lines would drown it.
+        logs.configure("WARNING", parent.params["log_format"])
 
     try:
         run_demo(out.resolve())
