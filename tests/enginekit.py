@@ -88,6 +88,7 @@ def write_config(
     imap_extra: str = "",
     directory_rows: str | None = None,
     retries: int = 2,
+    state_url: str | None = None,
 ) -> Path:
     """Write a configuration for *emails* on *server*; a dict maps address to CSV extras."""
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -120,7 +121,7 @@ retry_backoff_seconds = 0
 [directory]
 path = "employees.csv"
 [state]
-url = "sqlite:///{tmp_path}/state.db"
+url = "{state_url or f"sqlite:///{tmp_path}/state.db"}"
 [audit]
 hmac_key_file = "audit.key"
 {rules}

@@ -41,6 +41,11 @@ def _db_url(request, tmp_path) -> Iterator[str]:
         yield from _postgres_url()
 
 
+@pytest.fixture(name="pg_url")
+def _pg_url() -> Iterator[str]:
+    yield from _postgres_url()
+
+
 @pytest.fixture(name="store")
 def _store(db_url) -> Iterator[StateStore]:
     store = StateStore.open(db_url)
@@ -113,3 +118,28 @@ def test_two_instances_never_hold_the_same_mailbox(db_url):
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.imap
+def test_engine_runs_on_postgresql_and_a_rerun_changes_nothing(dovecot, tmp_path, pg_url):
+    """The whole engine with its state in PostgreSQL, as several instances would share it."""
+    from tests.enginekit import ENFORCING, mail, new_user, run, write_config
+    from tests.imapkit import census, seed
+
+    url = pg_url
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 3) + mail("other", 2))
+    config = write_config(tmp_path, dovecot, [email], state_url=url)
+    first = run(config, ENFORCING)
+    after_first = census(dovecot, email)
+    second = run(config, ENFORCING)
+    assert (first.outcomes[0].applied.moved, second.outcomes[0].applied.moved) == (3, 0)
+    assert second.outcomes[0].applied.flagged == 0  # remembered in PostgreSQL
+    assert census(dovecot, email) == after_first
+    store = StateStore.open(url)
+    try:
+        actions = [e["action"] for e in store.audit_trail(email)]
+    finally:
+        store.close()
+    assert actions.count("move") == 3 and actions.count("flag") == 2
