@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inboxwarden.config import load_settings
+from inboxwarden.demo_data import EXAMPLE_RULES
 from inboxwarden.directory import load_directory
 from inboxwarden.engine import Engine, RunSummary
 from inboxwarden.localserver import LocalDovecot
@@ -27,30 +28,7 @@ GRACE = datetime(2026, 11, 3, 3, 0, tzinfo=STOCKHOLM)
 OLD = datetime(2026, 10, 12, 10, 0, tzinfo=STOCKHOLM)
 NEW = datetime(2026, 11, 15, 10, 0, tzinfo=STOCKHOLM)
 
-RULES = """
-[domain_groups]
-customers = ["kund.se", "client.example"]
-
-[[rules]]
-name = "invoices"
-match.from_domain = ["fortnox.se"]
-match.subject = "(?i)faktura"
-action = "move"
-target = "Bokföring/{year}"
-basis = "Bokföringslagen (1999:1078) 7 kap."
-
-[[rules]]
-name = "newsletters"
-match.list_id = "*"
-action = "delete"
-
-[[rules]]
-name = "customers"
-match.from_domain = ["@customers"]
-action = "move"
-target = "Kunder/{from_domain}"
-basis = "Avtal – GDPR art. 6.1 b"
-"""
+RULES = EXAMPLE_RULES
 
 _counter = itertools.count(1)
 

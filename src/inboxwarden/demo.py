@@ -21,7 +21,7 @@ import click
 from pydantic import SecretStr
 
 from inboxwarden.config import load_settings
-from inboxwarden.demo_data import inbox_messages
+from inboxwarden.demo_data import EXAMPLE_RULES, inbox_messages
 from inboxwarden.directory import load_directory
 from inboxwarden.engine import Engine
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
@@ -82,31 +82,7 @@ url = "sqlite:///{state}"
 [audit]
 hmac_key_file = "secrets/audit-key"
 
-[domain_groups]
-customers = ["kund.se", "client.example"]
-
-[[rules]]
-name = "invoices"
-match.from_domain = ["fortnox.se"]
-match.subject = "(?i)faktura|invoice"
-action = "move"
-target = "Bokföring/{{year}}"
-basis = "Bokföringslagen (1999:1078) 7 kap."
-retention = "7 år"
-
-[[rules]]
-name = "newsletters"
-match.list_id = "*"
-action = "delete"
-
-[[rules]]
-name = "customers"
-match.from_domain = ["@customers"]
-action = "move"
-target = "Kunder/{{from_domain}}"
-basis = "Avtal – GDPR art. 6.1 b"
-retention = "Avtalstiden + 2 år"
-
+{rules}
 [default_rule]
 action = "report"
 
@@ -136,7 +112,13 @@ def _write_setup(out: Path, server: LocalDovecot, master_password: str) -> Path:
     state.unlink(missing_ok=True)
     config = out / "inboxwarden.toml"
     config.write_text(
-        CONFIG.format(port=server.port, ca_file=server.ca_cert_pem, master=MASTER, state=state),
+        CONFIG.format(
+            port=server.port,
+            ca_file=server.ca_cert_pem,
+            master=MASTER,
+            state=state,
+            rules=EXAMPLE_RULES,
+        ),
         encoding="utf-8",
     )
     return config

@@ -20,6 +20,35 @@ from stdnum import luhn
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
+#: The example rules (as in config/inboxwarden.toml), for the demo and the tests.
+EXAMPLE_RULES = """\
+[domain_groups]
+customers = ["kund.se", "client.example"]
+
+[[rules]]
+name = "invoices"
+match.from_domain = ["fortnox.se"]
+match.subject = "(?i)faktura|invoice"
+action = "move"
+target = "Bokföring/{year}"
+basis = "Bokföringslagen (1999:1078) 7 kap."
+retention = "7 år"
+
+[[rules]]
+name = "newsletters"
+match.list_id = "*"
+action = "delete"
+
+[[rules]]
+name = "customers"
+match.from_domain = ["@customers"]
+action = "move"
+target = "Kunder/{from_domain}"
+basis = "Avtal – GDPR art. 6.1 b"
+retention = "Avtalstiden + 2 år"
+"""
+
+
 @dataclass(frozen=True)
 class Sample:
     """One kind of message the demo mailboxes receive."""
