@@ -8,6 +8,7 @@ only in how much of it :mod:`inboxwarden.actions` applies (SPEC §4).
 from __future__ import annotations
 
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from inboxwarden.audit import Referencer
 from inboxwarden.cycle import Cycle
 from inboxwarden.matching import MatchContext, RuleBook
 from inboxwarden.message import MessageInfo
@@ -166,7 +168,9 @@ def render_target(
     """The folder a ``move`` rule files *message* into (SPEC §3).
 
     ``/`` in the template means one level down; a field's value never adds a level, so
-    the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``.
+    the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``. The
+    sender writes ``from_domain`` and ``from_address``: an IMAP wildcard or a control
+    character in them becomes ``_`` too, and a value of ``.`` or ``..`` is ``_``.
     """
     arrival = message.internaldate.astimezone(tz)
     values = {
@@ -176,9 +180,29 @@ def render_target(
         "from_address": message.from_address or "unknown",
         "rule": rule,
     }
-    safe = {k: v.replace(separator, "_") for k, v in values.items()}
+    safe = {k: _folder_safe(v, separator) for k, v in values.items()}
     segments = [s.format_map(safe).strip() for s in template.split("/") if s.strip()]
     return separator.join(segments)
+
+
+def _folder_safe(value: str, separator: str) -> str:
+    cleaned = "".join(
+        "_" if char in ("*", "%", separator) or unicodedata.category(char) in ("Cc", "Cf") else char
+        for char in value
+    )
+    return "_" if cleaned.strip() in ("", ".", "..") else cleaned
+
+
+def recorded_target(target: str | None, personal: bool, referencer: Referencer) -> str | None:
+    """The name to record or show for *target*: the name, or its HMAC when *personal*.
+
+    *personal* is the rule's `Rule.folder_names_are_personal`. The audit trail, the
+    transfer journal and ``plan`` then say ``hmac:…`` for ``Kontakter/anna@kund.se``;
+    whoever holds the key can still check which folder a reference means.
+    """
+    if target is None or not personal:
+        return target
+    return "hmac:" + referencer.ref_of("folder:" + target)
 
 
 def plan_mailbox(
