@@ -42,6 +42,9 @@ MAX_SECRET_BYTES = 64 * 1024
 #: SQLite files never belong in the kernel's virtual file systems.
 _NO_DATABASE_UNDER = (Path("/proc"), Path("/sys"), Path("/dev"))
 
+#: The longest one problem's text may be in an error message.
+_MAX_PROBLEM = 300
+
 _config_data: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "inboxwarden_config_data", default=None
 )
@@ -404,6 +407,8 @@ def describe_validation_error(path: Path, exc: ValidationError, raw: dict[str, A
         loc = list(error["loc"])
         where = _describe_location(loc, raw)
         message = error["msg"].removeprefix("Value error, ")
+        if len(message) > _MAX_PROBLEM:  # a validator may have quoted the whole value
+            message = message[: _MAX_PROBLEM - 1] + "…"
         if error["type"] == "extra_forbidden":
             message = "unknown setting (check the spelling; see config/inboxwarden.toml)"
         elif error["type"] == "missing":

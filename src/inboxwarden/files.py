@@ -38,15 +38,21 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
         raise UnreadableFile("not found") from None
     except OSError as exc:
         raise UnreadableFile(exc.strerror or type(exc).__name__) from None
-    with os.fdopen(fd, "rb") as handle:
+    try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
             raise UnreadableFile(f"{kind}, not a regular file")
-        try:
-            data = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise UnreadableFile(exc.strerror or type(exc).__name__) from None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes and (chunk := os.read(fd, max_bytes + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise UnreadableFile(exc.strerror or type(exc).__name__) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > max_bytes:
         raise UnreadableFile(f"larger than {max_bytes:,} bytes")
     return data
