@@ -94,9 +94,16 @@ class Employee:
     """Names for the rule condition ``mailbox_group``."""
 
     def __post_init__(self) -> None:
-        """Default the login to the address, as most IMAP servers log in by address."""
+        """Default the login to the address, as most IMAP servers log in by address.
+
+        Whatever source built it, a login that could inject an IMAP command or name a
+        file is refused here, before anything can send it (see `login_problem`).
+        """
         if not self.login:
             object.__setattr__(self, "login", self.email)
+        problem = login_problem(self.login)
+        if problem is not None:
+            raise ConfigError(f"directory: login {quoted(self.login)} {problem}")
 
 
 @dataclass(frozen=True, slots=True)
