@@ -229,6 +229,10 @@ def test_an_error_message_quotes_at_most_a_bounded_part_of_the_input(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert len(str(caught.value)) < 1000
+    config = write_setup(tmp_path, f"[cycle]\n{'k' * 100_000} = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting") as caught:
+        load_settings(config)
+    assert len(str(caught.value)) < 1000
     huge = tmp_path / "employees.csv"
     huge.write_text("email\n" + "x" * 100_000 + "@\n")
     with pytest.raises(ConfigError) as caught:

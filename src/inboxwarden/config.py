@@ -405,7 +405,7 @@ def describe_validation_error(path: Path, exc: ValidationError, raw: dict[str, A
     lines = []
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
-        where = _describe_location(loc, raw)
+        where = _describe_location(loc, raw)[:_MAX_PROBLEM]  # a key can be any length
         message = error["msg"].removeprefix("Value error, ")
         if len(message) > _MAX_PROBLEM:  # a validator may have quoted the whole value
             message = message[: _MAX_PROBLEM - 1] + "…"

@@ -93,6 +93,18 @@ def test_an_error_message_never_quotes_the_data_being_rendered(tmp_path, text):
     assert "anna" not in message.lower()
 
 
+def test_a_symlink_out_of_the_templates_dir_is_refused(tmp_path):
+    """A link to a secret file would otherwise mail the secret to every employee."""
+    secret = tmp_path / "imap.secret"
+    secret.write_text("Hemligt-master-42")
+    templates = override(tmp_path, "Hej")
+    (tmp_path / "templates" / "digest.sv.txt.j2").unlink()
+    (tmp_path / "templates" / "digest.sv.txt.j2").symlink_to(secret)
+    message = check_error(templates)
+    assert message.startswith("template digest.sv.txt.j2: refused by the sandbox")
+    assert "Hemligt" not in message
+
+
 def test_a_broken_report_template_is_found_too(tmp_path):
     templates = override(tmp_path, "{{ report.nosuch }}", "report.en.html.j2")
     assert check_error(templates).startswith("template report.en.html.j2:1:")

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import (
     ChoiceLoader,
+    Environment,
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
@@ -40,6 +41,7 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from inboxwarden.errors import ConfigError, quoted
@@ -145,6 +147,24 @@ class Formatter:
         return f"v.{_NBSP}{number}" if self.language == "sv" else f"W{number}"
 
 
+class _ContainedLoader(FileSystemLoader):
+    """Loads from one directory and refuses a file whose real path leaves it.
+
+    A symbolic link ``digest.sv.txt.j2 -> /run/secrets/imap`` would otherwise mail a
+    secret to every employee. Checked before the file is read.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.root = directory.resolve()
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        candidate = self.root.joinpath(*split_template_path(template))
+        if candidate.is_file() and not candidate.resolve().is_relative_to(self.root):
+            raise SecurityError(f"{template} leads outside digest.templates_dir")
+        return super().get_source(environment, template)
+
+
 class _Undefined(StrictUndefined):
     """`StrictUndefined` whose error message is the looked-up name alone.
 
@@ -188,7 +208,7 @@ class Templates:
                 raise ConfigError(
                     f"field 'digest.templates_dir': {override_dir} is not a directory"
                 )
-            loaders.append(FileSystemLoader(str(override_dir)))
+            loaders.append(_ContainedLoader(override_dir))
         loaders.append(PackageLoader("inboxwarden", "templates"))
         self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader(loaders),
