@@ -10,10 +10,20 @@ import pytest
 
 from inboxwarden.audit import Referencer
 from inboxwarden.config import load_settings
+from inboxwarden.cycle import Cycle
 from inboxwarden.directory import load_directory
 from inboxwarden.errors import ConfigError
+from inboxwarden.matching import RuleBook
 from inboxwarden.message import MessageInfo
-from inboxwarden.planning import recorded_target, render_target
+from inboxwarden.planning import Employee as PlanEmployee
+from inboxwarden.planning import (
+    MailboxFacts,
+    folder_of_recorded,
+    plan_mailbox,
+    recorded_target,
+    render_target,
+)
+from inboxwarden.rules import Rule
 
 MINIMAL = """
 [imap]
@@ -113,6 +123,53 @@ def test_a_personal_folder_is_recorded_as_an_hmac_and_any_other_by_name():
     assert recorded != recorded_target("Kontakter/anna@kund.se", True, Referencer(b"other"))
     assert recorded_target("Bokföring/2026", False, referencer) == "Bokföring/2026"
     assert recorded_target(None, True, referencer) is None
+
+
+def test_a_batch_says_whether_its_folder_name_is_personal():
+    """The flag actions and the journal read to record the HMAC instead of the name."""
+    rules = RuleBook.compile(
+        [
+            Rule(
+                name="contacts",
+                match={"from_domain": ["kund.se"]},
+                action="move",
+                target="Kontakter/{from_address}",
+                basis="Avtal",
+                personal_data_in_folder_names=True,
+            ),
+            Rule(name="invoices", action="move", target="Bokföring/{year}", basis="BFL"),
+        ],
+        {},
+    )
+    old = datetime(2026, 10, 10, 9, tzinfo=ZoneInfo("Europe/Stockholm"))
+    messages = [
+        MessageInfo(1, old, 1, frozenset(), {"from": "Lena <lena@kund.se>"}),
+        MessageInfo(2, old, 1, frozenset(), {"from": "Per <per@annat.se>"}),
+    ]
+    plan = plan_mailbox(
+        PlanEmployee("anna@exempel.se", "enforce"),
+        messages,
+        records={},
+        inbox_count=2,
+        now=datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("Europe/Stockholm")),
+        cycle=Cycle(),
+        rules=rules,
+        facts=MailboxFacts(),
+        keyword="$InboxWardenDue",
+        also_flagged=True,
+    )
+    personal = {b.target: b.personal for b in plan.batches}
+    assert personal == {"Kontakter/lena@kund.se": True, "Bokföring/2026": False}
+
+
+def test_a_folder_recorded_as_an_hmac_is_found_again_among_the_mailboxs_folders():
+    """What recovering a half-done transfer needs: the journal holds only the HMAC."""
+    referencer = Referencer(b"key")
+    recorded = recorded_target("Kontakter/anna@kund.se", True, referencer)
+    folders = ["INBOX", "Kontakter/bo@kund.se", "Kontakter/anna@kund.se"]
+    assert folder_of_recorded(recorded, folders, referencer) == "Kontakter/anna@kund.se"
+    assert folder_of_recorded(recorded, folders[:2], referencer) is None
+    assert folder_of_recorded("Bokföring/2026", folders, referencer) == "Bokföring/2026"
 
 
 @pytest.mark.parametrize(

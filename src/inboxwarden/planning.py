@@ -77,6 +77,8 @@ class Batch:
     clear_flagged: tuple[int, ...] = ()
     clear_keyword: tuple[int, ...] = ()
     recorded: tuple[int, ...] = ()
+    personal: bool = False
+    """The rule's `Rule.folder_names_are_personal`: record `recorded_target`, not `target`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,18 @@ def recorded_target(target: str | None, personal: bool, referencer: Referencer) 
     return "hmac:" + referencer.ref_of("folder:" + target)
 
 
+def folder_of_recorded(recorded: str, folders: Iterable[str], referencer: Referencer) -> str | None:
+    """The folder among *folders* that `recorded_target` recorded as *recorded*.
+
+    Resolving a transfer a crash left half done needs the folder itself; the journal
+    holds only its HMAC, so the mailbox's folder list is searched for the one that
+    matches. A name recorded in the clear is returned as it is.
+    """
+    if not recorded.startswith("hmac:"):
+        return recorded
+    return next((f for f in folders if recorded_target(f, True, referencer) == recorded), None)
+
+
 def plan_mailbox(
     employee: Employee,
     messages: Iterable[MessageInfo],
@@ -226,6 +240,7 @@ def plan_mailbox(
     """
     plan = MailboxPlan(employee=employee, inbox=inbox_count)
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
+    personal = {c.rule.name for c in rules.rules if c.rule.folder_names_are_personal}
     render = TargetRenderer(cycle.timezone, facts.separator)
     ctx = MatchContext(now=now, mailbox_groups=employee.groups)
     use_flagged = also_flagged or not facts.keywords_allowed
@@ -273,7 +288,9 @@ def plan_mailbox(
         clear = tuple(u for u in uids if (r := records.get(u)) is not None and r.flagged)
         with_kw = tuple(sorted(m.uid for m in msgs if keyword in m.flags))
         recorded = tuple(u for u in uids if u in records)
-        plan.batches.append(Batch(kind, rule_name, target, uids, clear, with_kw, recorded))
+        plan.batches.append(
+            Batch(kind, rule_name, target, uids, clear, with_kw, recorded, rule_name in personal)
+        )
 
     if inbox_uids is not None:
         present = set(inbox_uids)
