@@ -198,6 +198,14 @@ def test_a_state_url_with_a_password_may_come_from_the_environment(tmp_path, mon
     assert "Hemligt-42" not in repr(settings)
 
 
+def test_the_state_password_may_come_from_its_own_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("INBOXWARDEN_STATE__PASSWORD", "Hemligt-42")
+    config = write_setup(tmp_path, state='url = "postgresql+psycopg://iw@db.exempel.se/iw"')
+    settings = load_settings(config)
+    assert state_url(settings.state) == "postgresql+psycopg://iw:Hemligt-42@db.exempel.se/iw"
+    assert "Hemligt-42" not in repr(settings)
+
+
 def test_the_state_password_itself_is_refused_in_the_file(tmp_path):
     config = write_setup(tmp_path, state='url = "sqlite://"\npassword = "x"')
     with pytest.raises(ConfigError, match=r"field 'state.password': secrets do not belong"):
