@@ -35,7 +35,7 @@ SUFFIX = "dc=exempel,dc=se"
 PEOPLE_BASE = f"ou=people,{SUFFIX}"
 GROUPS_BASE = f"ou=groups,{SUFFIX}"
 BIND_DN = f"cn=inboxwarden,ou=service,{SUFFIX}"
-BIND_PASSWORD = "bind-secret-7Hq2"  # noqa: S105 - a throwaway test server's password
+BIND_PASSWORD = "bind-secret-7Hq2"  # a throwaway test server's password
 PAGE_LIMIT = 100
 """Entries per page and in a search without paging: the test slapd's size limit."""
 
@@ -146,7 +146,9 @@ def _p(i: int) -> str:
 
 DIRECTOR = Person("director", "vd@exempel.se", base=f"ou=board,{SUFFIX}", team="Ledning")
 """The managers' manager, outside the people's base: read by DN, not an employee."""
-MANAGERS = [Person(f"m{n:02d}", f"m{n:02d}@exempel.se", DIRECTOR.dn, "Ledning") for n in range(1, 11)]
+MANAGERS = [
+    Person(f"m{n:02d}", f"m{n:02d}@exempel.se", DIRECTOR.dn, "Ledning") for n in range(1, 11)
+]
 GONE_MANAGER = f"uid=gone,{PEOPLE_BASE}"
 RUN_PILOTS = ("p001", "p005", "p010", "p020", "p050", "p299")
 REPORT_PILOTS = ("p060", "p070")
@@ -157,7 +159,9 @@ def _person(i: int) -> Person:
     language = {0: "en-US", 1: "sv"}.get(i % 3)
     if i == 7:
         language = "de-DE"  # no texts in German: kept, with the default language
-    category = "pilot-run" if uid in RUN_PILOTS else "pilot-report" if uid in REPORT_PILOTS else None
+    category = (
+        "pilot-run" if uid in RUN_PILOTS else "pilot-report" if uid in REPORT_PILOTS else None
+    )
     return Person(
         uid,
         f"{uid}@exempel.se",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +41,7 @@ from inboxwarden.directory_mapping import (
     LdapEntry,
     Mapped,
     Memberships,
+    dn_clean,
     dn_key,
     map_entries,
     outside_managers,
@@ -183,17 +184,17 @@ class LdapDirectorySource:
             auto_referrals=False,
             receive_timeout=settings.timeout_seconds,
         )
-        with self._translated("connect to"):
-            connection.open()
-            if not implicit_tls:
-                connection.start_tls()
         try:
+            with self._translated("connect to"):
+                connection.open()
+                if not implicit_tls:
+                    connection.start_tls()
             with self._translated("bind to"):
                 connection.bind()
             with self._translated("search"):
                 yield connection
         finally:
-            connection.unbind()
+            _close(connection)
 
     def _tls_context(self) -> ssl.SSLContext:
         ca_file = self.settings.ca_file
@@ -244,7 +245,7 @@ class LdapDirectorySource:
         """The entry at `dn`, or ``None`` if there is none."""
         try:
             connection.search(
-                dn,
+                dn_clean(dn),
                 "(objectClass=*)",
                 search_scope=BASE,
                 attributes=list(attributes or self._attributes()),
@@ -296,6 +297,15 @@ class LdapDirectorySource:
         if level:
             log.warning("directory_group_too_deep", group=name, depth=self.settings.group_depth)
         return frozenset(found)
+
+
+def _close(connection: Connection) -> None:
+    """Unbind, and close the socket even when it never connected (ldap3 leaves it open)."""
+    with suppress(ldap_errors.LDAPException, OSError):
+        connection.unbind()
+    sock = getattr(connection, "socket", None)
+    if sock is not None:
+        sock.close()
 
 
 def _entries(response: Sequence[dict[str, Any]] | None) -> list[LdapEntry]:

@@ -34,6 +34,7 @@ __all__ = [
     "LdapEntry",
     "Mapped",
     "Memberships",
+    "dn_clean",
     "dn_key",
     "map_entries",
     "outside_managers",
@@ -136,6 +137,15 @@ def dn_key(dn: str) -> str:
     in the spaces they keep; AD writes ``CN=Anna,OU=Staff`` where OpenLDAP writes
     ``cn=Anna,ou=Staff``. Escaped commas (``\\,``) stay inside their RDN.
     """
+    return dn_clean(dn).casefold()
+
+
+def dn_clean(dn: str) -> str:
+    """`dn` without the spaces around its ``,`` and ``=`` that older tools write.
+
+    RFC 4514 has no such spaces, and a client that checks DNs (ldap3 does) refuses
+    ``uid=anna, ou=people`` as a search base, while servers store it in ``member``.
+    """
     parts: list[str] = []
     current: list[str] = []
     escaped = False
@@ -156,7 +166,7 @@ def dn_key(dn: str) -> str:
     for part in parts:
         name, _, value = part.partition("=")
         rdns.append(f"{name.strip()}={value.strip()}")
-    return ",".join(rdns).casefold()
+    return ",".join(rdns)
 
 
 def outside_managers(entries: Iterable[LdapEntry], attributes: LdapAttributes) -> dict[str, str]:
