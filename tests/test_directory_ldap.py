@@ -334,3 +334,52 @@ def test_the_example_ldap_configuration_loads():
     assert directory.bind_dn and directory.base_dn and directory.legal_hold_group
     assert directory.bind_password_file is not None
     assert directory.attributes.email == "mail" and directory.attributes.team == "department"
+
+
+def minimal_config(tmp_path: Path, directory: str) -> Path:
+    config = tmp_path / "inboxwarden.toml"
+    config.write_text(f'[imap]\nmaster_user = "m"\n[directory]\n{directory}\n')
+    return config
+
+
+@pytest.mark.parametrize(
+    ("directory", "message"),
+    [
+        (
+            'source = "ldap"\nbase_dn = "dc=x"',
+            "field 'directory.url': required for source = 'ldap'",
+        ),
+        ('source = "ldap"\nurl = "ldaps://dc1"', "field 'directory.base_dn': required"),
+        (
+            'source = "ldap"\nurl = "http://dc1"\nbase_dn = "dc=x"',
+            "field 'directory.url': 'http://dc1': expected ldaps://host[:port]",
+        ),
+        (
+            'source = "ldap"\nurl = "ldaps://dc1"\nbase_dn = "dc=x"\nbind_dn = "cn=svc"',
+            "field 'directory.bind_password_file': required with bind_dn",
+        ),
+        (
+            'source = "ldap"\nbind_password = "hunter2"',
+            "field 'directory.bind_password': secrets do not belong in the configuration file",
+        ),
+        ('source = "ad"', "field 'directory.source'"),
+        ("[directory.attributes]\nmial = 'mail'", "field 'directory.attributes.mial': unknown"),
+    ],
+)
+def test_a_wrong_ldap_configuration_names_the_file_and_the_field(tmp_path, directory, message):
+    config = minimal_config(tmp_path, directory)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value).startswith(str(config)) and message in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_the_bind_password_may_come_from_the_environment(slapd, tmp_path, monkeypatch):
+    text = directory_toml(slapd, tmp_path / "unused.secret")
+    text = "\n".join(line for line in text.splitlines() if "bind_password_file" not in line)
+    config = tmp_path / "inboxwarden.toml"
+    config.write_text('[imap]\nmaster_user = "m"\n' + text + "\n")
+    monkeypatch.setenv("INBOXWARDEN_DIRECTORY__BIND_PASSWORD", BIND_PASSWORD)
+    settings = load_settings(config)
+    assert BIND_PASSWORD not in repr(settings)
+    assert len(load_configured_directory(settings).directory) == 310

@@ -19,6 +19,7 @@ from click.core import ParameterSource
 
 from inboxwarden import logs
 from inboxwarden.config import Settings, find_config_path, load_settings
+from inboxwarden.directory_mapping import EntryProblem
 from inboxwarden.directory_source import load_configured_directory
 from inboxwarden.engine import Engine, RunSummary
 from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError
@@ -50,7 +51,7 @@ class Context:
     def __init__(self, config: Path | None) -> None:
         self.config_path = find_config_path(config)
         self._settings: Settings | None = None
-        self.directory_problems: tuple[object, ...] = ()
+        self.directory_problems: tuple[EntryProblem, ...] = ()
 
     @property
     def settings(self) -> Settings:
