@@ -167,12 +167,26 @@ def test_a_wrong_bind_password_names_the_bind_dn_and_not_the_password(slapd, tmp
     assert "wrong-password" not in repr(LdapDirectorySource.from_settings(settings))
 
 
+def test_a_bind_name_the_server_cannot_parse_names_the_bind_dn(slapd, tmp_path):
+    """OpenLDAP takes no AD-style ``user@domain`` bind name; the message says where to look."""
+    settings = settings_for(tmp_path, slapd).model_copy(update={"bind_dn": "svc@exempel.se"})
+    with pytest.raises(DirectoryUnavailable, match=r"field 'directory.bind_dn'.*invalidDNSyntax"):
+        LdapDirectorySource.from_settings(settings).fetch()
+
+
 def test_a_base_dn_that_does_not_exist_is_named(slapd, tmp_path):
     settings = settings_for(tmp_path, slapd).model_copy(
         update={"base_dn": "ou=nobody,dc=exempel,dc=se"}
     )
     with pytest.raises(DirectoryUnavailable, match=r"field 'directory.base_dn'.*ou=nobody"):
         LdapDirectorySource.from_settings(settings).fetch()
+
+
+def test_a_base_dn_written_with_spaces_is_read_all_the_same(slapd, tmp_path):
+    settings = settings_for(tmp_path, slapd).model_copy(
+        update={"base_dn": "OU=People, DC=exempel, DC=se"}
+    )
+    assert len(LdapDirectorySource.from_settings(settings).load()) == 310
 
 
 def test_a_misspelt_legal_hold_group_stops_the_load(slapd, tmp_path):

@@ -225,7 +225,7 @@ class LdapDirectorySource:
         pages = 0
         while True:
             connection.search(
-                settings.base_dn or "",
+                dn_clean(settings.base_dn or ""),
                 settings.filter,
                 search_scope=SUBTREE,
                 attributes=self._attributes(),
@@ -347,6 +347,10 @@ def translate_error(
             f"field 'directory.page_size': {url} stopped the search at its size limit; "
             f"lower page_size (now {settings.page_size}) below the server's limit"
         )
+    if isinstance(exc, ldap_errors.LDAPInvalidDnError):
+        return DirectoryUnavailable(
+            f"field 'directory.bind_dn': {settings.bind_dn!r} is not a valid DN ({exc})"
+        )
     if isinstance(exc, ldap_errors.LDAPInvalidFilterError):
         return DirectoryUnavailable(f"field 'directory.filter': {settings.filter!r}: {exc}")
     if isinstance(exc, ldap_errors.LDAPInsufficientAccessRightsResult):
@@ -357,6 +361,11 @@ def translate_error(
         return DirectoryUnavailable(
             f"field 'directory.ca_file': TLS with {url} failed: {_reason(exc)} "
             "(is the server's certificate issued by directory.ca_file, for this host name?)"
+        )
+    if isinstance(exc, ldap_errors.LDAPOperationResult) and doing == "bind to":
+        return DirectoryUnavailable(
+            f"field 'directory.bind_dn': {url} refused the bind as {settings.bind_dn!r}: "
+            f"{exc.description}"
         )
     if isinstance(exc, ldap_errors.LDAPOperationResult):
         return DirectoryUnavailable(
