@@ -39,6 +39,8 @@ BIND_PASSWORD = "bind-secret-7Hq2"  # a throwaway test server's password
 PAGE_LIMIT = 100
 """Entries per page and in a search without paging: the test slapd's size limit."""
 
+UNNAMED_LOOPBACK = "127.0.0.2"
+"""slapd also listens here for LDAPS; the server certificate does not name it."""
 NORMAL, DISABLED = 512, 514  # userAccountControl: NORMAL_ACCOUNT, + ACCOUNTDISABLE (0x2)
 
 _AD_SCHEMA = """\
@@ -355,7 +357,9 @@ class LocalSlapd:
                 "-f",
                 str(conf),
                 "-h",
-                f"ldap://{LOOPBACK}:{self.port}/ ldaps://{LOOPBACK}:{self.tls_port}/",
+                f"ldap://{LOOPBACK}:{self.port}/ ldaps://{LOOPBACK}:{self.tls_port}/"
+                # Another loopback address, which the certificate does not name.
+                f" ldaps://{UNNAMED_LOOPBACK}:{self.tls_port}/",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -37,6 +37,7 @@ from tests.ldapkit import (
     PAGE_LIMIT,
     PEOPLE_BASE,
     RUN_PILOTS,
+    UNNAMED_LOOPBACK,
     LocalSlapd,
     directory_toml,
     ensure_slapd_installed,
@@ -148,6 +149,13 @@ def test_a_certificate_from_another_ca_is_refused(slapd, tmp_path, scheme):
         DirectoryUnavailable, match=r"field 'directory.ca_file': TLS with .* failed"
     ):
         LdapDirectorySource.from_settings(settings).fetch()
+
+
+def test_a_certificate_for_another_host_name_is_refused(slapd, tmp_path):
+    """The right CA is not enough: the certificate must name the host in the URL."""
+    url = f"ldaps://{UNNAMED_LOOPBACK}:{slapd.tls_port}"
+    with pytest.raises(DirectoryUnavailable, match=r"field 'directory.ca_file'.*mismatch"):
+        fetch(tmp_path, slapd, url=url)
 
 
 def test_without_a_ca_file_the_system_store_is_used_and_refuses_the_test_ca(slapd, tmp_path):
