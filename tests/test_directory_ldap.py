@@ -30,18 +30,20 @@ from inboxwarden.reports import build_reports
 from inboxwarden.state import StateStore
 from tests.enginekit import ENFORCING, STOCKHOLM, mail, write_config
 from tests.imapkit import seed
-from tests.ldapkit import (
+from tests.ldap_people import (
     BIND_DN,
     BIND_PASSWORD,
     EVERYONE,
-    PAGE_LIMIT,
     PEOPLE_BASE,
     RUN_PILOTS,
+    expected_csv,
+)
+from tests.ldapkit import (
+    PAGE_LIMIT,
     UNNAMED_LOOPBACK,
     LocalSlapd,
     directory_toml,
     ensure_slapd_installed,
-    expected_csv,
     new_slapd_dir,
 )
 
