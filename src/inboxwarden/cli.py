@@ -19,7 +19,8 @@ from click.core import ParameterSource
 
 from inboxwarden import logs
 from inboxwarden.config import Settings, find_config_path, load_settings
-from inboxwarden.directory import load_directory
+from inboxwarden.directory_mapping import EntryProblem
+from inboxwarden.directory_source import load_configured_directory
 from inboxwarden.engine import Engine, RunSummary
 from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError
 from inboxwarden.register import register_entries, render_markdown
@@ -50,6 +51,7 @@ class Context:
     def __init__(self, config: Path | None) -> None:
         self.config_path = find_config_path(config)
         self._settings: Settings | None = None
+        self.directory_problems: tuple[EntryProblem, ...] = ()
 
     @property
     def settings(self) -> Settings:
@@ -70,7 +72,8 @@ class Context:
 
     def engine(self) -> Engine:
         settings = self.settings
-        directory = load_directory(settings.directory.path)
+        loaded = load_configured_directory(settings)
+        directory, self.directory_problems = loaded.directory, loaded.problems
         state = StateStore.open(settings.state.url)
         return Engine.create(settings, directory, state)
 
@@ -113,6 +116,8 @@ def check(ctx: Context) -> None:
         employees = engine.chosen(None)
         click.echo(f"configuration ok: {ctx.config_path}")
         click.echo(f"directory ok: {len(employees)} active mailboxes")
+        for problem in ctx.directory_problems:  # LDAP entries, by DN: for the admin's eyes only
+            click.echo(f"  directory entry {problem}")
         failed = 0
         for entry in employees:
             try:
@@ -220,7 +225,7 @@ def report(
             reports = build_reports(
                 settings,
                 state,
-                load_directory(settings.directory.path),
+                load_configured_directory(settings).directory,
                 now=ctx.parse_now(now),
                 week=week,
                 manager=manager,
