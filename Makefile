@@ -24,6 +24,20 @@ $(STAMP): pyproject.toml
 dovecot: $(STAMP)
 	@$(BIN)/python -m inboxwarden.localserver --ensure-installed
 
+# OpenLDAP's slapd for the LDAP directory tests (they start their own on loopback). The
+# preseed keeps the package from creating a system database and starting slapd on 389.
+.PHONY: slapd
+slapd:
+	@[ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections \
+	      && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends slapd ldap-utils >/dev/null; \
+	  else \
+	    echo "inboxwarden: slapd is missing: sudo apt-get install slapd ldap-utils" >&2; \
+	    exit 1; \
+	  fi; }
+
 demo: $(STAMP) dovecot
 	$(BIN)/inboxwarden demo
 
@@ -38,6 +52,7 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP) dovecot
 	$(BIN)/pytest
+pytest: slapd
 
 bench: $(STAMP) dovecot
 	$(BIN)/python benchmarks/bench_enforce.py

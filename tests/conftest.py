@@ -19,6 +19,7 @@ import pytest
 
 from inboxwarden.localserver import LocalDovecot, ensure_dovecot_installed
 from tests.imapkit import GreenMail, ImapServer, Mailbox, docker_unavailable_reason
+from tests.pgkit import postgres_url
 
 # Read once at import: the autouse fixture below removes INBOXWARDEN_* from each test's
 # environment, and the session server may be created inside any test.
@@ -77,3 +78,9 @@ def _mailbox(dovecot: ImapServer) -> Mailbox:
     email = f"u{next(_user_numbers)}@exempel.se"
     dovecot.add_user(email, "secret")
     return Mailbox(email=email, password="secret", server=dovecot)
+
+
+@pytest.fixture(name="pg_url")
+def _pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database URL (skips without a server, fails in CI)."""
+    yield from postgres_url()

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from inboxwarden.state import AuditEvent, StateStore
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _postgres_url() -> Iterator[str]:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    name = f"iw_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = sqlalchemy.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is required in CI: {exc}")
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {type(exc).__name__}")
-    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+from tests.pgkit import postgres_url
 
 
 @pytest.fixture(
@@ -38,12 +18,7 @@ def _db_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/state.db"
     else:
-        yield from _postgres_url()
-
-
-@pytest.fixture(name="pg_url")
-def _pg_url() -> Iterator[str]:
-    yield from _postgres_url()
+        yield from postgres_url()
 
 
 @pytest.fixture(name="store")
@@ -73,13 +48,94 @@ def test_uidvalidity_change_forgets_the_folder(store):
     assert store.flag_records("a@x.se", "INBOX", 100) == {}
 
 
-def test_transfer_journal(store):
+def test_transfer_journal_keeps_command_refs_and_copyuid(store):
     run = store.start_run("run", datetime.now(UTC))
-    tid = store.begin_transfer(run, "a@x.se", "INBOX", 1, "Kunder/x", (9, 40), [3, 4])
+    tid = store.begin_transfer(
+        run, "a@x.se", "INBOX", 1, target="Kunder/x", target_status=(9, 40), command="COPY",
+        action="move", rule="customers", uids=[3, 4], refs=["r3", "r4"],
+    )  # fmt: skip
     [open_] = store.open_transfers("a@x.se", "INBOX")
-    assert (open_.id, open_.target_uidnext, open_.uids) == (tid, 40, (3, 4))
+    assert (open_.id, open_.target_uidnext, open_.uids, open_.phase) == (tid, 40, (3, 4), "sent")
+    assert (open_.command, open_.rule, open_.ref_of) == ("COPY", "customers", {3: "r3", 4: "r4"})
+    store.record_copyuid(tid, {3: 41, 4: 42})
+    [copied] = store.open_transfers("a@x.se", "INBOX")
+    assert (copied.phase, copied.mapping) == ("copied", {3: 41, 4: 42})
     store.end_transfer(tid)
     assert store.open_transfers("a@x.se", "INBOX") == []
+
+
+def test_completing_a_transfer_writes_its_events_and_closes_it_at_once(store):
+    run = store.start_run("run", datetime.now(UTC))
+    store.save_flags("a@x.se", "INBOX", 1, keyword=[3, 4, 5])
+    tid = store.begin_transfer(
+        run, "a@x.se", "INBOX", 1, target="T", target_status=(9, 40), command="MOVE",
+        action="move", rule="r", uids=[3, 4], refs=["r3", "r4"],
+    )  # fmt: skip
+    events = [AuditEvent("move", "r3", rule="r", folder="INBOX", target="T")]
+    assert store.complete_transfer(tid, run, "a@x.se", "INBOX", 1, events, left=[3, 4]) == 1
+    assert store.open_transfers("a@x.se", "INBOX") == []
+    assert [e["ref"] for e in store.audit_trail("a@x.se")] == ["r3"]
+    assert set(store.flag_records("a@x.se", "INBOX", 1)) == {5}
+
+
+def test_the_schema_of_the_migrations_is_the_schema_of_the_code(store):
+    """A column added to schema.py without a migration fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from inboxwarden.state import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_a_database_made_by_0_1_0_is_migrated_and_keeps_its_rows(tmp_path):
+    """0.1.0 made its tables with create_all and no version table; it is stamped, then upgraded."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from inboxwarden.state import migrate
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(migrate._MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.exec_driver_sql("DROP TABLE alembic_version")  # as 0.1.0 left it
+        conn.exec_driver_sql(
+            "INSERT INTO transfers (mailbox, folder, uidvalidity, target, target_uidvalidity,"
+            " target_uidnext, uids, run_id, created_at) VALUES"
+            " ('a@x.se', 'INBOX', 1, 'T', 2, 3, '4,5', 'r', '2026-01-01 00:00:00')"
+        )
+    engine.dispose()
+    store = StateStore.open(url)
+    try:
+        [legacy] = store.open_transfers("a@x.se", "INBOX")
+        assert (legacy.command, legacy.uids) == ("LEGACY", (4, 5))
+    finally:
+        store.close()
+
+
+def test_two_processes_creating_the_schema_at_once_both_succeed(db_url):
+    """Two instances starting together: one migrates, the other waits and finds it done."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from inboxwarden.state import StateStore; StateStore.open(sys.argv[1]).close()"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    results = [
+        (p.returncode, err.decode()) for p in procs for _, err in [p.communicate(timeout=60)]
+    ]
+    assert results == [(0, "")] * 4
 
 
 def test_audit_and_retention(store):

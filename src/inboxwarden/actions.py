@@ -1,28 +1,34 @@
-"""Applies a mailbox plan to the server, keeping the safety invariants of SPEC §5.
+"""Applies a mailbox plan to the server, keeping the safety invariants (docs/behaviour.md §5).
 
 A message leaves the INBOX only by ``UID MOVE`` (RFC 6851), or by ``UID COPY`` with a
 verified ``COPYUID``, ``UID STORE +FLAGS (\\Deleted)`` and ``UID EXPUNGE`` of exactly the
-copied UIDs (RFC 4315). Every transfer is written to the state's journal before its
-first command, so a crash or a cut connection leaves at worst a duplicate that
-:func:`recover_transfers` resolves on the next run.
+copied UIDs (RFC 4315). Each of these commands is journalled in the state before it is
+sent, with the references of its messages; the server's COPYUID is journalled before
+the next command. An original is expunged only when one distinct copy is proven for it,
+and its audit event is written in the same transaction that closes the journal entry.
+:mod:`inboxwarden.recovery` finishes what a crash or a cut connection left open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import structlog
 
 from inboxwarden.audit import Referencer
 from inboxwarden.errors import FolderError, MissingCapability, PolicyError
-from inboxwarden.imap.session import ImapSession
+from inboxwarden.imap import uidset
+from inboxwarden.imap.session import FlagState, ImapSession
 from inboxwarden.message import MessageInfo
 from inboxwarden.planning import FLAGGED, Batch, MailboxPlan
 from inboxwarden.state import AuditEvent, StateStore
 
 log = structlog.get_logger(__name__)
 DELETED = "\\Deleted"
+#: Rounds of "carry the user's flag changes, then mark \\Deleted unless changed again"
+#: before inboxwarden gives a message that keeps changing back to the user.
+SETTLE_ROUNDS = 3
 
 
 @dataclass
@@ -36,7 +42,9 @@ class Applied:
     vanished: int = 0
     refused: int = 0
     recovered: int = 0
+    given_back: int = 0
     audited: int = 0
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class Target:
     folder: str
     uidvalidity: int
     referencer: Referencer
+    #: Called between commands, so a long run keeps its claim on the mailbox.
+    heartbeat: Callable[[], None] = lambda: None
 
 
 def apply_flags(
@@ -102,7 +112,7 @@ def apply_batches(
     done = Applied()
     for batch in plan.batches:
         if plan.employee.legal_hold and batch.kind != "move":
-            # The planner already holds these; refusing here too keeps SPEC §5.5 true
+            # The planner already holds these; refusing here too keeps the legal hold
             # even if a future planner change forgets it.
             raise PolicyError("refusing to delete in a mailbox on legal hold")
         for start in range(0, len(batch.uids), batch_size):
@@ -111,6 +121,7 @@ def apply_batches(
                 _apply_chunk(t, batch, chunk, by_uid, keyword, done)
             except (MissingCapability, FolderError) as exc:
                 done.refused += len(chunk)
+                done.reasons.append(str(exc))
                 log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
     return done
 
@@ -124,10 +135,10 @@ def _apply_chunk(
     done: Applied,
 ) -> None:
     s = t.session
-    in_chunk = set(uids)
-    recorded = [u for u in batch.recorded if u in in_chunk]
     if batch.kind == "purge":
-        _purge(t, batch, uids, recorded, by_uid, done)
+        if not s.has("UIDPLUS"):
+            raise MissingCapability("UIDPLUS is needed to purge exactly the chosen messages")
+        _purge(t, batch, uids, by_uid, done)
         return
     target = batch.target
     if target is None:
@@ -136,134 +147,255 @@ def _apply_chunk(
         raise MissingCapability("neither MOVE nor UIDPLUS: refusing to move or delete")
     s.ensure_folder(target)
     # Our flags come off first, so the filed copy does not stay marked as due.
+    in_chunk = set(uids)
     clear_keyword = [u for u in batch.clear_keyword if u in in_chunk]
     clear_flagged = [u for u in batch.clear_flagged if u in in_chunk]
     if clear_keyword:
         s.store(clear_keyword, [keyword], add=False)
     if clear_flagged:
         s.store(clear_flagged, [FLAGGED], add=False)
-    target_status = s.status(target)
-    journal = t.state.begin_transfer(
-        t.run_id, t.mailbox, t.folder, t.uidvalidity, target, target_status, uids
-    )
-    if s.has("MOVE"):
-        mapping = s.move(uids, target)
-        # Without UIDPLUS there is no COPYUID to say which moved; a UID the user moved
-        # meanwhile is then counted as moved, and the next scan no longer sees it.
-        moved = sorted(mapping) if mapping or s.has("UIDPLUS") else list(uids)
-    else:
-        mapping = s.copy(uids, target)
-        moved = sorted(mapping)
-        if moved:
-            s.store(moved, [DELETED], add=True)
-            s.expunge(moved)
-    t.state.end_transfer(journal)
-    t.state.forget_flags(t.mailbox, t.folder, t.uidvalidity, recorded)
-    action = "move" if batch.kind == "move" else "delete"
-    if batch.kind == "move":
-        done.moved += len(moved)
-    else:
-        done.deleted += len(moved)
-    done.vanished += len(uids) - len(moved)
-    done.audited += t.state.audit(
+    # One journal entry per command: a cut after the first of several commands leaves
+    # the later ones' messages out of any recovery, so they can never be taken for copied.
+    for _, command_uids in uidset.chunks(uids, size=len(uids), max_chars=s.max_set_chars):
+        t.heartbeat()
+        if s.has("MOVE"):
+            _move(t, batch, target, command_uids, by_uid, done)
+        else:
+            _copy(t, batch, target, command_uids, by_uid, done)
+
+
+def _journal(
+    t: Target,
+    batch_rule: str | None,
+    action: str,
+    command: str,
+    target: str,
+    uids: Sequence[int],
+    refs: Sequence[str],
+) -> int:
+    status = t.session.status(target) if command != "PURGE" else (0, 0)
+    return t.state.begin_transfer(
         t.run_id,
         t.mailbox,
-        (
-            AuditEvent(
-                action, t.referencer.ref(by_uid[u]), rule=batch.rule, folder=t.folder, target=target
-            )
-            for u in moved
-            if u in by_uid
-        ),
+        t.folder,
+        t.uidvalidity,
+        target=target,
+        target_status=status,
+        command=command,
+        action=action,
+        rule=batch_rule,
+        uids=uids,
+        refs=refs,
     )
+
+
+def _refs(t: Target, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
+    return [t.referencer.ref(by_uid[u]) if u in by_uid else "-" for u in uids]
+
+
+def _action(batch: Batch) -> str:
+    return "move" if batch.kind == "move" else "delete"
+
+
+def _move(
+    t: Target,
+    batch: Batch,
+    target: str,
+    uids: Sequence[int],
+    by_uid: dict[int, MessageInfo],
+    done: Applied,
+) -> None:
+    s = t.session
+    refs = _refs(t, uids, by_uid)
+    journal = _journal(t, batch.rule, _action(batch), "MOVE", target, uids, refs)
+    mapping = s.move(uids, target)
+    # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
+    moved = set(mapping) if mapping or s.has("UIDPLUS") else set(uids) - set(s.present(uids))
+    ref_of = dict(zip(uids, refs, strict=True))
+    action = _action(batch)
+    events = [_event(batch.rule, action, t.folder, target, ref_of[u]) for u in sorted(moved)]
+    done.audited += t.state.complete_transfer(
+        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=uids
+    )
+    _count(done, batch.kind, len(moved))
+    done.vanished += len(uids) - len(moved)
+
+
+def _copy(
+    t: Target,
+    batch: Batch,
+    target: str,
+    uids: Sequence[int],
+    by_uid: dict[int, MessageInfo],
+    done: Applied,
+) -> None:
+    s = t.session
+    before = s.flag_states(uids)
+    # A message the user marked \Deleted is their pending decision: it is not copied.
+    wanted = [u for u in uids if u in before and not _is_deleted(before[u].flags)]
+    done.vanished += len(uids) - len(wanted)
+    if not wanted:
+        return
+    refs = _refs(t, wanted, by_uid)
+    journal = _journal(t, batch.rule, _action(batch), "COPY", target, wanted, refs)
+    mapping = s.copy(wanted, target)
+    t.state.record_copyuid(journal, mapping)
+    done.vanished += len(wanted) - len(mapping)
+    settled = settle_copies(t, journal, target, mapping, before, may_give_back=True)
+    ref_of = dict(zip(wanted, refs, strict=True))
+    events = [_event(batch.rule, _action(batch), t.folder, target, ref_of[u]) for u in settled.left]
+    done.audited += t.state.complete_transfer(
+        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=settled.left
+    )
+    _count(done, batch.kind, len(settled.left))
+    done.given_back += settled.given_back
+
+
+@dataclass
+class Settled:
+    """How a COPY ended: the originals that left, and copies given back to the user."""
+
+    left: list[int] = field(default_factory=list)
+    given_back: int = 0
+
+
+def settle_copies(
+    t: Target,
+    journal: int,
+    target: str,
+    mapping: Mapping[int, int],
+    before: Mapping[int, FlagState] | None,
+    *,
+    may_give_back: bool,
+    marked: Sequence[int] = (),
+) -> Settled:
+    """Finish a COPY whose copies are proven (*mapping*: original → copy UID).
+
+    The user may work on the INBOX meanwhile. Flags they changed since *before* (all
+    flags when *before* is None) are carried to the copies; a message they moved,
+    expunged or marked ``\\Deleted`` is theirs to decide, so its copy is given back
+    (removed by its exact UID) when *may_give_back*, else left as a duplicate. The
+    others are marked ``\\Deleted`` — under CONDSTORE only if unchanged since their flags
+    were read (``UNCHANGEDSINCE``), otherwise the round repeats — and ``UID EXPUNGE``d.
+    *marked* are originals inboxwarden may already have marked (a recovery).
+    """
+    s = t.session
+    done = Settled()
+    pending = dict(mapping)
+    ours = set(marked)
+    give_back: list[int] = []
+    conditional = s.has("CONDSTORE")
+    for _ in range(SETTLE_ROUNDS):
+        # NOOP first: a server shows this session another session's expunges only at
+        # a command that may announce them, and answers FETCH from its old view before.
+        s.sync()
+        now = s.flag_states(sorted(pending))
+        carry: dict[int, frozenset[str]] = {}
+        for src, dst in list(pending.items()):
+            state = now.get(src)
+            if state is None and src in ours:
+                done.left.append(src)  # expunged already: by us, or by the user's client
+                del pending[src]
+            elif state is None or (_is_deleted(state.flags) and src not in ours):
+                if may_give_back:
+                    give_back.append(dst)
+                del pending[src]
+            elif before is None or before.get(src) is None or state.flags != before[src].flags:
+                carry[dst] = _carried(state.flags)
+        _fix_copies(t, target, carry, give_back)
+        done.given_back += len(give_back)
+        give_back = []
+        if not pending:
+            break
+        t.state.set_transfer_phase(journal, "expunging")
+        ours_now = sorted(pending)
+        modseqs = [now[u].modseq for u in ours_now]
+        if conditional and all(m is not None for m in modseqs):
+            changed = set(
+                s.add_flags_unless_changed(ours_now, [DELETED], max(m or 0 for m in modseqs))
+            )
+        else:
+            # Without CONDSTORE a change the user makes between the FETCH above and this
+            # STORE is not carried: the one window left open (see the README).
+            s.store(ours_now, [DELETED], add=True)
+            changed = set()
+        ours.update(u for u in ours_now if u not in changed)
+        pending = {u: pending[u] for u in ours_now if u in changed}
+        before = now
+        if not pending:
+            break
+    if pending and may_give_back:
+        # Still changing after every round: the user is working on it; give it back.
+        _fix_copies(t, target, {}, list(pending.values()))
+        done.given_back += len(pending)
+    expunge = sorted(u for u in ours if u not in done.left)
+    if expunge:
+        s.expunge(expunge)
+    done.left += expunge
+    done.left.sort()
+    return done
+
+
+def _fix_copies(
+    t: Target, target: str, carry: Mapping[int, frozenset[str]], give_back: Sequence[int]
+) -> None:
+    """In *target*: set the carried flags on copies, and remove the given-back copies."""
+    if not carry and not give_back:
+        return
+    s = t.session
+    s.select(target, readonly=False)
+    try:
+        by_flags: dict[frozenset[str], list[int]] = {}
+        for dst, flags in carry.items():
+            by_flags.setdefault(flags, []).append(dst)
+        for flags, dsts in by_flags.items():
+            s.set_flags(dsts, sorted(flags))
+        if give_back:
+            s.store(give_back, [DELETED], add=True)
+            s.expunge(give_back)
+    finally:
+        s.select(t.folder, readonly=False)
 
 
 def _purge(
     t: Target,
     batch: Batch,
     uids: Sequence[int],
-    recorded: Sequence[int],
     by_uid: dict[int, MessageInfo],
     done: Applied,
 ) -> None:
     """Hard delete, only where a rule says ``purge = true``: exactly these UIDs, by UID."""
     s = t.session
-    if not s.has("UIDPLUS"):
-        raise MissingCapability("UIDPLUS is needed to purge exactly the chosen messages")
+    refs = _refs(t, uids, by_uid)
+    journal = _journal(t, batch.rule, "purge", "PURGE", "", uids, refs)
+    t.state.set_transfer_phase(journal, "expunging")
     s.store(uids, [DELETED], add=True)
     s.expunge(uids)
-    t.state.forget_flags(t.mailbox, t.folder, t.uidvalidity, recorded)
-    done.deleted += len(uids)
-    done.audited += t.state.audit(
-        t.run_id,
-        t.mailbox,
-        (
-            AuditEvent("purge", t.referencer.ref(by_uid[u]), rule=batch.rule, folder=t.folder)
-            for u in uids
-            if u in by_uid
-        ),
+    gone = set(uids) - set(s.present(uids))
+    ref_of = dict(zip(uids, refs, strict=True))
+    events = [_event(batch.rule, "purge", t.folder, None, ref_of[u]) for u in sorted(gone)]
+    done.audited += t.state.complete_transfer(
+        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=uids
     )
+    done.deleted += len(gone)
+    done.vanished += len(uids) - len(gone)
 
 
-def recover_transfers(t: Target) -> Applied:
-    """Resolve transfers a crash left half done: expunge originals whose copy exists.
-
-    A copy is recognised by Message-ID, arrival time and size among the target's
-    messages with a UID at or above the UIDNEXT written down before the transfer
-    started; anything not found stays in the INBOX, where the rules will meet it again.
-    """
-    done = Applied()
-    s = t.session
-    for transfer in t.state.open_transfers(t.mailbox, t.folder):
-        if transfer.uidvalidity != t.uidvalidity:
-            t.state.end_transfer(transfer.id)
-            continue
-        originals = {m.uid: m for m in _fetch(s, transfer.uids)}
-        if originals:
-            copies = _copies_in(
-                s, transfer.target, transfer.target_uidvalidity, transfer.target_uidnext
-            )
-            s.select(t.folder, readonly=False)
-            copied = [uid for uid, m in originals.items() if _identity(m) in copies]
-            if copied:
-                s.store(copied, [DELETED], add=True)
-                s.expunge(copied)
-                done.recovered += len(copied)
-                done.audited += t.state.audit(
-                    t.run_id,
-                    t.mailbox,
-                    (
-                        AuditEvent(
-                            "recover",
-                            t.referencer.ref(originals[u]),
-                            folder=t.folder,
-                            target=transfer.target,
-                        )
-                        for u in copied
-                    ),
-                )
-            log.info("transfer_recovered", expunged=len(copied), left=len(originals) - len(copied))
-        t.state.end_transfer(transfer.id)
-    return done
+def _event(rule: str | None, action: str, folder: str, target: str | None, ref: str) -> AuditEvent:
+    return AuditEvent(action, ref if ref != "-" else None, rule=rule, folder=folder, target=target)
 
 
-def _fetch(s: ImapSession, uids: Sequence[int]) -> list[MessageInfo]:
-    return [m for m in s.fetch_messages(uids, header_fields=()) if isinstance(m, MessageInfo)]
+def _count(done: Applied, kind: str, n: int) -> None:
+    if kind == "move":
+        done.moved += n
+    else:
+        done.deleted += n
 
 
-def _identity(m: MessageInfo) -> tuple[str | None, float, int]:
-    return (m.message_id, m.internaldate.timestamp(), m.size)
+def _is_deleted(flags: frozenset[str]) -> bool:
+    return any(f.lower() == "\\deleted" for f in flags)
 
 
-def _copies_in(
-    s: ImapSession, folder: str, uidvalidity: int, uidnext: int
-) -> set[tuple[str | None, float, int]]:
-    """Identities of the messages that arrived in *folder* since the journal was written."""
-    try:
-        state = s.select(folder, readonly=True)
-    except FolderError:
-        return set()
-    if state.uidvalidity != uidvalidity or state.uidnext <= uidnext:
-        return set()
-    new = s.search(["UID", f"{uidnext}:*"])
-    return {_identity(m) for m in _fetch(s, [u for u in new if u >= uidnext])}
+def _carried(flags: frozenset[str]) -> frozenset[str]:
+    # \Recent belongs to the session; \Deleted on an original is about the original.
+    return frozenset(f for f in flags if f.lower() not in ("\\recent", "\\deleted"))

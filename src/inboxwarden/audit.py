@@ -1,14 +1,16 @@
-"""Message references for the audit trail: an HMAC of the Message-ID, never the ID itself.
+"""Message references for the audit trail: an HMAC, never a Message-ID or an address.
 
 A data protection officer can prove what happened to a message they hold (compute its
-reference with the key) without the trail revealing who wrote to whom (SPEC §9).
+reference with the key from its Message-ID, arrival time and size) without the trail
+revealing who wrote to whom (docs/behaviour.md §9).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 
 from inboxwarden.message import MessageInfo
@@ -16,9 +18,9 @@ from inboxwarden.message import MessageInfo
 
 @dataclass(frozen=True)
 class Referencer:
-    """Computes message references under one secret key."""
+    """Computes message references under one secret key (which its repr never shows)."""
 
-    key: bytes
+    key: bytes = field(repr=False)
 
     @cached_property
     def _keyed(self) -> hmac.HMAC:
@@ -26,19 +28,23 @@ class Referencer:
         return hmac.new(self.key, digestmod=hashlib.sha256)
 
     def ref(self, message: MessageInfo) -> str:
-        """The reference of *message*: HMAC-SHA256 of its Message-ID, 24 hex digits.
+        """The reference of *message*, stable across folders (a move keeps all three)."""
+        return self.ref_for(message.message_id, message.internaldate, message.size)
 
-        Messages without a Message-ID are named by arrival time and size, which survive
-        a move unchanged, so the reference stays stable across folders.
+    def ref_for(self, message_id: str | None, arrived: datetime, size: int) -> str:
+        """HMAC-SHA256 of Message-ID, INTERNALDATE (UTC, to the second) and size, 24 hex.
+
+        Two different messages with one Message-ID (a resend, a list copy, mail to
+        oneself) differ in arrival time or size, so they get different references; the
+        recovery of an interrupted transfer counts copies by these references.
         """
-        basis = message.message_id
-        if basis is None:
-            basis = f"{message.internaldate.isoformat()}|{message.size}"
-        return self.ref_of(basis)
+        moment = arrived.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        normalised = (message_id or "").strip().strip("<>")
+        return self.ref_of(f"{normalised}|{moment}|{size}")
 
-    def ref_of(self, message_id: str) -> str:
-        """The reference of a bare Message-ID (surrounding angle brackets ignored)."""
-        normalised = message_id.strip().strip("<>")
+    def ref_of(self, text: str) -> str:
+        """The reference of a bare string (surrounding angle brackets ignored)."""
+        normalised = text.strip().strip("<>")
         digest = self._keyed.copy()
         digest.update(normalised.encode("utf-8"))
         return digest.hexdigest()[:24]

@@ -22,7 +22,8 @@ from click.core import ParameterSource
 
 from inboxwarden import logs
 from inboxwarden.config import Settings, find_config_path, load_settings, state_url
-from inboxwarden.directory import load_directory
+from inboxwarden.directory_mapping import EntryProblem
+from inboxwarden.directory_source import load_configured_directory
 from inboxwarden.engine import Engine, RunSummary
 from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError
 from inboxwarden.register import register_entries, render_markdown
@@ -60,6 +61,7 @@ class Context:
     def __init__(self, config: Path | None) -> None:
         self.config_path = find_config_path(config)
         self._settings: Settings | None = None
+        self.directory_problems: tuple[EntryProblem, ...] = ()
 
     @property
     def settings(self) -> Settings:
@@ -80,7 +82,8 @@ class Context:
 
     def engine(self) -> Engine:
         settings = self.settings
-        directory = load_directory(settings.directory.path)
+        loaded = load_configured_directory(settings)
+        directory, self.directory_problems = loaded.directory, loaded.problems
         state = self.open_state()
         return Engine.create(settings, directory, state)
 
@@ -145,6 +148,8 @@ def check(ctx: Context) -> None:
         click.echo(f"configuration ok: {ctx.config_path}")
         click.echo(f"directory ok: {len(employees)} active mailboxes")
         click.echo(f"templates ok: {rendered} rendered against sample data")
+        for problem in ctx.directory_problems:  # LDAP entries, by DN: for the admin's eyes only
+            click.echo(f"  directory entry {problem}")
         failed = 0
         for entry in employees:
             try:
@@ -254,7 +259,7 @@ def report(
             reports = build_reports(
                 settings,
                 state,
-                load_directory(settings.directory.path),
+                load_configured_directory(settings).directory,
                 now=ctx.parse_now(now),
                 week=week,
                 manager=manager,

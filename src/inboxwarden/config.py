@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -154,10 +155,50 @@ class FlagSettings(_Section):
     also_flagged: bool = True
 
 
-class DirectorySettings(_Section):
-    """Where the list of employees comes from (SPEC §8)."""
+class LdapAttributes(_Section):
+    """Which LDAP attribute holds each directory field; the defaults are Active Directory's."""
 
+    email: str = Field(default="mail", min_length=1)
+    login: str | None = None
+    """The IMAP login (e.g. ``userPrincipalName``); unset: the address, as for the file."""
+    manager: str | None = "manager"
+    team: str | None = "department"
+    language: str | None = "preferredLanguage"
+    account_control: str | None = "userAccountControl"
+    """AD's flags; an account with the disabled bit (0x2) is listed but excluded."""
+
+
+class DirectorySettings(_Section):
+    """Where the list of employees comes from (SPEC §8): a file, or LDAP / Active Directory."""
+
+    source: Literal["file", "ldap"] = "file"
     path: Path = Path("employees.csv")
+    # source = "ldap" (see directory_ldap.py); the password only from a file or the environment.
+    url: str | None = None
+    ca_file: Path | None = None
+    bind_dn: str | None = None
+    bind_password: SecretStr | None = None
+    bind_password_file: Path | None = None
+    base_dn: str | None = None
+    filter: str = Field(default="(&(objectClass=person)(mail=*))", pattern=r"^\(.*\)$")
+    page_size: int = Field(default=500, ge=1, le=1000)  # AD returns at most 1,000 a page
+    timeout_seconds: float = Field(default=30, gt=0)
+    group_depth: int = Field(default=8, ge=1, le=64)
+    legal_hold_group: str | None = None
+    excluded_group: str | None = None
+    observe_group: str | None = None
+    notify_group: str | None = None
+    enforce_group: str | None = None
+    attributes: LdapAttributes = LdapAttributes()
+
+    @field_validator("url")
+    @classmethod
+    def _ldap_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(?i)ldaps?://[^/?#\s]+/?", value):
+            raise ValueError(
+                f"{value!r}: expected ldaps://host[:port], or ldap://host[:port] (StartTLS)"
+            )
+        return value
 
 
 class StateSettings(_Section):
@@ -371,6 +412,7 @@ _SECRET_KEYS = (
     ("smtp", "password"),
     ("audit", "hmac_key"),
     ("state", "password"),
+    ("directory", "bind_password"),
 )
 
 
@@ -471,9 +513,18 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
         raise ConfigError(
             f"{config_path}: field 'imap.passwords_dir': required for auth = 'password'"
         )
+    _check_ldap(settings.directory, config_path)
     return settings.model_copy(
         update={
-            "directory": settings.directory.model_copy(update={"path": directory_path}),
+            "directory": settings.directory.model_copy(
+                update={
+                    "path": directory_path,
+                    "ca_file": _maybe_relative(settings.directory.ca_file, base),
+                    "bind_password_file": _maybe_relative(
+                        settings.directory.bind_password_file, base
+                    ),
+                }
+            ),
             "imap": imap.model_copy(
                 update={
                     "ca_file": _relative_to(imap.ca_file, base) if imap.ca_file else None,
@@ -509,6 +560,22 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
             ),
         }
     )
+
+
+def _check_ldap(directory: DirectorySettings, config_path: Path) -> None:
+    """An LDAP directory needs a server and a base; a bind DN needs its password."""
+    if directory.source != "ldap":
+        return
+    for name in ("url", "base_dn"):
+        if not getattr(directory, name):
+            raise ConfigError(
+                f"{config_path}: field 'directory.{name}': required for source = 'ldap'"
+            )
+    if directory.bind_dn and not (directory.bind_password or directory.bind_password_file):
+        raise ConfigError(
+            f"{config_path}: field 'directory.bind_password_file': required with bind_dn "
+            "(or set INBOXWARDEN_DIRECTORY__BIND_PASSWORD)"
+        )
 
 
 def _maybe_relative(path: Path | None, base: Path) -> Path | None:

@@ -7,17 +7,20 @@ never stops the others (SPEC §5.7). ``plan`` runs the very same path with nothi
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from pydantic import SecretStr
 
-from inboxwarden.actions import Applied, Target, apply_batches, apply_flags, recover_transfers
+from inboxwarden.actions import Applied, Target, apply_batches, apply_flags
 from inboxwarden.audit import Referencer
 from inboxwarden.config import Settings, password_file_for, read_secret
 from inboxwarden.cycle import Cycle
@@ -28,11 +31,15 @@ from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
 from inboxwarden.matching import RuleBook
 from inboxwarden.message import MessageInfo
 from inboxwarden.planning import Employee, MailboxFacts, MailboxPlan, Mode, plan_mailbox
+from inboxwarden.recovery import recover_transfers
 from inboxwarden.scan import scan_inbox
 from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
 INBOX = "INBOX"
+#: How long a claim on a mailbox lasts without renewal: a holder that died (kill -9,
+#: power cut) frees its mailboxes after this; a live one renews well before.
+LEASE_TTL = timedelta(minutes=10)
 
 
 @dataclass
@@ -74,6 +81,7 @@ class MailboxOutcome:
             "vanished": a.vanished,
             "refused": a.refused,
             "recovered": a.recovered,
+            "given_back": a.given_back,
             "skipped": self.skipped,
             "imap_commands": self.commands,
             **{f"{phase}_ms": round(seconds * 1000) for phase, seconds in self.timings.items()},
@@ -92,8 +100,13 @@ class RunSummary:
 
     @property
     def failed(self) -> list[MailboxOutcome]:
-        """The mailboxes that could not be processed."""
-        return [o for o in self.outcomes if o.status != "ok"]
+        """The mailboxes that failed, or where the server refused part of the work."""
+        return [o for o in self.outcomes if o.status in ("failed", "partial")]
+
+    @property
+    def busy(self) -> list[MailboxOutcome]:
+        """The mailboxes skipped because another process was working on them."""
+        return [o for o in self.outcomes if o.status == "busy"]
 
 
 @dataclass(frozen=True)
@@ -144,18 +157,19 @@ class Engine:
         employees = self.chosen(only)
         rules = self.rulebook()
         run_id = None if dry else self.state.start_run("plan" if dry else "run", now)
+        # Who holds a mailbox's lease: this process, this run.
+        holder = lease_holder_name()
         boundary = self.cycle.boundary(now)
         log.info("run_started", run_id=run_id, mailboxes=len(employees), dry=dry)
         workers = max(1, min(self.settings.imap.max_connections, len(employees)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mailbox") as pool:
             outcomes = list(
-                pool.map(lambda e: self._with_retries(e, now, rules, run_id, dry), employees)
+                pool.map(lambda e: self._claimed(e, now, rules, run_id, dry, holder), employees)
             )
         summary = RunSummary(run_id, now, boundary, self.cycle.enforcement_date(boundary), outcomes)
         if run_id is not None:
-            self.state.finish_run(
-                run_id, ok=len(outcomes) - len(summary.failed), failed=len(summary.failed)
-            )
+            failed = len(summary.failed)
+            self.state.finish_run(run_id, ok=len(outcomes) - failed, failed=failed)
         log.info(
             "run_finished",
             run_id=run_id,
@@ -170,8 +184,56 @@ class Engine:
         """The employee's own mode if the directory sets one, else the default (SPEC §4)."""
         return entry.mode or self.settings.mode.default
 
+    def _claimed(
+        self,
+        entry: DirectoryEntry,
+        now: datetime,
+        rules: RuleBook,
+        run_id: str | None,
+        dry: bool,
+        holder: str,
+    ) -> MailboxOutcome:
+        """Work on *entry* only while holding its lease; ``busy`` when another process does.
+
+        ``plan`` writes nothing and takes no lease. The lease is renewed between commands
+        (see :class:`Heartbeat`) and released at the end; a holder that dies lets it expire.
+        """
+        if dry or run_id is None:
+            return self._with_retries(entry, now, rules, run_id, dry, lambda: None)
+        if not self._claim(entry.email, holder):
+            structlog.contextvars.bind_contextvars(run_id=run_id, mailbox=entry.email)
+            outcome = MailboxOutcome(entry.email, self.mode_of(entry), status="busy")
+            log.info("mailbox_busy")
+            self.state.record_mailbox(
+                run_id, entry.email, mode=outcome.mode, status="busy", counts=outcome.counts()
+            )
+            structlog.contextvars.clear_contextvars()
+            return outcome
+        heartbeat = Heartbeat(lambda: self.state.acquire_lease(entry.email, holder, LEASE_TTL))
+        try:
+            return self._with_retries(entry, now, rules, run_id, dry, heartbeat)
+        finally:
+            self.state.release_lease(entry.email, holder)
+
+    def _claim(self, mailbox: str, holder: str) -> bool:
+        if self.state.acquire_lease(mailbox, holder, LEASE_TTL):
+            return True
+        # A holder on this machine whose process is gone (kill -9, a crash) need not be
+        # waited out for the lease's lifetime: its journal makes taking over safe.
+        current = self.state.lease_holder(mailbox)
+        if current is not None and _died_here(current):
+            log.warning("lease_taken_over", reason="holder process is gone")
+            return self.state.take_over_lease(mailbox, current, holder, LEASE_TTL)
+        return False
+
     def _with_retries(
-        self, entry: DirectoryEntry, now: datetime, rules: RuleBook, run_id: str | None, dry: bool
+        self,
+        entry: DirectoryEntry,
+        now: datetime,
+        rules: RuleBook,
+        run_id: str | None,
+        dry: bool,
+        heartbeat: Callable[[], None],
     ) -> MailboxOutcome:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(run_id=run_id, mailbox=entry.email)
@@ -180,8 +242,11 @@ class Engine:
         for attempt in range(1, imap.retries + 1):
             outcome.attempts = attempt
             try:
-                self._process(entry, outcome, now, rules, run_id, dry)
+                self._process(entry, outcome, now, rules, run_id, dry, heartbeat)
                 outcome.status, outcome.error = "ok", None
+                if outcome.applied.refused:
+                    # The server refused part of the work: not a success (exit code 1).
+                    outcome.status, outcome.error = "partial", "refused"
                 break
             except (AuthenticationFailed, PolicyError, ConfigError) as exc:
                 outcome.status, outcome.error = "failed", type(exc).__name__
@@ -249,6 +314,7 @@ class Engine:
         rules: RuleBook,
         run_id: str | None,
         dry: bool,
+        heartbeat: Callable[[], None],
     ) -> None:
         settings = self.settings
         employee = Employee(entry.email, outcome.mode, entry.legal_hold, frozenset(entry.groups))
@@ -269,12 +335,13 @@ class Engine:
                 INBOX,
                 folder.uidvalidity,
                 self.referencer,
+                heartbeat,
             )
             applied = Applied()
             if writes and run_id is not None:
                 with outcome.timed("recover"):
                     applied = recover_transfers(target)
-                    if applied.recovered:
+                    if applied.recovered or applied.given_back:
                         folder = session.select(INBOX, readonly=False)
             records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
             keyword = settings.flag.keyword
@@ -326,5 +393,40 @@ class Engine:
                 moved = apply_batches(
                     target, plan, by_uid, keyword, batch_size=settings.imap.batch_size
                 )
-                for name in ("moved", "deleted", "vanished", "refused"):
-                    setattr(applied, name, getattr(moved, name))
+                for name in ("moved", "deleted", "vanished", "refused", "given_back", "audited"):
+                    setattr(applied, name, getattr(applied, name) + getattr(moved, name))
+                applied.reasons += moved.reasons
+
+
+def lease_holder_name() -> str:
+    """This process's name in the leases: host, process id and a nonce for this run."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _died_here(holder: str) -> bool:
+    """True when *holder* names a process on this host that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:32] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists, owned by someone else
+    return False
+
+
+class Heartbeat:
+    """Renews a lease when called, at most once per a third of its lifetime."""
+
+    def __init__(self, renew: Callable[[], bool], every: timedelta = LEASE_TTL / 3) -> None:
+        self._renew = renew
+        self._every = every.total_seconds()
+        self._last = time.monotonic()
+
+    def __call__(self) -> None:
+        if time.monotonic() - self._last >= self._every:
+            self._renew()
+            self._last = time.monotonic()

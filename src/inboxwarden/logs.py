@@ -63,3 +63,5 @@ def configure(level: str = "INFO", fmt: Literal["auto", "json", "console"] = "au
     # At DEBUG imapclient logs whole protocol lines: headers and bodies are personal data.
     for name in ("imapclient", "imapclient.imaplib", "apscheduler"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # Alembic narrates every start-up ("Context impl …"); only its warnings matter.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -143,23 +143,41 @@ def run_table(summary: RunSummary) -> str:
         "moved",
         "deleted",
         "held",
+        "refused",
         "skipped",
     ]
     rows = [["mailbox", "mode", "status", *columns]]
     for o in summary.outcomes:
         counts = o.counts()
-        rows.append(
-            [o.mailbox, o.mode, o.status if o.status == "ok" else f"FAILED ({o.error})"]
-            + [str(counts[c]) for c in columns]
-        )
+        rows.append([o.mailbox, o.mode, _status(o)] + [str(counts[c]) for c in columns])
     lines = [_header(summary), "", *_grid(rows)]
+    for o in summary.outcomes:
+        reasons = dict.fromkeys(o.applied.reasons)  # each reason once, in order
+        lines += [f"  {o.mailbox}: refused: {reason}" for reason in reasons]
     failed = _failed_note(summary.failed)
     if failed:
         lines += ["", failed]
+    if summary.busy:
+        lines += [
+            "",
+            f"{len(summary.busy)} mailbox(es) busy: another inboxwarden process was working "
+            "on them; this run left them alone.",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _status(o: MailboxOutcome) -> str:
+    if o.status in ("ok", "busy"):
+        return o.status
+    if o.status == "partial":
+        return "PARTIAL (server refused)"
+    return f"FAILED ({o.error})"
 
 
 def _failed_note(failed: list[MailboxOutcome]) -> str:
     if not failed:
         return ""
-    return f"{len(failed)} mailbox(es) failed; they will be retried on the next run."
+    return (
+        f"{len(failed)} mailbox(es) failed or were refused in part; "
+        "they will be retried on the next run."
+    )

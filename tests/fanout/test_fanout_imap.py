@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from inboxwarden.cli import main
 from inboxwarden.fanout.job import run_fanout
 from tests.enginekit import STOCKHOLM, engine_for, new_user, write_config
-from tests.imapkit import make_message, seed
+from tests.imapkit import make_message, seed, session
 
 pytestmark = pytest.mark.imap
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=STOCKHOLM)
@@ -95,14 +95,11 @@ def _fanout_mailbox(dovecot, tmp_path):
     return email, config
 
 
-def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox):
+def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox, dovecot):
     email, config = fanout_mailbox
     engine = engine_for(config)
     outcomes = run_fanout(engine, NOW)
-    refs = {
-        engine.referencer.ref_of(m): m
-        for m in ("high@t", "medium@t", "attached@t", "html@t", "inbox@t")
-    }
+    refs = refs_on_server(engine.referencer, dovecot, email)
     found = {refs[f.ref]: f for f in outcomes[0].findings}
     assert set(found) == {"high@t", "medium@t", "attached@t", "html@t", "inbox@t"}
     assert found["high@t"].severity == "high"
@@ -144,3 +141,22 @@ def test_no_value_or_address_reaches_logs_database_or_cli(fanout_mailbox, tmp_pa
     assert set(parsed["findings"][0]) == {
         "mailbox", "folder", "date", "ref", "recipients", "cc", "external", "kinds", "severity"
     }  # fmt: skip
+
+
+def refs_on_server(referencer, server, email):
+    """Each message's reference (Message-ID, arrival, size) → its Message-ID, read over IMAP."""
+    out = {}
+    with session(server, email) as client:
+        client.normalise_times = False
+        for folder in ("Sent", "INBOX"):
+            client.select_folder(folder, readonly=True)
+            fetched = client.fetch(
+                client.search(["ALL"]),
+                ["INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"],
+            )
+            for data in fetched.values():
+                raw = data[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].decode()
+                message_id = raw.split(":", 1)[1].strip().strip("<>")
+                ref = referencer.ref_for(message_id, data[b"INTERNALDATE"], data[b"RFC822.SIZE"])
+                out[ref] = message_id
+    return out

@@ -20,6 +20,7 @@ from typing import Any, Literal, Self
 
 import structlog
 from imapclient import IMAPClient, SocketTimeout
+from imapclient.response_parser import parse_fetch_response
 from pydantic import SecretStr
 
 from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
@@ -67,6 +68,14 @@ class FolderState:
     uidnext: int
     exists: int
     keywords_allowed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FlagState:
+    """A message's flags now, and its MODSEQ where the server has CONDSTORE."""
+
+    flags: frozenset[str]
+    modseq: int | None = None
 
 
 class ImapSession:
@@ -344,6 +353,81 @@ class ImapSession:
                     self._client.remove_flags(text, list(flags), silent=True)
             self.commands += 1
 
+    def flag_states(self, uids: Sequence[int]) -> dict[int, FlagState]:
+        """The flags, and the MODSEQ under CONDSTORE (RFC 7162 §3.1.4), of those *uids*
+        that are still in the selected folder; one FETCH per batch, none for no UIDs."""
+        items = ["FLAGS", "MODSEQ"] if self.has("CONDSTORE") else ["FLAGS"]
+        out: dict[int, FlagState] = {}
+        for text, _ in uidset.chunks(uids, size=10_000, max_chars=self.max_set_chars):
+            for uid, data in self._fetch_set(text, items).items():
+                modseq = data.get(b"MODSEQ")
+                out[int(uid)] = FlagState(
+                    frozenset(_flag_text(f) for f in data.get(b"FLAGS", ())),
+                    int(modseq[0]) if modseq else None,
+                )
+        return out
+
+    def _fetch_set(self, text: str, items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
+        """UID FETCH over a folded UID set; imapclient's ``fetch`` would spell out every UID."""
+        wanted = set(uidset.parse(text))
+        imap = self._client._imap
+        with translated():
+            tag = imap._command("UID", "FETCH", text, "(" + " ".join(items) + ")")
+            kind, data = imap._command_complete("FETCH", tag)
+            if kind != "OK":
+                raise ServerError(f"FETCH refused: {_reason(data)}")
+            kind, data = imap._untagged_response(kind, data, "FETCH")
+            response = parse_fetch_response(data, False, True)
+        self.commands += 1
+        return {int(uid): values for uid, values in response.items() if int(uid) in wanted}
+
+    def sync(self) -> None:
+        """NOOP (RFC 3501 §6.1.2): let the server announce what other sessions changed."""
+        with translated():
+            self._client.noop()
+        self.commands += 1
+        imap = self._client._imap
+        for name in ("EXPUNGE", "VANISHED", "FETCH", "EXISTS", "RECENT"):
+            imap.untagged_responses.pop(name, None)
+
+    def present(self, uids: Sequence[int]) -> list[int]:
+        """Those of *uids* still in the selected folder (``UID SEARCH UID``)."""
+        found: list[int] = []
+        for text, _ in uidset.chunks(uids, size=100_000, max_chars=self.max_set_chars):
+            found += self.search(["UID", text])
+        return sorted(set(found) & set(uids))
+
+    def set_flags(self, uids: Sequence[int], flags: Sequence[str]) -> None:
+        """Replace the flags of *uids* with exactly *flags* (``FLAGS.SILENT``)."""
+        settable = [f for f in flags if f.lower() != "\\recent"]
+        for text, _ in uidset.chunks(uids, size=10_000, max_chars=self.max_set_chars):
+            with translated():
+                self._client.set_flags(text, settable, silent=True)
+            self.commands += 1
+
+    def add_flags_unless_changed(
+        self, uids: Sequence[int], flags: Sequence[str], modseq: int
+    ) -> list[int]:
+        """Add *flags* only where nothing changed since *modseq*; returns the UIDs the
+        server refused because they did change (``UNCHANGEDSINCE``, RFC 7162 §3.1.3)."""
+        imap = self._client._imap
+        modified: list[int] = []
+        for text, _ in uidset.chunks(uids, size=10_000, max_chars=self.max_set_chars):
+            imap.untagged_responses.pop("MODIFIED", None)
+            with translated():
+                kind, data = imap.uid(
+                    "STORE", text, f"(UNCHANGEDSINCE {modseq})", "+FLAGS.SILENT",
+                    "(" + " ".join(flags) + ")",
+                )  # fmt: skip
+            self.commands += 1
+            if kind != "OK":
+                raise ServerError(f"conditional STORE refused: {_reason(data)}")
+            for code in imap.untagged_responses.pop("MODIFIED", []):
+                modified += uidset.parse(_flag_text(code))
+            # Under CONDSTORE the server may report the new MODSEQs even for .SILENT.
+            imap.untagged_responses.pop("FETCH", None)
+        return sorted(set(modified))
+
     def move(self, uids: Sequence[int], folder: str) -> dict[int, int]:
         """UID MOVE (RFC 6851) and return the COPYUID mapping source → destination."""
         if not self.has("MOVE"):
@@ -407,6 +491,14 @@ class ImapSession:
     def raw_client(self) -> Any:
         """The imapclient object, for tests that must look beneath the wall."""
         return self._client
+
+
+def _flag_text(value: Any) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _reason(data: Any) -> str:
+    return " ".join(_flag_text(d) for d in data or ())[:200]
 
 
 def _login(client: Any, credentials: Credentials) -> None:

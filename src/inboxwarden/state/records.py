@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from inboxwarden.errors import InboxWardenError
@@ -14,7 +14,12 @@ class StateError(InboxWardenError):
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """A move in flight: copied to *target*, perhaps not yet expunged from *folder*."""
+    """One ``UID MOVE`` or ``UID COPY`` command in flight, as journalled before it was sent.
+
+    *phase* is ``sent`` (the server may or may not have done it), ``copied`` (COPYUID
+    recorded in *mapping*) or ``expunging`` (the originals are being marked
+    ``\\Deleted`` by inboxwarden). *refs* are the message references of *uids*, in order.
+    """
 
     id: int
     folder: str
@@ -23,6 +28,17 @@ class Transfer:
     target_uidvalidity: int
     target_uidnext: int
     uids: tuple[int, ...]
+    command: str = "LEGACY"
+    phase: str = "sent"
+    action: str = "move"
+    rule: str | None = None
+    refs: tuple[str, ...] = ()
+    mapping: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def ref_of(self) -> dict[int, str]:
+        """The journalled reference of each UID."""
+        return dict(zip(self.uids, self.refs, strict=False))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """The state database's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
-UIDs and UIDVALIDITY are BigInteger: both are unsigned 32-bit in IMAP (RFC 3501 §2.3.1.1),
-which PostgreSQL's signed ``integer`` cannot hold. Times are stored in UTC.
+This is the schema at the newest revision; the migrations in ``state/migrations`` bring
+an existing database there, and a test checks that the two agree. UIDs and UIDVALIDITY
+are BigInteger: both are unsigned 32-bit in IMAP (RFC 3501 §2.3.1.1), which
+PostgreSQL's signed ``integer`` cannot hold. Times are stored in UTC.
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ transfers = Table(
     Column("uids", Text, nullable=False),
     Column("run_id", String(36), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # One row per UID MOVE / UID COPY command, written before it is sent (revision 0002).
+    Column("command", String(8), nullable=False, server_default="LEGACY"),
+    Column("phase", String(16), nullable=False, server_default="sent"),
+    Column("action", String(8), nullable=False, server_default="move"),
+    Column("rule", String(128)),
+    # The message references of ``uids``, in the same order: what proves a copy when
+    # the server's answer was lost. HMACs only, never a Message-ID.
+    Column("refs", Text, nullable=False, server_default=""),
+    # COPYUID as the server answered it, ``source:destination`` pairs.
+    Column("mapping", Text),
 )
 
 audit_events = Table(

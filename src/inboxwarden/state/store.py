@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from inboxwarden.errors import ConfigError
 from inboxwarden.planning import FlagRecord
-from inboxwarden.state.records import StateError, Transfer, as_utc
-from inboxwarden.state.schema import flags, folders, leases, mailbox_runs, metadata, runs, transfers
+from inboxwarden.state import migrate
+from inboxwarden.state.records import AuditEvent, StateError, Transfer, as_utc
+from inboxwarden.state.schema import flags, folders, leases, mailbox_runs, runs, transfers
 from inboxwarden.state.trail import AuditTrail
 
 
@@ -34,7 +35,7 @@ class StateStore(AuditTrail):
 
     @classmethod
     def open(cls, url: str) -> StateStore:
-        """Open (and create the tables of) the database at *url*."""
+        """Open the database at *url*, creating or migrating its tables to the newest revision."""
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -44,8 +45,9 @@ class StateStore(AuditTrail):
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
-            metadata.create_all(engine)
+            migrate.upgrade(engine)
         except SQLAlchemyError as exc:
+            engine.dispose()
             raise StateError(f"cannot open the state database: {type(exc).__name__}") from exc
         return cls(engine)
 
@@ -237,11 +239,16 @@ class StateStore(AuditTrail):
         mailbox: str,
         folder: str,
         uidvalidity: int,
+        *,
         target: str,
         target_status: tuple[int, int],
+        command: str,
+        action: str,
+        rule: str | None,
         uids: Sequence[int],
+        refs: Sequence[str],
     ) -> int:
-        """Write down a transfer before its first command is sent (SPEC §5.2)."""
+        """Journal one transfer command before it is sent (SPEC §5.2); returns its id."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 insert(transfers).values(
@@ -252,6 +259,11 @@ class StateStore(AuditTrail):
                     target_uidvalidity=target_status[0],
                     target_uidnext=target_status[1],
                     uids=",".join(map(str, uids)),
+                    refs=",".join(refs),
+                    command=command,
+                    phase="sent",
+                    action=action,
+                    rule=rule,
                     run_id=run_id,
                     created_at=datetime.now(UTC),
                 )
@@ -261,13 +273,58 @@ class StateStore(AuditTrail):
             raise StateError("transfer journal insert returned no id")
         return int(key[0])
 
+    def record_copyuid(self, transfer_id: int, mapping: Mapping[int, int]) -> None:
+        """Write down the server's COPYUID before the next command (phase ``copied``)."""
+        text = ",".join(f"{src}:{dst}" for src, dst in sorted(mapping.items()))
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(transfers)
+                .where(transfers.c.id == transfer_id)
+                .values(mapping=text, phase="copied")
+            )
+
+    def set_transfer_phase(self, transfer_id: int, phase: str) -> None:
+        """Move a journalled transfer on to *phase* (``expunging`` before ``\\Deleted``)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(transfers).where(transfers.c.id == transfer_id).values(phase=phase))
+
+    def complete_transfer(
+        self,
+        transfer_id: int,
+        run_id: str,
+        mailbox: str,
+        folder: str,
+        uidvalidity: int,
+        events: Iterable[AuditEvent],
+        left: Iterable[int],
+    ) -> int:
+        """Close a transfer: its audit events, the flag records of the UIDs that *left*,
+        and the journal row go in one transaction, so a crash leaves all or none of them
+        (SPEC §5.10: exactly one event per message that left). Returns the events written.
+        """
+        rows = self._event_rows(run_id, mailbox, events)
+        gone = sorted(set(left))
+        with self.engine.begin() as conn:
+            self._insert_events(conn, rows)
+            for start in range(0, len(gone), 500):
+                conn.execute(
+                    delete(flags).where(
+                        flags.c.mailbox == mailbox,
+                        flags.c.folder == folder,
+                        flags.c.uidvalidity == uidvalidity,
+                        flags.c.uid.in_(gone[start : start + 500]),
+                    )
+                )
+            conn.execute(delete(transfers).where(transfers.c.id == transfer_id))
+        return len(rows)
+
     def end_transfer(self, transfer_id: int) -> None:
-        """The transfer finished (or was resolved): forget it."""
+        """Forget a transfer that needs nothing more (resolved, or its folder renumbered)."""
         with self.engine.begin() as conn:
             conn.execute(delete(transfers).where(transfers.c.id == transfer_id))
 
     def open_transfers(self, mailbox: str, folder: str) -> list[Transfer]:
-        """Transfers a crash or a cut connection left unfinished in *folder*."""
+        """Transfers a crash or a cut connection left unfinished in *folder*, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(transfers)
@@ -283,6 +340,16 @@ class StateStore(AuditTrail):
                 target_uidvalidity=r.target_uidvalidity,
                 target_uidnext=r.target_uidnext,
                 uids=tuple(int(u) for u in r.uids.split(",") if u),
+                command=r.command,
+                phase=r.phase,
+                action=r.action,
+                rule=r.rule,
+                refs=tuple(x for x in r.refs.split(",") if x),
+                mapping={
+                    int(a): int(b)
+                    for a, _, b in (pair.partition(":") for pair in (r.mapping or "").split(","))
+                    if a and b
+                },
             )
             for r in rows
         ]
@@ -311,6 +378,24 @@ class StateStore(AuditTrail):
         except IntegrityError:
             return False
         return True
+
+    def lease_holder(self, mailbox: str) -> str | None:
+        """Who holds *mailbox*'s lease now (expired or not), if anyone."""
+        with self.engine.connect() as conn:
+            holder = conn.execute(
+                select(leases.c.holder).where(leases.c.mailbox == mailbox)
+            ).scalar()
+        return None if holder is None else str(holder)
+
+    def take_over_lease(self, mailbox: str, dead: str, holder: str, ttl: timedelta) -> bool:
+        """Claim *mailbox* from a holder known to be *dead*; False if it changed meanwhile."""
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                update(leases)
+                .where(leases.c.mailbox == mailbox, leases.c.holder == dead)
+                .values(holder=holder, expires_at=datetime.now(UTC) + ttl)
+            ).rowcount
+        return bool(taken)
 
     def release_lease(self, mailbox: str, holder: str) -> None:
         """Give up the claim on *mailbox*."""

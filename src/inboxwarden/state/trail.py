@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from inboxwarden.state.records import AuditEvent, StateError, as_utc
 from inboxwarden.state.schema import audit_events, findings, mailbox_runs
@@ -24,14 +24,23 @@ class AuditTrail:
 
     def audit(self, run_id: str, mailbox: str, events: Iterable[AuditEvent]) -> int:
         """Append audit events; returns how many were written."""
-        at = self._timestamp_param(datetime.now(UTC))
-        rows = [(at, run_id, mailbox, e.action, e.rule, e.folder, e.target, e.ref) for e in events]
+        rows = self._event_rows(run_id, mailbox, events)
         if rows:
-            # The driver's own executemany: a big enforce run writes tens of thousands of
-            # events, and SQLAlchemy's per-row parameter processing would dominate.
             with self.engine.begin() as conn:
-                conn.exec_driver_sql(self._audit_insert, rows)
+                self._insert_events(conn, rows)
         return len(rows)
+
+    def _event_rows(
+        self, run_id: str, mailbox: str, events: Iterable[AuditEvent]
+    ) -> list[tuple[Any, ...]]:
+        at = self._timestamp_param(datetime.now(UTC))
+        return [(at, run_id, mailbox, e.action, e.rule, e.folder, e.target, e.ref) for e in events]
+
+    def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        # The driver's own executemany: a big enforce run writes tens of thousands of
+        # events, and SQLAlchemy's per-row parameter processing would dominate.
+        if rows:
+            conn.exec_driver_sql(self._audit_insert, rows)
 
     @cached_property
     def _audit_insert(self) -> str:

@@ -1,0 +1,34 @@
+"""Message references: an HMAC that tells messages apart and never shows its key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from inboxwarden.audit import Referencer
+from inboxwarden.message import MessageInfo
+
+ARRIVED = datetime(2026, 10, 12, 10, 0, tzinfo=UTC)
+
+
+def message(message_id: str | None, arrived: datetime = ARRIVED, size: int = 1000) -> MessageInfo:
+    headers = {"message-id": f"<{message_id}>"} if message_id else {}
+    return MessageInfo(uid=1, internaldate=arrived, size=size, flags=frozenset(), headers=headers)
+
+
+def test_two_messages_with_one_message_id_get_different_references():
+    """A resend or a list copy shares the Message-ID but not arrival time or size."""
+    ref = Referencer(b"k" * 32).ref
+    assert ref(message("a@x")) != ref(message("a@x", arrived=ARRIVED + timedelta(seconds=1)))
+    assert ref(message("a@x")) != ref(message("a@x", size=1001))
+    assert ref(message(None)) != ref(message(None, size=1001))
+
+
+def test_the_reference_is_the_same_in_every_folder_and_time_zone():
+    """A move keeps Message-ID, INTERNALDATE and size; the zone a server reports in does not matter."""
+    ref = Referencer(b"k" * 32).ref
+    elsewhere = ARRIVED.astimezone(datetime.now().astimezone().tzinfo)
+    assert ref(message("<a@x>")) == ref(message("a@x", arrived=elsewhere))
+
+
+def test_the_key_never_shows_in_a_repr():
+    assert "secret-key" not in repr(Referencer(b"secret-key"))
