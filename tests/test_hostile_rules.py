@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxwarden.audit import Referencer
-from inboxwarden.config import load_settings
+from inboxwarden.config import LdapAttributes, load_settings
 from inboxwarden.cycle import Cycle
 from inboxwarden.directory import load_directory
+from inboxwarden.directory_mapping import LdapEntry, map_entries
 from inboxwarden.errors import ConfigError
 from inboxwarden.matching import RuleBook
 from inboxwarden.message import MessageInfo
@@ -230,3 +231,24 @@ def test_a_login_with_a_domain_or_a_plus_is_a_plain_name(tmp_path):
         "email,login\nanna@exempel.se,anna+inbox@exempel.se\nbo@exempel.se,EXEMPEL-bo\n"
     )
     assert [e.login for e in load_directory(path)] == ["anna+inbox@exempel.se", "EXEMPEL-bo"]
+
+
+@pytest.mark.parametrize("login", ["a..b", "anna\u2028x", "anna\u0085x"])
+def test_an_ldap_login_gets_the_same_check_and_skips_only_its_entry(login):
+    """An LDAP entry with a bad login is named as a problem; the others still load."""
+    good = LdapEntry("CN=Anna,DC=exempel,DC=se", {"mail": ["anna@exempel.se"]})
+    bad = LdapEntry("CN=Bo,DC=exempel,DC=se", {"mail": ["bo@exempel.se"], "uid": [login]})
+    mapped = map_entries([good, bad], LdapAttributes(login="uid"))
+    assert [e.email for e in mapped.directory] == ["anna@exempel.se"]
+    [problem] = mapped.problems
+    assert problem.dn == "CN=Bo,DC=exempel,DC=se"
+    assert "login" in problem.reason or "'uid'" in problem.reason
+
+
+def test_an_ldap_address_that_cannot_be_a_login_skips_only_its_entry():
+    """Without a login attribute the address is the login, and '/' may be in an address."""
+    good = LdapEntry("CN=Anna,DC=exempel,DC=se", {"mail": ["anna@exempel.se"]})
+    bad = LdapEntry("CN=Bo,DC=exempel,DC=se", {"mail": ["b/o@exempel.se"]})
+    mapped = map_entries([good, bad], LdapAttributes())
+    assert [e.email for e in mapped.directory] == ["anna@exempel.se"]
+    assert "path separator" in mapped.problems[0].reason
