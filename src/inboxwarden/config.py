@@ -99,7 +99,7 @@ class ImapSettings(_Section):
     security: Literal["tls", "starttls", "plain"] = "tls"
     allow_insecure: bool = False
     ca_file: Path | None = None
-    auth: Literal["password", "master", "authzid"] = "master"
+    auth: Literal["password", "master", "authzid", "xoauth2", "oauthbearer"] = "master"
     master_user: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
@@ -128,6 +128,36 @@ class ImapSettings(_Section):
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
+
+
+#: What each provider's IMAP login wants as the token's scope (SPEC §10).
+OAUTH_DEFAULT_SCOPES = {
+    "microsoft": "https://outlook.office365.com/.default",
+    "google": "https://mail.google.com/",
+}
+
+
+class OAuthSettings(_Section):
+    """Where XOAUTH2 / OAUTHBEARER tokens come from (SPEC §10); see README for each provider."""
+
+    provider: Literal["microsoft", "google"] | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    certificate_file: Path | None = None
+    thumbprint: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f:]{40,59}$")
+    authority_host: str = Field(
+        default="https://login.microsoftonline.com", pattern=r"^https://[^/\s]+/?$"
+    )
+    scope: str | None = None
+    service_account_file: Path | None = None
+    ca_file: Path | None = None
+
+    @property
+    def effective_scope(self) -> str:
+        """The configured scope, else the provider's IMAP scope."""
+        return self.scope or OAUTH_DEFAULT_SCOPES.get(self.provider or "", "")
 
 
 class FlagSettings(_Section):
@@ -214,6 +244,7 @@ class Settings(BaseSettings):
     cycle: CycleSettings = CycleSettings()
     mode: ModeSettings = ModeSettings()
     imap: ImapSettings = ImapSettings()
+    oauth: OAuthSettings = OAuthSettings()
     flag: FlagSettings = FlagSettings()
     directory: DirectorySettings = DirectorySettings()
     state: StateSettings = StateSettings()
@@ -296,7 +327,12 @@ def load_settings(path: Path) -> Settings:
     return _resolve(settings, path)
 
 
-_SECRET_KEYS = (("imap", "password"), ("smtp", "password"), ("audit", "hmac_key"))
+_SECRET_KEYS = (
+    ("imap", "password"),
+    ("smtp", "password"),
+    ("audit", "hmac_key"),
+    ("oauth", "client_secret"),
+)
 
 
 def _refuse_inline_secrets(path: Path, raw: dict[str, Any]) -> None:
@@ -372,8 +408,11 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
         raise ConfigError(
             f"{config_path}: field 'imap.passwords_dir': required for auth = 'password'"
         )
+    oauth = _check_oauth(settings, config_path)
+    imap = _provider_connection_limit(imap, oauth)
     return settings.model_copy(
         update={
+            "oauth": oauth,
             "directory": settings.directory.model_copy(update={"path": directory_path}),
             "imap": imap.model_copy(
                 update={
@@ -407,6 +446,61 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
             ),
         }
     )
+
+
+#: Concurrent IMAP connections each provider tolerates from one client (ecosystem §1-2):
+#: Exchange Online about 20 per mailbox, Gmail about 15 per account.
+PROVIDER_MAX_CONNECTIONS = {"microsoft": 20, "google": 15}
+
+
+def _check_oauth(settings: Settings, config_path: Path) -> OAuthSettings:
+    """Check the [oauth] keys the chosen provider needs, naming the missing one."""
+    imap, oauth = settings.imap, settings.oauth
+    base = config_path.parent
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{config_path}: field 'oauth.{key}': {message}")
+
+    if imap.auth not in ("xoauth2", "oauthbearer"):
+        return oauth
+    if oauth.provider is None:
+        raise fail("provider", f"required for imap.auth = {imap.auth!r} (microsoft or google)")
+    if imap.security == "plain" and not imap.is_loopback:
+        # allow_insecure covers passwords in a lab, never a bearer token (SPEC §10).
+        raise ConfigError(
+            f"{config_path}: field 'imap.security': a token is only sent over TLS; "
+            "use tls or starttls"
+        )
+    if oauth.provider == "microsoft":
+        for key in ("tenant_id", "client_id"):
+            if not getattr(oauth, key):
+                raise fail(key, "required for provider = 'microsoft'")
+        has_secret = oauth.client_secret is not None or oauth.client_secret_file is not None
+        has_certificate = oauth.certificate_file is not None
+        if has_secret and has_certificate:
+            raise fail("certificate_file", "give either client_secret_file or a certificate")
+        if not (has_secret or has_certificate):
+            raise fail(
+                "client_secret_file",
+                "required for provider = 'microsoft' (or certificate_file and thumbprint)",
+            )
+        if has_certificate and not oauth.thumbprint:
+            raise fail("thumbprint", "required with certificate_file")
+    elif oauth.service_account_file is None:
+        raise fail("service_account_file", "required for provider = 'google'")
+    return oauth.model_copy(
+        update={
+            key: _maybe_relative(getattr(oauth, key), base)
+            for key in ("client_secret_file", "certificate_file", "service_account_file", "ca_file")
+        }
+    )
+
+
+def _provider_connection_limit(imap: ImapSettings, oauth: OAuthSettings) -> ImapSettings:
+    """The provider's connection limit applies unless the administrator set max_connections."""
+    if oauth.provider is None or "max_connections" in imap.model_fields_set:
+        return imap
+    return imap.model_copy(update={"max_connections": PROVIDER_MAX_CONNECTIONS[oauth.provider]})
 
 
 def _maybe_relative(path: Path | None, base: Path) -> Path | None:
