@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
 from google.auth import exceptions as google_exc
 from google.auth.transport.requests import Request
 from google.oauth2 import service_account
@@ -22,6 +21,7 @@ from pydantic import SecretStr
 
 from inboxwarden.errors import ConfigError, ConnectionLost, TokenUnavailable
 from inboxwarden.oauth.cache import TokenCache
+from inboxwarden.oauth.http import https_session
 from inboxwarden.oauth.microsoft import describe_refusal
 
 _REQUIRED_KEYS = ("client_email", "private_key", "token_uri")
@@ -47,9 +47,7 @@ class GoogleTokens:
             self._base = build(info, scopes=[scope])  # type: ignore[no-untyped-call]
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{where}: not a usable service account key") from exc
-        session = requests.Session()
-        session.verify = str(ca_file) if ca_file else True
-        self._request = Request(session)
+        self._request = Request(https_session(ca_file))
         self.service_account = str(info["client_email"])
         self.cache = TokenCache(self._fetch, clock=clock)
 

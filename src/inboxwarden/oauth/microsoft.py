@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from inboxwarden.errors import ConnectionLost, TokenUnavailable
 from inboxwarden.oauth.cache import TokenCache
+from inboxwarden.oauth.http import https_session
 
 _APP_KEY = "app"
 _DEFAULT_LIFETIME = 3600.0
@@ -54,8 +55,7 @@ class MicrosoftTokens:
         self._client_id = client_id
         self._credential = credential
         self._scope = scope
-        self._verify: str | bool = str(ca_file) if ca_file else True
-        self._timeout = timeout
+        self._session = https_session(ca_file, timeout)
         # msal wants one application per process: its own cache and throttling live there.
         self._app: msal.ConfidentialClientApplication | None = None
         self.cache = TokenCache(self._fetch, clock=clock)
@@ -102,8 +102,7 @@ class MicrosoftTokens:
             # is Microsoft's; a tenant-specific authority is validated by OIDC discovery
             # anyway, and sovereign clouds and tests use other hosts.
             instance_discovery=False,
-            verify=self._verify,
-            timeout=self._timeout,
+            http_client=self._session,
         )
 
 
