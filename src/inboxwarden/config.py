@@ -27,6 +27,7 @@ from pydantic_settings import (
 
 from inboxwarden.cycle import Cycle
 from inboxwarden.errors import ConfigError
+from inboxwarden.providers import profile_for
 from inboxwarden.rules import DefaultRule, Rule
 
 Mode = Literal["observe", "notify", "enforce"]
@@ -448,11 +449,6 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
     )
 
 
-#: Concurrent IMAP connections each provider tolerates from one client (ecosystem §1-2):
-#: Exchange Online about 20 per mailbox, Gmail about 15 per account.
-PROVIDER_MAX_CONNECTIONS = {"microsoft": 20, "google": 15}
-
-
 def _check_oauth(settings: Settings, config_path: Path) -> OAuthSettings:
     """Check the [oauth] keys the chosen provider needs, naming the missing one."""
     imap, oauth = settings.imap, settings.oauth
@@ -500,7 +496,8 @@ def _provider_connection_limit(imap: ImapSettings, oauth: OAuthSettings) -> Imap
     """The provider's connection limit applies unless the administrator set max_connections."""
     if oauth.provider is None or "max_connections" in imap.model_fields_set:
         return imap
-    return imap.model_copy(update={"max_connections": PROVIDER_MAX_CONNECTIONS[oauth.provider]})
+    limit = profile_for(oauth.provider).max_connections
+    return imap if limit is None else imap.model_copy(update={"max_connections": limit})
 
 
 def _maybe_relative(path: Path | None, base: Path) -> Path | None:
