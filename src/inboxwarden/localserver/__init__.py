@@ -18,7 +18,9 @@ from __future__ import annotations
 from inboxwarden.localserver._account import ServiceAccount
 from inboxwarden.localserver._config import (
     DOVECOT_CAPABILITIES,
+    EXCHANGE_CAPABILITIES,
     EXCHANGE_FOLDERS,
+    GMAIL_CAPABILITIES,
     GMAIL_FOLDERS,
     OAuth2Passdb,
     capability_without,
@@ -30,7 +32,9 @@ from inboxwarden.localserver._maildir import write_maildir_messages
 
 __all__ = [
     "DOVECOT_CAPABILITIES",
+    "EXCHANGE_CAPABILITIES",
     "EXCHANGE_FOLDERS",
+    "GMAIL_CAPABILITIES",
     "GMAIL_FOLDERS",
     "LocalDovecot",
     "LocalServerError",

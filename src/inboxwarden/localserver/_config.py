@@ -89,6 +89,19 @@ GMAIL_FOLDERS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Exchange Online's capabilities after login (ecosystem §1) that Dovecot also has: no
+#: CONDSTORE, QRESYNC, ESEARCH, SPECIAL-USE or ENABLE.
+EXCHANGE_CAPABILITIES = (
+    "IMAP4rev1 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+ MOVE"
+)
+
+#: Gmail's capabilities (ecosystem §2) that Dovecot also has.
+GMAIL_CAPABILITIES = (
+    "IMAP4rev1 UNSELECT IDLE NAMESPACE ID CHILDREN UIDPLUS ENABLE MOVE CONDSTORE ESEARCH "
+    "LIST-EXTENDED LIST-STATUS SPECIAL-USE"
+)
+
+
 @dataclass(frozen=True)
 class OAuth2Passdb:
     """An ``oauth2`` passdb that accepts XOAUTH2 and OAUTHBEARER logins.
