@@ -130,7 +130,9 @@ def check(ctx: Context) -> None:
                         for c in ("MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE", "ESEARCH")
                         if session.has(c)
                     )
-                    state = session.select("INBOX", readonly=True)
+                    # SELECT, not EXAMINE: a read-only folder's PERMANENTFLAGS are empty
+                    # (RFC 3501 §6.3.2), which would hide whether keywords are kept.
+                    state = session.select("INBOX", readonly=False)
                     keywords = "yes" if state.keywords_allowed else "no (\\Flagged only)"
                     click.echo(
                         f"  {entry.email}: ok, login={login}, {state.exists} in INBOX, "

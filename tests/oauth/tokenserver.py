@@ -77,6 +77,17 @@ class TokenServer:
 
     # -- lifecycle -------------------------------------------------------------------
 
+    def reset(self) -> None:
+        """Forget what happened and restore the defaults; the CA and keys stay."""
+        with self._lock:
+            self.requests.clear()
+            self.issued.clear()
+            self.refused_grants.clear()
+        self.expires_in = 3600
+        self.grant_delay = 0.0
+        self.permitted = None
+        self.google_scope = "https://mail.google.com/"
+
     def start(self) -> None:
         server = self
 
@@ -181,7 +192,6 @@ class TokenServer:
         return 200, self._issue("google", str(subject))
 
     def dovecot_grant(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        time.sleep(self.grant_delay)
         login = form.get("username", "").lower()
         token = form.get("password", "")
         with self._lock:
@@ -195,6 +205,8 @@ class TokenServer:
             with self._lock:
                 self.refused_grants.append(login)
             return 400, {"error": "invalid_grant"}
+        # Checked first, then slow: time passes between logins, not within one.
+        time.sleep(self.grant_delay)
         return 200, {
             "access_token": token,
             "token_type": "Bearer",
@@ -207,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
     owner: TokenServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the test output stays readable
 
     def do_GET(self) -> None:
