@@ -21,18 +21,24 @@ def write_oauth_config(
     client_secret: str | None = None,
     service_account: Path | None = None,
     imap_extra: str = "",
+    certificate: bool = False,
 ) -> Path:
     """A configuration for *emails* on *server* over STARTTLS, tokens from *idp*."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "audit.key").write_text("test-key-" + secrets.token_hex(8))
     (tmp_path / "employees.csv").write_text("email\n" + "".join(f"{e}\n" for e in emails))
     if provider == "microsoft":
-        (tmp_path / "client.secret").write_text(client_secret or idp.client_secret)
+        if certificate:
+            (tmp_path / "client.pem").write_text(idp.app_private_pem)
+            credential = f'certificate_file = "client.pem"\nthumbprint = "{idp.app_thumbprint}"'
+        else:
+            (tmp_path / "client.secret").write_text(client_secret or idp.client_secret)
+            credential = 'client_secret_file = "client.secret"'
         oauth = f"""
 provider = "microsoft"
 tenant_id = "{TENANT}"
 client_id = "{CLIENT_ID}"
-client_secret_file = "client.secret"
+{credential}
 authority_host = "{idp.base_url}"
 """
     else:

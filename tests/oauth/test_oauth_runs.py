@@ -50,6 +50,16 @@ def test_microsoft_run_over_several_mailboxes_asks_for_one_app_token(oauth_dovec
         assert sorted(m for _, m in after) == sorted(m for _, m in before[email])
 
 
+def test_microsoft_certificate_credential_gets_the_app_token(oauth_dovecot, idp, tmp_path):
+    emails = seeded(oauth_dovecot, 2)
+    config = write_oauth_config(
+        tmp_path, oauth_dovecot, idp, emails, provider="microsoft", certificate=True
+    )
+    summary = run(config, ENFORCING)
+    assert [o.status for o in summary.outcomes] == ["ok"] * 2
+    assert idp.assertions_accepted == 1  # a signed assertion, no secret, asked once
+
+
 def test_google_run_mints_one_token_per_mailbox(oauth_dovecot, idp, tmp_path):
     emails = seeded(oauth_dovecot, 3)
     config = write_oauth_config(

@@ -14,6 +14,7 @@ Every request is recorded (path and, for Google, the subject) but never the secr
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import ssl
@@ -72,6 +73,16 @@ class TokenServer:
             serialization.NoEncryption(),
         ).decode()
         self.sa_public_key = key.public_key()
+        # The app's "uploaded certificate": its key pair and the thumbprint Azure shows.
+        app_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.app_private_pem = app_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        self.app_public_key = app_key.public_key()
+        self.app_thumbprint = secrets.token_hex(20).upper()
+        self.assertions_accepted = 0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
 
@@ -87,6 +98,7 @@ class TokenServer:
         self.grant_delay = 0.0
         self.permitted = None
         self.google_scope = "https://mail.google.com/"
+        self.assertions_accepted = 0
 
     def start(self) -> None:
         server = self
@@ -159,6 +171,8 @@ class TokenServer:
             return 400, {"error": "unauthorized_client", "error_description": "AADSTS700016"}
         if form.get("scope") != "https://outlook.office365.com/.default":
             return 400, {"error": "invalid_scope", "error_description": "AADSTS70011: bad scope"}
+        if "client_assertion" in form:
+            return self._microsoft_assertion(form)
         if form.get("client_secret") != self.client_secret:
             with self._lock:
                 self.requests.append(("microsoft-refused", None))
@@ -167,6 +181,28 @@ class TokenServer:
                 "error_description": "AADSTS7000215: Invalid client secret provided.\r\n"
                 "Trace ID: 0000\r\nCorrelation ID: 1111",
             }
+        return 200, self._issue("microsoft", None)
+
+    def _microsoft_assertion(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """A certificate credential: a JWT signed with the app's key (RFC 7523 §2.2)."""
+        assertion = form["client_assertion"]
+        token_endpoint = f"{self.base_url}/{TENANT}/oauth2/v2.0/token"
+        try:
+            header = jwt.get_unverified_header(assertion)
+            claims = jwt.decode(
+                assertion,
+                self.app_public_key,
+                algorithms=["RS256", "PS256"],
+                audience=token_endpoint,
+                issuer=CLIENT_ID,
+            )
+        except jwt.PyJWTError as exc:
+            return 401, {"error": "invalid_client", "error_description": f"AADSTS700027: {exc}"}
+        expected = base64.urlsafe_b64encode(bytes.fromhex(self.app_thumbprint)).rstrip(b"=")
+        x5t = header.get("x5t", "").encode().rstrip(b"=")
+        if x5t != expected or claims.get("sub") != CLIENT_ID:
+            return 401, {"error": "invalid_client", "error_description": "AADSTS700027: key"}
+        self.assertions_accepted += 1
         return 200, self._issue("microsoft", None)
 
     def google_token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
