@@ -97,6 +97,25 @@ def test_an_expiring_app_token_is_refreshed_mid_run(oauth_dovecot, idp, tmp_path
     assert idp.refused_grants == []  # no expired token ever reached the server
 
 
+@pytest.mark.parametrize(
+    ("provider", "auth"), [("microsoft", "xoauth2"), ("google", "oauthbearer")]
+)
+def test_a_mailbox_the_server_refuses_fails_alone(oauth_dovecot, idp, tmp_path, provider, auth):
+    """Like a mailbox without Add-MailboxPermission: a valid token, refused by the server."""
+    emails = seeded(oauth_dovecot, 2)
+    idp.permitted = {emails[0]}
+    config = write_oauth_config(tmp_path, oauth_dovecot, idp, emails, provider=provider, auth=auth)
+    summary = run(config, ENFORCING)
+    by_mailbox = {o.mailbox: o for o in summary.outcomes}
+    assert by_mailbox[emails[0]].status == "ok"
+    assert (by_mailbox[emails[1]].status, by_mailbox[emails[1]].error) == (
+        "failed",
+        "AuthenticationFailed",
+    )
+    assert by_mailbox[emails[1]].attempts == 1  # a refusal is not retried
+    assert idp.refused_grants == [emails[1]]
+
+
 def test_a_wrong_client_secret_fails_every_mailbox_clearly_after_one_request(
     oauth_dovecot, idp, tmp_path
 ):

@@ -56,7 +56,7 @@ class TokenServer:
     google_scope: str = "https://mail.google.com/"
     #: Seconds the Dovecot grant endpoint waits before it answers (a slow login).
     grant_delay: float = 0.0
-    #: Mailboxes the Microsoft app may open (Add-MailboxPermission); None: all.
+    #: Mailboxes a valid token may open (Add-MailboxPermission, IMAP enabled); None: all.
     permitted: set[str] | None = None
     requests: list[tuple[str, str | None]] = field(default_factory=list)
     issued: dict[str, Issued] = field(default_factory=dict)
@@ -235,8 +235,8 @@ class TokenServer:
         ok = issued is not None and issued.expires_at > time.time()
         if ok and issued is not None and issued.provider == "google":
             ok = issued.subject == login
-        if ok and issued is not None and issued.provider == "microsoft":
-            ok = self.permitted is None or login in self.permitted
+        if ok and self.permitted is not None:
+            ok = login in self.permitted
         if not ok:
             with self._lock:
                 self.refused_grants.append(login)
