@@ -22,10 +22,12 @@ from click.core import ParameterSource
 
 from inboxwarden import logs
 from inboxwarden.config import Settings, find_config_path, load_settings, state_url
+from inboxwarden.directory import Employee as DirectoryEntry
 from inboxwarden.directory_mapping import EntryProblem
 from inboxwarden.directory_source import load_configured_directory
 from inboxwarden.engine import Engine, RunSummary
-from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError
+from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError, PolicyError
+from inboxwarden.providers import ProviderProfile, ServerFacts, conclusions, profile_for
 from inboxwarden.register import register_entries, render_markdown
 from inboxwarden.state import StateError, StateStore
 from inboxwarden.tables import plan_json, plan_table, run_table
@@ -151,27 +153,55 @@ def check(ctx: Context) -> None:
         for problem in ctx.directory_problems:  # LDAP entries, by DN: for the admin's eyes only
             click.echo(f"  directory entry {problem}")
         failed = 0
+        settings = engine.settings
+        profile = profile_for(settings.oauth.provider)
+        login: str = settings.imap.auth
+        if engine.tokens is not None:
+            login += f" with a {engine.tokens.provider} token"
+        click.echo(f"provider profile: {profile.title}")
         for entry in employees:
             try:
-                with engine.open_session(entry) as session:
-                    trash = session.special_folder("\\Trash") or "NOT FOUND"
-                    caps = " ".join(
-                        c
-                        for c in ("MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE", "ESEARCH")
-                        if session.has(c)
-                    )
-                    state = session.select("INBOX", readonly=True)
-                    keywords = "yes" if state.keywords_allowed else "no (\\Flagged only)"
-                    click.echo(
-                        f"  {entry.email}: ok, {state.exists} in INBOX, trash={trash}, "
-                        f"keywords={keywords}, capabilities: {caps or 'none of note'}"
-                    )
-                    if not (session.has("MOVE") or session.has("UIDPLUS")):
-                        click.echo("    warning: neither MOVE nor UIDPLUS; moves will be refused")
-            except MailboxError as exc:
+                _check_mailbox(engine, entry, login, profile)
+            except (MailboxError, PolicyError) as exc:
+                # A refused token names the provider's error; the text holds no secret.
                 failed += 1
                 click.echo(f"  {entry.email}: FAILED ({type(exc).__name__}: {exc})")
     sys.exit(EXIT_FAILED_MAILBOXES if failed else 0)
+
+
+def _check_mailbox(
+    engine: Engine, entry: DirectoryEntry, login: str, profile: ProviderProfile
+) -> None:
+    """Log in to one mailbox and print what it offers and what the profile concludes."""
+    settings = engine.settings
+    with engine.open_session(entry) as session:
+        trash = session.special_folder("\\Trash")
+        caps = " ".join(
+            c for c in ("MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE", "ESEARCH") if session.has(c)
+        )
+        # SELECT, not EXAMINE: a read-only folder's PERMANENTFLAGS are empty
+        # (RFC 3501 §6.3.2), which would hide whether keywords are kept.
+        state = session.select("INBOX", readonly=False)
+        keywords = "yes" if state.keywords_allowed else "no (\\Flagged only)"
+        click.echo(
+            f"  {entry.email}: ok, login={login}, {state.exists} in INBOX, "
+            f"trash={trash or 'NOT FOUND'}, keywords={keywords}, "
+            f"capabilities: {caps or 'none of note'}"
+        )
+        facts = ServerFacts(
+            capabilities=session.capabilities,
+            keywords_allowed=state.keywords_allowed,
+            trash=trash,
+            trash_by_attribute=any(
+                e.name == trash and "\\trash" in {f.lower() for f in e.flags}
+                for e in session.folders()
+            ),
+            max_connections=settings.imap.max_connections,
+        )
+        for line in conclusions(profile, facts, settings.flag.keyword):
+            click.echo(f"    {line}")
+        if not (session.has("MOVE") or session.has("UIDPLUS")):
+            click.echo("    warning: neither MOVE nor UIDPLUS; moves will be refused")
 
 
 @main.command()

@@ -32,6 +32,7 @@ from inboxwarden.cycle import Cycle
 from inboxwarden.directory import login_problem
 from inboxwarden.errors import ConfigError, quoted
 from inboxwarden.files import UnreadableFile, line_of, read_regular_file
+from inboxwarden.providers import profile_for
 from inboxwarden.rules import DefaultRule, Rule
 
 Mode = Literal["observe", "notify", "enforce"]
@@ -113,7 +114,7 @@ class ImapSettings(_Section):
     security: Literal["tls", "starttls", "plain"] = "tls"
     allow_insecure: bool = False
     ca_file: Path | None = None
-    auth: Literal["password", "master", "authzid"] = "master"
+    auth: Literal["password", "master", "authzid", "xoauth2", "oauthbearer"] = "master"
     master_user: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
@@ -146,6 +147,36 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+#: What each provider's IMAP login wants as the token's scope (SPEC §10).
+OAUTH_DEFAULT_SCOPES = {
+    "microsoft": "https://outlook.office365.com/.default",
+    "google": "https://mail.google.com/",
+}
+
+
+class OAuthSettings(_Section):
+    """Where XOAUTH2 / OAUTHBEARER tokens come from (SPEC §10); see README for each provider."""
+
+    provider: Literal["microsoft", "google"] | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    certificate_file: Path | None = None
+    thumbprint: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f:]{40,59}$")
+    authority_host: str = Field(
+        default="https://login.microsoftonline.com", pattern=r"^https://[^/\s]+/?$"
+    )
+    scope: str | None = None
+    service_account_file: Path | None = None
+    ca_file: Path | None = None
+
+    @property
+    def effective_scope(self) -> str:
+        """The configured scope, else the provider's IMAP scope."""
+        return self.scope or OAUTH_DEFAULT_SCOPES.get(self.provider or "", "")
 
 
 class FlagSettings(_Section):
@@ -306,6 +337,7 @@ class Settings(BaseSettings):
     cycle: CycleSettings = CycleSettings()
     mode: ModeSettings = ModeSettings()
     imap: ImapSettings = ImapSettings()
+    oauth: OAuthSettings = OAuthSettings()
     flag: FlagSettings = FlagSettings()
     directory: DirectorySettings = DirectorySettings()
     state: StateSettings = StateSettings()
@@ -413,6 +445,7 @@ _SECRET_KEYS = (
     ("audit", "hmac_key"),
     ("state", "password"),
     ("directory", "bind_password"),
+    ("oauth", "client_secret"),
 )
 
 
@@ -514,8 +547,11 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
             f"{config_path}: field 'imap.passwords_dir': required for auth = 'password'"
         )
     _check_ldap(settings.directory, config_path)
+    oauth = _check_oauth(settings, config_path)
+    imap = _provider_connection_limit(imap, oauth)
     return settings.model_copy(
         update={
+            "oauth": oauth,
             "directory": settings.directory.model_copy(
                 update={
                     "path": directory_path,
@@ -576,6 +612,57 @@ def _check_ldap(directory: DirectorySettings, config_path: Path) -> None:
             f"{config_path}: field 'directory.bind_password_file': required with bind_dn "
             "(or set INBOXWARDEN_DIRECTORY__BIND_PASSWORD)"
         )
+
+
+def _check_oauth(settings: Settings, config_path: Path) -> OAuthSettings:
+    """Check the [oauth] keys the chosen provider needs, naming the missing one."""
+    imap, oauth = settings.imap, settings.oauth
+    base = config_path.parent
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{config_path}: field 'oauth.{key}': {message}")
+
+    if imap.auth not in ("xoauth2", "oauthbearer"):
+        return oauth
+    if oauth.provider is None:
+        raise fail("provider", f"required for imap.auth = {imap.auth!r} (microsoft or google)")
+    if imap.security == "plain" and not imap.is_loopback:
+        # allow_insecure covers passwords in a lab, never a bearer token (SPEC §10).
+        raise ConfigError(
+            f"{config_path}: field 'imap.security': a token is only sent over TLS; "
+            "use tls or starttls"
+        )
+    if oauth.provider == "microsoft":
+        for key in ("tenant_id", "client_id"):
+            if not getattr(oauth, key):
+                raise fail(key, "required for provider = 'microsoft'")
+        has_secret = oauth.client_secret is not None or oauth.client_secret_file is not None
+        has_certificate = oauth.certificate_file is not None
+        if has_secret and has_certificate:
+            raise fail("certificate_file", "give either client_secret_file or a certificate")
+        if not (has_secret or has_certificate):
+            raise fail(
+                "client_secret_file",
+                "required for provider = 'microsoft' (or certificate_file and thumbprint)",
+            )
+        if has_certificate and not oauth.thumbprint:
+            raise fail("thumbprint", "required with certificate_file")
+    elif oauth.service_account_file is None:
+        raise fail("service_account_file", "required for provider = 'google'")
+    return oauth.model_copy(
+        update={
+            key: _maybe_relative(getattr(oauth, key), base)
+            for key in ("client_secret_file", "certificate_file", "service_account_file", "ca_file")
+        }
+    )
+
+
+def _provider_connection_limit(imap: ImapSettings, oauth: OAuthSettings) -> ImapSettings:
+    """The provider's connection limit applies unless the administrator set max_connections."""
+    if oauth.provider is None or "max_connections" in imap.model_fields_set:
+        return imap
+    limit = profile_for(oauth.provider).max_connections
+    return imap if limit is None else imap.model_copy(update={"max_connections": limit})
 
 
 def _maybe_relative(path: Path | None, base: Path) -> Path | None:

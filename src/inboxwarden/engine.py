@@ -27,9 +27,10 @@ from inboxwarden.cycle import Cycle
 from inboxwarden.directory import Directory
 from inboxwarden.directory import Employee as DirectoryEntry
 from inboxwarden.errors import AuthenticationFailed, ConfigError, MailboxError, PolicyError
-from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
+from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
 from inboxwarden.matching import RuleBook
 from inboxwarden.message import MessageInfo
+from inboxwarden.oauth.cache import TokenSource
 from inboxwarden.planning import Employee, MailboxFacts, MailboxPlan, Mode, plan_mailbox
 from inboxwarden.recovery import recover_transfers
 from inboxwarden.scan import scan_inbox
@@ -119,6 +120,8 @@ class Engine:
     referencer: Referencer
     master_secret: SecretStr | None
     sleep: Callable[[float], None] = time.sleep
+    #: Where XOAUTH2 / OAUTHBEARER logins get their tokens; None for password logins.
+    tokens: TokenSource | None = None
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory, state: StateStore) -> Engine:
@@ -130,7 +133,19 @@ class Engine:
             master = read_secret(
                 settings.imap.password, settings.imap.password_file, "imap.password_file"
             )
-        return cls(settings, directory, state, Referencer(key.get_secret_value().encode()), master)
+        tokens = None
+        if settings.imap.auth in TOKEN_METHODS:
+            from inboxwarden.oauth.sources import token_source  # loads msal or google-auth
+
+            tokens = token_source(settings.oauth)
+        return cls(
+            settings,
+            directory,
+            state,
+            Referencer(key.get_secret_value().encode()),
+            master,
+            tokens=tokens,
+        )
 
     @property
     def cycle(self) -> Cycle:
@@ -291,7 +306,9 @@ class Engine:
             ca_file=str(imap.ca_file) if imap.ca_file else None,
             timeout=imap.timeout_seconds,
         )
-        if imap.auth == "password":
+        if self.tokens is not None:
+            secret = self.tokens.token_for(entry.login)
+        elif imap.auth == "password":
             if imap.passwords_dir is None:
                 raise ConfigError("imap.passwords_dir: required for auth = 'password'")
             # The login is the directory's; password_file_for keeps it inside the dir.

@@ -8,6 +8,7 @@ CLI need to catch only that::
     ├── MailboxError                 one mailbox could not be processed (others go on)
     │   ├── ConnectionLost           the socket broke, timed out or TLS failed
     │   ├── AuthenticationFailed     the server refused the credentials
+    │   │   └── TokenUnavailable     the identity provider issued no OAuth2 token (oauth/)
     │   ├── MissingCapability        the server lacks what a safe action needs
     │   ├── FolderError              a folder could not be selected or created
     │   └── ServerError              the server answered NO/BAD to a command
@@ -61,6 +62,14 @@ class ConnectionLost(MailboxError):
 
 class AuthenticationFailed(MailboxError):
     """The IMAP server refused the login."""
+
+
+class TokenUnavailable(AuthenticationFailed):
+    """The identity provider refused to issue an OAuth2 token; the text names its error.
+
+    Permanent, like a refused password: retrying with the same client secret or service
+    account key cannot help, so the mailbox (or, for an app token, the run) stops here.
+    """
 
 
 class MissingCapability(MailboxError):

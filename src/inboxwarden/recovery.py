@@ -8,7 +8,8 @@ with it is found out, never assumed:
   reference, one copy for one original) get their audit event.
 - ``COPY`` with its COPYUID journalled: the server's own mapping proves each copy; the
   copy must still exist. Then as on the live path (:func:`~inboxwarden.actions.settle_copies`).
-- ``COPY`` whose answer was lost: a copy is proven only by a multiset match of message
+- ``COPY`` whose answer was lost: a copy is proven by the server's stable identity
+  (``EMAILID``, ``X-GM-MSGID``) where it has one, else by a multiset match of message
   references among the target's messages since the command — one copy proves one
   original, so two originals with the same Message-ID, arrival time and size need two
   copies. Unproven originals stay in the INBOX. Nothing is given back on a guess.
@@ -77,7 +78,7 @@ def _recover_move(t: Target, transfer: Transfer) -> list[int]:
         return []
     copies = _copies_by_ref(t, transfer)
     t.session.select(t.folder, readonly=False)
-    return sorted(_match(gone, transfer.ref_of, copies))
+    return sorted(pair_copies(gone, transfer.ref_of, copies))
 
 
 def _recover_purge(t: Target, transfer: Transfer) -> list[int]:
@@ -93,10 +94,11 @@ def _recover_purge(t: Target, transfer: Transfer) -> list[int]:
 def _recover_copy(t: Target, transfer: Transfer, done: Applied) -> list[int]:
     s = t.session
     if transfer.phase == "sent":
-        # The answer was lost: prove copies by reference, for originals still here only.
+        # The answer was lost: prove copies by identity, for originals still here only.
         present = s.present(transfer.uids)
-        copies = _copies_by_ref(t, transfer)
-        mapping = _match(present, transfer.ref_of, copies)
+        stable = s.stable_ids(present)
+        copies = _copies_by_identity(t, transfer, stable=bool(stable))
+        mapping = pair_copies(present, stable or transfer.ref_of, copies)
         s.select(t.folder, readonly=False)
     else:
         mapping = dict(transfer.mapping)
@@ -122,6 +124,12 @@ def _recover_copy(t: Target, transfer: Transfer, done: Applied) -> list[int]:
 
 def _copies_by_ref(t: Target, transfer: Transfer) -> dict[str, list[int]]:
     """The target's messages since the journal entry, by reference, in UID order."""
+    return _copies_by_identity(t, transfer, stable=False)
+
+
+def _copies_by_identity(t: Target, transfer: Transfer, *, stable: bool) -> dict[str, list[int]]:
+    """The target's messages since the journal entry, by the server's stable identity
+    (*stable*) or by reference, in UID order."""
     s = t.session
     try:
         state = s.select(transfer.target, readonly=True)
@@ -132,9 +140,13 @@ def _copies_by_ref(t: Target, transfer: Transfer) -> dict[str, list[int]]:
     since = transfer.target_uidnext
     new = [u for u in s.search(["UID", f"{since}:*"]) if u >= since]
     by_ref: dict[str, list[int]] = defaultdict(list)
-    for m in s.fetch_messages(new, header_fields=()):
-        if isinstance(m, MessageInfo):
-            by_ref[t.referencer.ref(m)].append(m.uid)
+    if stable:
+        for uid, identity in s.stable_ids(new).items():
+            by_ref[identity].append(uid)
+    else:
+        for m in s.fetch_messages(new, header_fields=()):
+            if isinstance(m, MessageInfo):
+                by_ref[t.referencer.ref(m)].append(m.uid)
     for uids in by_ref.values():
         uids.sort()
     return by_ref
@@ -151,7 +163,7 @@ def _existing(t: Target, transfer: Transfer, copies: Iterable[int]) -> list[int]
     return s.present(sorted(copies))
 
 
-def _match(
+def pair_copies(
     originals: Iterable[int], ref_of: dict[int, str], copies: dict[str, list[int]]
 ) -> dict[int, int]:
     """Pair originals with copies of the same reference, each copy used at most once.

@@ -10,6 +10,7 @@ from SPEC §5 are enforced here because every caller goes through it: reading us
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import re
 import ssl
 from collections.abc import Iterator, Sequence
@@ -20,10 +21,17 @@ from typing import Any, Literal, Self
 
 import structlog
 from imapclient import IMAPClient, SocketTimeout
+from imapclient import exceptions as imap_exc
 from imapclient.response_parser import parse_fetch_response
 from pydantic import SecretStr
 
-from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
+from inboxwarden.errors import (
+    ConnectionLost,
+    FolderError,
+    MissingCapability,
+    PolicyError,
+    ServerError,
+)
 from inboxwarden.imap import stream, uidset
 from inboxwarden.imap.answers import copyuid_mapping, messages_of
 from inboxwarden.imap.errors import translated
@@ -34,7 +42,9 @@ from inboxwarden.message import OWN_MESSAGE_HEADER, MessageInfo
 log = structlog.get_logger(__name__)
 
 Security = Literal["tls", "starttls", "plain"]
-AuthMethod = Literal["password", "master", "authzid"]
+AuthMethod = Literal["password", "master", "authzid", "xoauth2", "oauthbearer"]
+#: SASL mechanisms that carry a bearer token (RFC 7628; XOAUTH2 is Google's and Microsoft's).
+TOKEN_METHODS = frozenset({"xoauth2", "oauthbearer"})
 _ESEARCH_ALL = re.compile(rb"\bALL\s+([0-9:,]+)", re.IGNORECASE)
 
 
@@ -51,7 +61,10 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """Who logs in, and as whom: the mailbox's login, optionally through a master user."""
+    """Who logs in, and as whom: the mailbox's login, optionally through a master user.
+
+    For ``xoauth2`` and ``oauthbearer`` the secret is the access token.
+    """
 
     login: str
     secret: SecretStr
@@ -112,6 +125,8 @@ class ImapSession:
             with translated():
                 if endpoint.security == "starttls":
                     client.starttls(context)
+                if credentials.method in TOKEN_METHODS and not _may_carry_token(endpoint):
+                    raise PolicyError("a token is only sent over TLS (or in plain to loopback)")
                 _login(client, credentials)
                 caps = frozenset(
                     c.decode("ascii", "replace").upper() for c in client.capabilities()
@@ -381,6 +396,31 @@ class ImapSession:
         self.commands += 1
         return {int(uid): values for uid, values in response.items() if int(uid) in wanted}
 
+    @property
+    def stable_identity(self) -> str | None:
+        """The FETCH item naming a message the same in every folder, where there is one:
+        ``EMAILID`` (RFC 8474 OBJECTID) or Gmail's ``X-GM-MSGID``; a COPY keeps it."""
+        if self.has("OBJECTID"):
+            return "EMAILID"
+        if self.has("X-GM-EXT-1"):
+            return "X-GM-MSGID"
+        return None
+
+    def stable_ids(self, uids: Sequence[int]) -> dict[int, str]:
+        """The stable identity of each of *uids* still here; empty without one."""
+        item = self.stable_identity
+        if item is None:
+            return {}
+        out: dict[int, str] = {}
+        for text, _ in uidset.chunks(uids, size=10_000, max_chars=self.max_set_chars):
+            for uid, data in self._fetch_set(text, [item]).items():
+                value = data.get(item.encode())
+                if isinstance(value, tuple) and value:
+                    value = value[0]  # EMAILID comes parenthesised: (M6d99ac3275bb4e)
+                if value is not None:
+                    out[uid] = _flag_text(value)
+        return out
+
     def sync(self) -> None:
         """NOOP (RFC 3501 §6.1.2): let the server announce what other sessions changed."""
         with translated():
@@ -503,7 +543,9 @@ def _reason(data: Any) -> str:
 
 def _login(client: Any, credentials: Credentials) -> None:
     secret = credentials.secret.get_secret_value()
-    if credentials.method == "password":
+    if credentials.method in TOKEN_METHODS:
+        _bearer_login(client, credentials.method, credentials.login, secret)
+    elif credentials.method == "password":
         client.login(credentials.login, secret)
     elif credentials.method == "master":
         # Dovecot's "user*master" form (auth_master_user_separator = *).
@@ -513,6 +555,40 @@ def _login(client: Any, credentials: Credentials) -> None:
         client.plain_login(
             credentials.master_user, secret, authorization_identity=credentials.login
         )
+
+
+def _bearer_login(client: Any, method: str, login: str, token: str) -> None:
+    """AUTHENTICATE XOAUTH2 or OAUTHBEARER (RFC 7628 §3.1) as *login* with *token*.
+
+    When the server refuses, it sends its JSON error as a second challenge and waits for
+    a dummy answer (``^A`` for OAUTHBEARER, RFC 7628 §3.2.3; empty for XOAUTH2) before
+    its final NO; answering with the token again would send it twice.
+    """
+    if method == "xoauth2":
+        first = f"user={login}\x01auth=Bearer {token}\x01\x01"
+    else:
+        authzid = login.replace("=", "=3D").replace(",", "=2C")  # RFC 5801 §4 saslname
+        first = f"n,a={authzid},\x01auth=Bearer {token}\x01\x01"
+    answers = iter([first.encode()])
+    dummy = b"\x01" if method == "oauthbearer" else b""
+
+    def respond(_challenge: bytes) -> bytes:
+        return next(answers, dummy)
+
+    try:
+        client._command_and_check("authenticate", method.upper(), respond)
+    except imap_exc.IMAPClientError as exc:
+        raise imap_exc.LoginError(f"{method.upper()} refused: {exc}") from None
+
+
+def _may_carry_token(endpoint: Endpoint) -> bool:
+    """True when the connection is encrypted, or stays on this machine (tests)."""
+    if endpoint.security != "plain" or endpoint.host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(endpoint.host).is_loopback
+    except ValueError:
+        return False
 
 
 def _shutdown(client: Any) -> None:

@@ -16,7 +16,15 @@ seconds for benchmarks; ``capability_without`` emulates weaker servers.
 from __future__ import annotations
 
 from inboxwarden.localserver._account import ServiceAccount
-from inboxwarden.localserver._config import DOVECOT_CAPABILITIES, capability_without
+from inboxwarden.localserver._config import (
+    DOVECOT_CAPABILITIES,
+    EXCHANGE_CAPABILITIES,
+    EXCHANGE_FOLDERS,
+    GMAIL_CAPABILITIES,
+    GMAIL_FOLDERS,
+    OAuth2Passdb,
+    capability_without,
+)
 from inboxwarden.localserver._dovecot import LocalDovecot
 from inboxwarden.localserver._errors import LocalServerError
 from inboxwarden.localserver._install import dovecot_version, ensure_dovecot_installed
@@ -24,8 +32,13 @@ from inboxwarden.localserver._maildir import write_maildir_messages
 
 __all__ = [
     "DOVECOT_CAPABILITIES",
+    "EXCHANGE_CAPABILITIES",
+    "EXCHANGE_FOLDERS",
+    "GMAIL_CAPABILITIES",
+    "GMAIL_FOLDERS",
     "LocalDovecot",
     "LocalServerError",
+    "OAuth2Passdb",
     "ServiceAccount",
     "capability_without",
     "dovecot_version",

@@ -69,6 +69,71 @@ _SAFE_PATH = re.compile(r"[\w./@+-]+")
 
 _DH_PARAMETERS = Path("/usr/share/dovecot/dh.pem")
 
+#: Special-use folders as Exchange Online names them (English mailbox; LIST carries the
+#: attributes though SPECIAL-USE is not advertised), and its Archive, which has none.
+EXCHANGE_FOLDERS: tuple[tuple[str, str], ...] = (
+    ("Drafts", "\\Drafts"),
+    ("Sent Items", "\\Sent"),
+    ("Deleted Items", "\\Trash"),
+    ("Junk Email", "\\Junk"),
+    ("Archive", ""),
+)
+
+#: Gmail's system labels under ``[Gmail]`` (names are localised per user; these are English).
+GMAIL_FOLDERS: tuple[tuple[str, str], ...] = (
+    ("[Gmail]/Drafts", "\\Drafts"),
+    ("[Gmail]/Sent Mail", "\\Sent"),
+    ("[Gmail]/Trash", "\\Trash"),
+    ("[Gmail]/Spam", "\\Junk"),
+    ("[Gmail]/All Mail", "\\All"),
+)
+
+
+#: Exchange Online's capabilities after login (ecosystem §1) that Dovecot also has: no
+#: CONDSTORE, QRESYNC, ESEARCH, SPECIAL-USE or ENABLE.
+EXCHANGE_CAPABILITIES = (
+    "IMAP4rev1 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+ MOVE"
+)
+
+#: Gmail's capabilities (ecosystem §2) that Dovecot also has.
+GMAIL_CAPABILITIES = (
+    "IMAP4rev1 UNSELECT IDLE NAMESPACE ID CHILDREN UIDPLUS ENABLE MOVE CONDSTORE ESEARCH "
+    "LIST-EXTENDED LIST-STATUS SPECIAL-USE"
+)
+
+
+@dataclass(frozen=True)
+class OAuth2Passdb:
+    """An ``oauth2`` passdb that accepts XOAUTH2 and OAUTHBEARER logins.
+
+    Dovecot 2.3 posts the login name and the token to *grant_url* as a password grant
+    (``use_grant_password``) and accepts the login when the answer's ``email`` is the
+    login name and ``active`` is ``true``. Plain introspection would send the token
+    alone, and one app token serves many mailboxes, so it cannot say which one is meant.
+    *ca_file* is the CA that the grant endpoint's HTTPS certificate is verified with.
+    """
+
+    grant_url: str
+    ca_file: Path
+
+    def render(self, ca_copy: Path) -> str:
+        """The passdb's ``args`` file (``dovecot-oauth2.conf.ext``)."""
+        return "\n".join(
+            [
+                f"grant_url = {self.grant_url}",
+                "use_grant_password = yes",
+                "# Dovecot needs a client to post as; the test token server ignores it.",
+                "client_id = dovecot",
+                "client_secret = dovecot",
+                f"tls_ca_cert_file = {ca_copy}",
+                "username_attribute = email",
+                "active_attribute = active",
+                "active_value = true",
+                "timeout_msecs = 10000",
+                "",
+            ]
+        )
+
 
 def capability_without(*names: str) -> str:
     """Returns Dovecot's capability list minus *names*, for ``imap_capability``.
@@ -114,6 +179,8 @@ class DovecotConfig:
     separator: str
     imap_capability: str | None
     rawlog_dir: Path | None
+    oauth2_args: Path | None = None
+    special_use_folders: tuple[tuple[str, str], ...] = SPECIAL_USE_FOLDERS
 
     def render(self) -> str:
         """Returns the text of ``dovecot.conf``."""
@@ -146,7 +213,8 @@ class DovecotConfig:
             lines.append(f"ssl_dh = <{_DH_PARAMETERS}")
         lines += [
             "",
-            "auth_mechanisms = plain login",
+            "auth_mechanisms = plain login"
+            + (" xoauth2 oauthbearer" if self.oauth2_args is not None else ""),
             "auth_master_user_separator = *",
             "auth_verbose = yes",
             "# Answer a failed login at once (Dovecot still rounds up to its 0.5 s timer).",
@@ -165,11 +233,23 @@ class DovecotConfig:
                 "# Every IMAP session after login is recorded, client and server side.",
                 f"rawlog_dir = {self.rawlog_dir}/%u",
             ]
+        lines.append("")
+        password_only: list[str] = []
+        if self.oauth2_args is not None:
+            password_only = ["  mechanisms = plain login"]
+            lines += [
+                "# Tokens go to the oauth2 passdb only, passwords to the passwd-files only.",
+                "passdb {",
+                "  driver = oauth2",
+                "  mechanisms = xoauth2 oauthbearer",
+                f"  args = {self.oauth2_args}",
+                "}",
+            ]
         lines += [
-            "",
             "passdb {",
             "  driver = passwd-file",
             f"  args = {self.master_users_file}",
+            *password_only,
             "  master = yes",
             "  # Check that the user the master logs in as exists.",
             "  result_success = continue",
@@ -179,6 +259,7 @@ class DovecotConfig:
             "passdb {",
             "  driver = passwd-file",
             f"  args = {self.users_dir}/%Lu",
+            *password_only,
             "}",
             "userdb {",
             "  driver = passwd-file",
@@ -189,13 +270,11 @@ class DovecotConfig:
             "  inbox = yes",
             f"  separator = {self.separator}",
         ]
-        for name, special_use in SPECIAL_USE_FOLDERS:
-            lines += [
-                f"  mailbox {name} {{",
-                f"    special_use = {special_use}",
-                "    auto = subscribe",
-                "  }",
-            ]
+        for name, special_use in self.special_use_folders:
+            lines.append(f'  mailbox "{name}" {{')
+            if special_use:
+                lines.append(f"    special_use = {special_use}")
+            lines += ["    auto = subscribe", "  }"]
         lines += [
             "}",
             "",

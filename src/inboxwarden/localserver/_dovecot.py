@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
@@ -21,7 +21,12 @@ from typing import Any, Self
 from inboxwarden.localserver import _process
 from inboxwarden.localserver._account import ServiceAccount, check_reachable
 from inboxwarden.localserver._certificates import Certificates, make_certificates
-from inboxwarden.localserver._config import DovecotConfig, check_path
+from inboxwarden.localserver._config import (
+    SPECIAL_USE_FOLDERS,
+    DovecotConfig,
+    OAuth2Passdb,
+    check_path,
+)
 from inboxwarden.localserver._errors import LocalServerError
 from inboxwarden.localserver._install import DOVEADM, DOVECOT, check_supported_version
 
@@ -58,6 +63,8 @@ class LocalDovecot:
         imap_capability: str | None = None,
         separator: str = "/",
         trace: bool = False,
+        oauth2: OAuth2Passdb | None = None,
+        special_use_folders: Sequence[tuple[str, str]] = SPECIAL_USE_FOLDERS,
     ) -> None:
         """Prepares a server; nothing runs and nothing is written until it is used.
 
@@ -66,7 +73,10 @@ class LocalDovecot:
         replaces Dovecot's capability list (see ``capability_without``). *separator*
         is the hierarchy separator: ``/`` stores folders as nested directories
         (``LAYOUT=fs``), ``.`` as Maildir++ ``.Parent.Child`` directories. *trace*
-        records each IMAP session after login (``rawlog()``).
+        records each IMAP session after login (``rawlog()``). *oauth2* adds XOAUTH2 and
+        OAUTHBEARER logins checked by a token server; *special_use_folders* names the
+        special-use folders (name, attribute; an empty attribute makes a plain folder),
+        to look like Exchange (``EXCHANGE_FOLDERS``) or Gmail (``GMAIL_FOLDERS``).
         """
         if separator not in ("/", "."):
             raise ValueError(f"separator must be '/' or '.', not {separator!r}")
@@ -78,6 +88,8 @@ class LocalDovecot:
         self.imap_capability = imap_capability
         self.separator = separator
         self.trace = trace
+        self.oauth2 = oauth2
+        self.special_use_folders = tuple(special_use_folders)
         self.port = 0
         self.tls_port = 0
         self.config_path = self.base_dir / "dovecot.conf"
@@ -258,6 +270,8 @@ class LocalDovecot:
             separator=self.separator,
             imap_capability=self.imap_capability,
             rawlog_dir=self._rawlog_root if self.trace else None,
+            oauth2_args=self._oauth2_args if self.oauth2 is not None else None,
+            special_use_folders=self.special_use_folders,
         )
 
     def _prepare_base_dir(self) -> None:
@@ -266,6 +280,11 @@ class LocalDovecot:
         if not Certificates.in_directory(tls_dir).exist():
             make_certificates(tls_dir)
         self._hand_over(tls_dir, *tls_dir.iterdir())
+        if self.oauth2 is not None:
+            # The auth process runs as the service account and must read the CA itself.
+            ca_copy = tls_dir / "oauth2-ca.pem"
+            self._write(ca_copy, self.oauth2.ca_file.read_text())
+            self._write(self._oauth2_args, self.oauth2.render(ca_copy))
         self._write(
             self.base_dir / "master-users",
             f"{self.master_user}:{_password_field(self.master_password)}\n",
@@ -386,6 +405,10 @@ class LocalDovecot:
     def ssl_context(self) -> ssl.SSLContext:
         """Returns a client context that trusts this server's CA, and nothing else."""
         return ssl.create_default_context(cafile=str(self.ca_cert_pem))
+
+    @property
+    def _oauth2_args(self) -> Path:
+        return self.base_dir / "dovecot-oauth2.conf.ext"
 
     @property
     def _users_dir(self) -> Path:
