@@ -165,6 +165,40 @@ def test_a_crash_at_each_step_of_the_copy_path_then_a_rerun_finishes_it(
     assert open_journal(config, email) == []
 
 
+def test_a_folder_named_after_a_correspondent_is_journalled_and_audited_by_its_hmac(tmp_path):
+    """`Kontakter/{from_address}`: the journal and the audit rows hold the folder's HMAC,
+    and a transfer cut mid-way is still found and finished from that HMAC."""
+    rules = (
+        '[[rules]]\nname = "contacts"\nmatch.from_domain = ["fortnox.se"]\naction = "move"\n'
+        'target = "Kontakter/{from_address}"\nbasis = "Avtal"\n'
+        "personal_data_in_folder_names = true\n"
+    )
+    with (
+        special_server(imap_capability=capability_without("MOVE")) as server,
+        CuttingProxy(server.host, server.port) as proxy,
+    ):
+        email = new_user(server)
+        invoices = marked(6, start=0, when=OLD)
+        seed(server, email, "INBOX", invoices)
+        config = write_config(
+            tmp_path / "cfg", server, [email], port=proxy.port, rules=rules, retries=1
+        )
+        proxy.cut_after_command(r"^UID COPY", deliver=True)
+        first = run(config, ENFORCING)
+        journal = open_journal(config, email)
+        second = run(config, ENFORCING)
+        counts = marker_census(server, email)
+    assert first.outcomes[0].status == "failed"
+    assert [t.target[:5] for t in journal] == ["hmac:"]
+    assert second.outcomes[0].status == "ok"
+    assert_each_once(counts, markers(invoices))
+    assert set(markers_by_folder(counts)["Kontakter/faktura@fortnox.se"]) == markers(invoices)
+    events = [e for e in audit_of(config) if e["action"] == "move"]
+    assert len(events) == len(invoices)
+    assert {str(e["target"])[:5] for e in events} == {"hmac:"}
+    assert b"faktura@fortnox" not in (tmp_path / "cfg" / "state.db").read_bytes()
+
+
 # --- two processes at once ------------------------------------------------------------
 
 
