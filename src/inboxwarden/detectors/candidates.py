@@ -36,8 +36,12 @@ from inboxwarden.detectors.payment import find_cards, find_iban
 from inboxwarden.detectors.phone import find_phones
 from inboxwarden.detectors.swedish_id import find_swedish_ids
 
-DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \t\u00a0+()./\-\u2010\u2011\u2013]{0,3}[0-9]){6,}")
-"""Seven or more digits joined by at most three separator characters."""
+DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \t\u00a0+()./\-\u2010\u2011\u2013]{0,3}[0-9]){6,}+")
+"""Seven or more digits joined by at most three separator characters.
+
+The repeat is possessive (``{6,}+``): a greedy group repeat keeps a backtracking entry
+per iteration, so one megabyte of digits cost 120 MB of memory; a run is maximal
+anyway, so giving iterations back could never produce another match."""
 
 IBAN_START: Final = re.compile(r"[A-Z][A-Z] ?[0-9]{2}")
 """A country code and check digits; whether a word precedes it is checked after."""
