@@ -202,14 +202,22 @@ def _add_part(out: Extraction, part: Message, max_bytes: int, max_raw_bytes: int
 
 
 def _attached_message(part: Message, max_raw_bytes: int) -> Message | None:
-    """The message inside a ``message/rfc822`` part, parsed if the parser left it as text."""
+    """The message inside a ``message/rfc822`` part, decoded first if it was encoded.
+
+    RFC 2046 §5.2.1 allows no transfer encoding here, but some clients base64-encode
+    forwards anyway; the parser then takes the encoded text for a headerless message.
+    """
     payload = part.get_payload()
-    if isinstance(payload, list):
-        return payload[0] if payload and isinstance(payload[0], Message) else None
-    decoded = part.get_payload(decode=True)
-    if not isinstance(decoded, bytes) or not decoded:
+    cte = str(part.get("content-transfer-encoding") or "").strip().lower()
+    if cte not in ("base64", "quoted-printable"):
+        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+            return payload[0]
         return None
-    inner = decoded[:max_raw_bytes]
+    if isinstance(payload, list):
+        payload = payload[0].as_string() if payload and isinstance(payload[0], Message) else ""
+    if not isinstance(payload, str) or not payload:
+        return None
+    inner = _decode_prefix(payload[: 2 * max_raw_bytes], cte)[:max_raw_bytes]
     if len(_NESTING_MARKER.findall(inner)) > MAX_MARKERS:
         return None
     return email.message_from_bytes(inner, policy=SCAN_POLICY)
