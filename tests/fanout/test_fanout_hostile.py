@@ -95,13 +95,17 @@ def plain(mid: str) -> bytes:
 
 
 def _scan(dovecot, tmp_path, messages: dict[str, bytes]):
+    """Run the fan-out scan over *messages* in Sent; findings by the Message-ID given.
+
+    Each message arrives a minute after the previous one, so a finding's date names it.
+    """
     mailbox = new_user(dovecot)
-    seed(dovecot, mailbox, "Sent", [(raw, RECENT) for raw in messages.values()])
+    arrivals = {RECENT + timedelta(minutes=i): mid for i, mid in enumerate(messages)}
+    seed(dovecot, mailbox, "Sent", [(messages[mid], when) for when, mid in arrivals.items()])
     engine = engine_for(write_config(tmp_path, dovecot, [mailbox]))
     with capture_logs() as logs:
         outcome = run_fanout(engine, NOW)[0]
-    refs = {engine.referencer.ref_of(mid.strip("<>")): mid for mid in messages}
-    return outcome, {refs[f.ref]: f for f in outcome.findings}, logs
+    return outcome, {arrivals[f.date]: f for f in outcome.findings}, logs
 
 
 def test_personal_data_in_forwarded_messages_is_a_high_fanout_finding(dovecot, tmp_path):
