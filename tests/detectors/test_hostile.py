@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from inboxwarden.detectors import Kind, scan_message, scan_text
 from inboxwarden.detectors.html_text import html_to_text
 from inboxwarden.detectors.text import MAX_DEPTH, MAX_PARTS
+from inboxwarden.message import decode_words
 
 PNR = "811218-9876"
 MB = 1_000_000
@@ -148,6 +149,14 @@ def test_exotic_codecs_are_refused_and_counted_and_cost_nothing(charset: str) ->
 def test_a_punycode_encoded_word_in_the_subject_is_not_decoded_as_punycode() -> None:
     raw = b"Subject: =?punycode?q?" + b"a" * MB + b"?=\r\n\r\nx\r\n"
     assert seconds(lambda: scan_message(raw)) < 2
+
+
+def test_subjects_and_file_names_with_punycode_words_are_left_encoded() -> None:
+    """`decode_words` (subjects and attachment names read over IMAP) took seconds too."""
+    word = "=?punycode?q?" + "a" * MB + "?="
+    assert seconds(lambda: decode_words(word)) < 2
+    assert decode_words(word) == word
+    assert decode_words("=?utf-8?q?Hej_d=C3=A5?=") == "Hej då"
 
 
 def test_iban_candidates_are_linear() -> None:
