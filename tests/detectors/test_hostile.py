@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inboxwarden.detectors import Kind, scan_message, scan_text
+from inboxwarden.detectors import Kind, extract_text, scan_message, scan_text
 from inboxwarden.detectors.html_text import html_to_text
 from inboxwarden.detectors.text import MAX_DEPTH, MAX_PARTS
 from inboxwarden.message import decode_words
@@ -58,7 +58,7 @@ def nested_multiparts(depth: int, body: bytes = f"Pnr {PNR}\r\n".encode()) -> by
     return b"Subject: x\r\n" + entity
 
 
-def forward(inner: bytes, *, base64_encoded: bool = False) -> bytes:
+def forward(inner: bytes, *, base64_encoded: bool = False, kind: bytes = b"rfc822") -> bytes:
     """*inner* attached whole as ``message/rfc822``, optionally (wrongly) base64-encoded."""
     if base64_encoded:
         part = b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(inner)
@@ -68,7 +68,15 @@ def forward(inner: bytes, *, base64_encoded: bool = False) -> bytes:
     return (
         b"Subject: Fwd\r\nContent-Type: multipart/mixed; boundary=" + b + b"\r\n\r\n"
         b"--" + b + b"\r\nContent-Type: text/plain\r\n\r\nSe bifogat.\r\n"
-        b"--" + b + b"\r\nContent-Type: message/rfc822\r\n" + part + b"\r\n--" + b + b"--\r\n"
+        b"--"
+        + b
+        + b"\r\nContent-Type: message/"
+        + kind
+        + b"\r\n"
+        + part
+        + b"\r\n--"
+        + b
+        + b"--\r\n"
     )
 
 
@@ -90,6 +98,14 @@ def test_a_base64_encoded_forwarded_message_is_decoded_and_read() -> None:
     inner = f"Subject: Lön\r\nContent-Type: text/plain\r\n\r\nPnr {PNR}\r\n".encode()
     scan = scan_message(forward(inner, base64_encoded=True))
     assert scan.kinds == {Kind.PERSONNUMMER} and scan.complete
+
+
+def test_a_forwarded_internationalised_message_is_read() -> None:
+    """``message/global`` (RFC 6532), which the standard library leaves unparsed."""
+    inner = f"Subject: Lön för Åsa\r\nContent-Type: text/plain\r\n\r\nPnr {PNR}\r\n".encode()
+    scan = scan_message(forward(inner, kind=b"global"))
+    assert scan.kinds == {Kind.PERSONNUMMER} and scan.complete
+    assert "Lön för Åsa" in [s.text for s in extract_text(forward(inner, kind=b"global")).segments]
 
 
 def test_forwards_of_forwards_are_read_down_to_the_depth_bound_then_marked() -> None:

@@ -10,9 +10,15 @@ Raw bytes are parsed with `headers.SCAN_POLICY` (fast compat32 parsing, headers 
 text). Text is decoded with the declared charset (errors replaced); a charset Python
 does not know falls back to UTF-8 if the bytes are UTF-8, else Latin-1, which decodes
 anything (`headers.decode_bytes`). HTML is reduced to its visible text with entities
-decoded (`html_to_text`). A cap on decoded text bytes per message (``max_bytes``)
-bounds the work on a huge part: past it the text is cut and the extraction marked
-``truncated``, and an encoded payload far past the cap is not even decoded beyond it.
+decoded (`html_to_text`). Attached messages (``message/rfc822``, ``message/global``)
+are read like the message itself: a forward is the commonest way personal data travels.
+
+Every bound marks the extraction ``truncated``, so that a scan says it could not see
+everything instead of passing as clean: a cap on decoded text bytes per message
+(``max_bytes``; an encoded payload far past it is not even decoded beyond it), on raw
+bytes parsed, on nesting (`MAX_DEPTH`), on parts (`MAX_PARTS`), and on the structure
+the parser is given (`MAX_MARKERS`: a message too deep to parse in bounded time is
+scanned as plain text instead).
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ MAX_MARKERS: Final = 100
 _PARSE_BUDGET: Final = 20_000_000
 """Lines times structure markers parsed: the parser's work, about two seconds of it."""
 
-_NESTING_MARKER: Final = re.compile(rb"(?i)boundary\s*=|message/rfc822")
+_ATTACHED_MESSAGES: Final = frozenset({"message/rfc822", "message/global"})
+_NESTING_MARKER: Final = re.compile(rb"(?i)boundary\s*=|message/(?:rfc822|global)")
 _BASE64_NOISE: Final = re.compile(rb"[^A-Za-z0-9+/]")
 
 
@@ -176,7 +183,7 @@ def _add_part(out: Extraction, part: Message, max_bytes: int, max_raw_bytes: int
     name = part.get_filename()
     if name:
         _add_budgeted(out, Part.ATTACHMENT_NAME, header_text(name), max_bytes)
-    if part.get_content_type() == "message/rfc822":
+    if part.get_content_type() in _ATTACHED_MESSAGES:
         inner = _attached_message(part, max_raw_bytes)
         if inner is None:
             out.errors += 1
@@ -202,23 +209,26 @@ def _add_part(out: Extraction, part: Message, max_bytes: int, max_raw_bytes: int
 
 
 def _attached_message(part: Message, max_raw_bytes: int) -> Message | None:
-    """The message inside a ``message/rfc822`` part, decoded first if it was encoded.
+    """The message inside an attached-message part, decoded first if it was encoded.
 
-    RFC 2046 §5.2.1 allows no transfer encoding here, but some clients base64-encode
-    forwards anyway; the parser then takes the encoded text for a headerless message.
+    RFC 2046 §5.2.1 allows no transfer encoding for ``message/rfc822``, but some
+    clients base64-encode forwards anyway, and the parser then takes the encoded text
+    for a headerless message; ``message/global`` (RFC 6532) is not parsed at all.
     """
     payload = part.get_payload()
     cte = str(part.get("content-transfer-encoding") or "").strip().lower()
-    if cte not in ("base64", "quoted-printable"):
-        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-            return payload[0]
-        return None
+    encoded = cte in ("base64", "quoted-printable")
     if isinstance(payload, list):
-        payload = payload[0].as_string() if payload and isinstance(payload[0], Message) else ""
-    if not isinstance(payload, str) or not payload:
+        first = payload[0] if payload and isinstance(payload[0], Message) else None
+        if first is None or not encoded:
+            return first
+        data = _decode_prefix(first.as_string()[: 2 * max_raw_bytes], cte)
+    elif isinstance(payload, str):
+        data = _decode_prefix(payload[: 2 * max_raw_bytes], cte if encoded else None)
+    else:
         return None
-    inner = _decode_prefix(payload[: 2 * max_raw_bytes], cte)[:max_raw_bytes]
-    if len(_NESTING_MARKER.findall(inner)) > MAX_MARKERS:
+    inner = data[:max_raw_bytes]
+    if not inner or len(_NESTING_MARKER.findall(inner)) > MAX_MARKERS:
         return None
     return email.message_from_bytes(inner, policy=SCAN_POLICY)
 
