@@ -9,6 +9,7 @@ the time, because tracing slows allocation down.
 from __future__ import annotations
 
 import base64
+import random
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -182,6 +183,21 @@ def test_iban_candidates_are_linear() -> None:
     assert scan_text(text) == []
 
 
+def test_lists_of_phone_numbers_are_bounded_by_the_matcher_budget() -> None:
+    """Runs of several numbers go to libphonenumber's matcher at ~20 µs a character:
+    a megabyte took 17 s. Past its budget the text is not read, and the scan says so."""
+    rng = random.Random(8)
+    runs = (
+        " ".join(f"070-{rng.randrange(1000):03d} {rng.randrange(100):02d} 05" for _ in range(3))
+        for _ in range(MB // 45)
+    )
+    text = " x ".join(runs)
+    assert seconds(lambda: scan_text(text)) < 6
+    assert scan_text(text).truncated
+    assert scan_message(text_message(text.encode())).truncated
+    assert not scan_text("Ring 070-174 06 05 eller +44 20 7946 0958.").truncated
+
+
 def test_scan_text_is_capped_and_says_so() -> None:
     """10 MB of digits took 3.2 s and 1.2 GB; only the first megabyte is scanned now."""
     text = "1" * (10 * MB)
@@ -215,32 +231,48 @@ def test_html_left_open_is_still_scanned() -> None:
 # -- arbitrary input -------------------------------------------------------------------------
 
 
-def _repeated(tokens: list[str], most: int) -> st.SearchStrategy[str]:
-    """One of *tokens* repeated up to *most* times: the shape of every slow case found."""
-    return st.builds(lambda token, n: token * n, st.sampled_from(tokens), st.integers(0, most))
+_TOKENS = ["SE45 ", "1", "0 ", "<!--", "a@", "811218-9876 ", "070-174 06 05 ", "+46 70-1"]
+"""The shapes of the slow cases found: one of these repeated up to 50,000 times."""
+_CHARSETS = [b"utf-8", b"punycode", b"idna", b"utf-7", b"utf-16"]
 
 
-_ADVERSARIAL_TEXT = _repeated(["SE45 ", "1", "0 ", "<!--", "a@", "811218-9876 "], 100_000)
-_ADVERSARIAL_MESSAGES = st.builds(
-    lambda charset, body: text_message(body.encode(), b"text/plain; charset=" + charset),
-    st.sampled_from([b"punycode", b"utf-8", b"idna", b"utf-7"]),
-    _ADVERSARIAL_TEXT,
-)
+def within_bounds(call: Callable[[], Any], size: int) -> None:
+    """*call* takes at most 3 s plus 5 µs a character, and 4 MB plus 20 bytes a character.
+
+    Generous for this machine (the detectors read typical mail at 10-25 MB/s); the slow
+    cases were quadratic, or took 120 bytes a character.
+    """
+    assert seconds(call) < 3 + size / 200_000
+    assert peak_bytes(call) < 4 * MB + 20 * size
 
 
-@settings(max_examples=150, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.binary(max_size=20_000)
-    | st.builds(nested_multiparts, st.integers(0, 300))
-    | _ADVERSARIAL_MESSAGES
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=20_000) | st.builds(nested_multiparts, st.integers(0, 300)))
 def test_arbitrary_bytes_are_scanned_within_time_and_memory(data: bytes) -> None:
-    """Any bytes as a message: no exception, a deadline of 5 s, and bounded memory."""
-    assert peak_bytes(lambda: scan_message(data)) < 10 * MB + 20 * len(data)
+    """Any bytes as a message: no exception, and the time and memory bounds."""
+    within_bounds(lambda: scan_message(data), len(data))
 
 
-@settings(max_examples=150, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=20_000) | _ADVERSARIAL_TEXT)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_TOKENS), st.integers(0, 50_000), st.sampled_from(_CHARSETS))
+def test_repeated_shapes_as_a_message_are_scanned_within_time_and_memory(
+    token: str, times: int, charset: bytes
+) -> None:
+    """The slow shapes as a message body in any charset, within the bounds."""
+    data = text_message((token * times).encode(), b"text/plain; charset=" + charset)
+    within_bounds(lambda: scan_message(data), len(data))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=20_000))
 def test_arbitrary_text_is_scanned_within_time_and_memory(text: str) -> None:
-    """Any text to `scan_text` and `html_to_text`: a deadline of 5 s, and bounded memory."""
-    assert peak_bytes(lambda: (scan_text(text), html_to_text(text))) < 10 * MB + 20 * len(text)
+    """Any text to `scan_text` and `html_to_text`, within the time and memory bounds."""
+    within_bounds(lambda: (scan_text(text), html_to_text(text)), len(text))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_TOKENS), st.integers(0, 50_000))
+def test_repeated_shapes_as_text_are_scanned_within_time_and_memory(token: str, times: int) -> None:
+    """The slow shapes to `scan_text` and `html_to_text`, within the bounds."""
+    text = token * times
+    within_bounds(lambda: (scan_text(text), html_to_text(text)), len(text))

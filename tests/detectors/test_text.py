@@ -261,7 +261,7 @@ def test_accessor_failures_are_counted_and_the_rest_still_scanned(broken: str) -
 
 
 def test_a_validator_failure_is_counted_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(text: str, excluded: frozenset[str]) -> list[object]:
+    def explode(text: str, excluded: frozenset[str], budget: object = None) -> list[object]:
         raise RuntimeError("simulated validator bug")
 
     monkeypatch.setattr("inboxwarden.detectors.scan.find_spans", explode)

@@ -12,6 +12,7 @@ from email.message import Message
 from inboxwarden.detectors.candidates import find_spans
 from inboxwarden.detectors.email_address import normalise_addresses
 from inboxwarden.detectors.kinds import Finding, MessageScan, Part, TextScan
+from inboxwarden.detectors.phone import MatcherBudget
 from inboxwarden.detectors.text import DEFAULT_MAX_BYTES, DEFAULT_MAX_RAW_BYTES, extract_text
 
 
@@ -29,16 +30,19 @@ def scan_text(
     case-insensitively) are not findings. ``part`` and ``index`` are copied into each
     finding, for a caller that scans a message piece by piece. Only the first
     ``max_chars`` characters are scanned (10 MB of digits once took 1.2 GB and three
-    seconds); a longer text comes back with ``truncated`` set.
+    seconds); a longer text, or one with more than the phone matcher's budget of
+    digit-dense text, comes back with ``truncated`` set.
     """
     excluded = normalise_addresses(exclude_addresses)
+    budget = MatcherBudget()
     truncated = len(text) > max_chars
     if truncated:
         text = text[:max_chars]
     found = TextScan(
-        Finding(kind, part, start, end, index) for start, end, kind in find_spans(text, excluded)
+        Finding(kind, part, start, end, index)
+        for start, end, kind in find_spans(text, excluded, budget)
     )
-    found.truncated = truncated
+    found.truncated = truncated or budget.exhausted
     return found
 
 
@@ -62,9 +66,10 @@ def scan_message(
     extraction = extract_text(message, max_bytes=max_bytes, max_raw_bytes=max_raw_bytes)
     findings: list[Finding] = []
     errors, unread = extraction.errors, extraction.unread
+    budget = MatcherBudget()  # one per message, shared by its segments
     for segment in extraction.segments:
         try:
-            spans = find_spans(segment.text, excluded)
+            spans = find_spans(segment.text, excluded, budget)
         except Exception:  # a validator bug on odd text must not abort the mailbox scan
             errors += 1
             unread += 1
@@ -75,7 +80,7 @@ def scan_message(
     return MessageScan(
         findings=tuple(findings),
         bytes_scanned=extraction.bytes_read,
-        truncated=extraction.truncated,
+        truncated=extraction.truncated or budget.exhausted,
         errors=errors,
         unread=unread,
     )
