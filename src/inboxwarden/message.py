@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from inboxwarden.detectors.headers import text_codec
 from inboxwarden.detectors.kinds import Kind
 
 #: Set on every message inboxwarden writes itself (the digest), so that it never flags,
@@ -46,7 +47,11 @@ def decode_words(value: str) -> str:
     if "=?" not in value:
         return value
     try:
-        return str(email.header.make_header(email.header.decode_header(value)))
+        words = email.header.decode_header(value)
+        # "punycode" and the like are no charset, and decode in quadratic time.
+        if any(charset and text_codec(charset) is None for _, charset in words):
+            return value
+        return str(email.header.make_header(words))
     except (ValueError, LookupError, UnicodeError):
         return value
 

@@ -87,15 +87,21 @@ def _add_personal_data(
 ) -> None:
     """Scan the due messages' text for the ``personal_data`` rule condition (SPEC §3).
 
-    Only due messages are read: rules decide nothing about the others.
+    Only due messages are read: rules decide nothing about the others. Messages that
+    could not be read move to the skipped ones.
     """
     due = {m.uid: m for m in result.messages if not m.is_own and cycle.is_due(m.internaldate, now)}
     if not due:
         return
     from inboxwarden.content import personal_data_kinds  # loads the detectors: only when asked
 
-    kinds, fetched = personal_data_kinds(session, due)
-    result.fetched_bytes += fetched
+    content = personal_data_kinds(session, due)
+    result.fetched_bytes += content.fetched_bytes
+    # A message over what one message may cost, or not read in full, is skipped and
+    # counted (SPEC §5.7): rules must not decide on a guess about its content.
+    result.skipped_uids += sorted(content.unreadable)
     result.messages = [
-        replace(m, personal_data=kinds[m.uid]) if m.uid in kinds else m for m in result.messages
+        replace(m, personal_data=content.kinds[m.uid]) if m.uid in content.kinds else m
+        for m in result.messages
+        if m.uid not in content.unreadable
     ]

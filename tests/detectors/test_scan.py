@@ -100,7 +100,7 @@ def test_kinds_of_gives_the_set_of_kinds() -> None:
 def test_the_public_api_is_exported_and_importable() -> None:
     assert sorted(detectors.__all__) == [
         "DEFAULT_MAX_BYTES", "DEFAULT_MAX_RAW_BYTES", "Extraction", "Finding", "Kind", "MessageScan", "Part",
-        "TextSegment", "extract_text", "kinds_of", "mask", "mask_text", "scan_message",
+        "TextScan", "TextSegment", "extract_text", "kinds_of", "mask", "mask_text", "scan_message",
         "scan_text", "swedish_id_kind",
     ]  # fmt: skip
     assert all(hasattr(detectors, name) for name in detectors.__all__)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from inboxwarden.detectors.kinds import Finding, Kind, MessageScan, Part, kinds_of
+from inboxwarden.detectors.kinds import Finding, Kind, MessageScan, Part, TextScan, kinds_of
 
 if TYPE_CHECKING:
     from inboxwarden.detectors.masking import mask, mask_text
@@ -59,6 +59,7 @@ __all__ = [
     "Kind",
     "MessageScan",
     "Part",
+    "TextScan",
     "TextSegment",
     "extract_text",
     "kinds_of",

@@ -33,11 +33,15 @@ from typing import Final
 from inboxwarden.detectors.email_address import find_email_address
 from inboxwarden.detectors.kinds import Kind
 from inboxwarden.detectors.payment import find_cards, find_iban
-from inboxwarden.detectors.phone import find_phones
+from inboxwarden.detectors.phone import MatcherBudget, find_phones
 from inboxwarden.detectors.swedish_id import find_swedish_ids
 
-DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \t\u00a0+()./\-\u2010\u2011\u2013]{0,3}[0-9]){6,}")
-"""Seven or more digits joined by at most three separator characters."""
+DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \t\u00a0+()./\-\u2010\u2011\u2013]{0,3}[0-9]){6,}+")
+"""Seven or more digits joined by at most three separator characters.
+
+The repeat is possessive (``{6,}+``): a greedy group repeat keeps a backtracking entry
+per iteration, so one megabyte of digits cost 120 MB of memory; a run is maximal
+anyway, so giving iterations back could never produce another match."""
 
 IBAN_START: Final = re.compile(r"[A-Z][A-Z] ?[0-9]{2}")
 """A country code and check digits; whether a word precedes it is checked after."""
@@ -63,14 +67,17 @@ _SHORTEST_ID: Final = 10
 _SHORTEST_CARD: Final = 13
 
 
-def find_spans(text: str, excluded: frozenset[str]) -> list[Span]:
+def find_spans(
+    text: str, excluded: frozenset[str], budget: MatcherBudget | None = None
+) -> list[Span]:
     """Return non-overlapping ``(start, end, kind)`` spans of personal data, by position.
 
-    ``excluded`` holds case-folded participant addresses that are not findings.
+    ``excluded`` holds case-folded participant addresses that are not findings;
+    ``budget`` bounds what the phone matcher reads (see `phone.MatcherBudget`).
     """
     spans: list[Span] = []
     for match in DIGIT_RUN.finditer(text):
-        _scan_digit_run(text, match.start(), match.end(), spans)
+        _scan_digit_run(text, match.start(), match.end(), spans, budget)
     at = text.find("@")
     while at >= 0:
         email = find_email_address(text, at, excluded)
@@ -87,7 +94,9 @@ def find_spans(text: str, excluded: frozenset[str]) -> list[Span]:
     return _without_overlaps(spans)
 
 
-def _scan_digit_run(text: str, start: int, end: int, spans: list[Span]) -> None:
+def _scan_digit_run(
+    text: str, start: int, end: int, spans: list[Span], budget: MatcherBudget | None
+) -> None:
     """Append the identity, card and phone numbers found in one digit run."""
     claimed: list[Span] = []
     if end - start >= _SHORTEST_ID:
@@ -104,12 +113,12 @@ def _scan_digit_run(text: str, start: int, end: int, spans: list[Span]) -> None:
         spans += claimed
         for claimed_start, claimed_end, _ in sorted(claimed):
             if claimed_start > start:
-                for s, e in find_phones(text, start, claimed_start):
+                for s, e in find_phones(text, start, claimed_start, budget=budget):
                     spans.append((s, e, Kind.PHONE))
             start = max(start, claimed_end)
         if start >= end:
             return
-    for s, e in find_phones(text, start, end, lookahead=1):
+    for s, e in find_phones(text, start, end, lookahead=1, budget=budget):
         spans.append((s, e, Kind.PHONE))
 
 

@@ -13,6 +13,7 @@ leave the whole subject encoded.
 
 from __future__ import annotations
 
+import codecs
 import re
 from email.errors import HeaderParseError
 from email.header import decode_header
@@ -23,6 +24,10 @@ _FOLD: Final = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATES: Final = re.compile("[\udc80-\udcff]")
 _ENCODED_WORD: Final = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _WORD_ERRORS: Final = (HeaderParseError, ValueError, LookupError, AssertionError)
+_NOT_CHARSETS: Final = frozenset(
+    {"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined", "charmap"}
+)
+"""Codecs that pass for text encodings but are Python transforms, never a mail charset."""
 
 
 class ScanPolicy(Compat32):
@@ -44,19 +49,40 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
     """Return text bytes decoded, and whether the declared charset had to be ignored.
 
     The declared charset is used with errors replaced. An unknown charset (or one that
-    is not a text encoding), none at all, or US-ASCII over 8-bit bytes falls back to
-    UTF-8 if the bytes are valid UTF-8, else to Latin-1, which decodes anything.
+    is not a character set: see `text_codec`), none at all, or US-ASCII over 8-bit bytes
+    falls back to UTF-8 if the bytes are valid UTF-8, else to Latin-1, which decodes
+    anything.
     """
     unknown = False
     if charset and not (charset.lower() in ("us-ascii", "ascii") and not data.isascii()):
-        try:
-            return data.decode(charset, "replace"), False
-        except (LookupError, ValueError, TypeError):
-            unknown = True
+        codec = text_codec(charset)
+        if codec is not None:
+            try:
+                return data.decode(codec, "replace"), False
+            except (LookupError, ValueError, TypeError):
+                pass
+        unknown = True
     try:
         return data.decode("utf-8"), unknown
     except UnicodeDecodeError:
         return data.decode("latin-1"), unknown
+
+
+def text_codec(charset: str) -> str | None:
+    """Return Python's codec for a declared charset, or None if it is not a character set.
+
+    Python's codec registry also holds transforms that are no charset of any mail:
+    ``uu``, ``rot13``, ``base64`` (not text encodings: refused by ``bytes.decode``
+    anyway), and ``punycode``, ``idna``, ``unicode-escape`` and the like, which decode
+    and cost up to quadratic time: a megabyte of ``charset=punycode`` took 41 seconds.
+    """
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError, TypeError):
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
 
 
 def header_text(value: str) -> str:

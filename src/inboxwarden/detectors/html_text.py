@@ -25,7 +25,8 @@ _BREAKS: Final = frozenset(
     }
 )  # fmt: skip
 _CELLS: Final = frozenset({"td", "th"})
-_TAG: Final = re.compile(r"<[^>]*>")
+_TAG: Final = re.compile(r"<[^<>]*>")
+"""A tag; ``[^<>]`` rather than ``[^>]`` so that unclosed ``<`` cannot make it quadratic."""
 
 
 class _VisibleText(HTMLParser):
@@ -64,12 +65,23 @@ class _VisibleText(HTMLParser):
 
 
 def html_to_text(document: str) -> str:
-    """Return the visible text of an HTML document or fragment, entities decoded."""
+    """Return the visible text of an HTML document or fragment, entities decoded.
+
+    The parser is fed but never closed: closing makes it step one character at a time
+    through every construct left open, rescanning the rest of the document each time
+    (``"<!--" * 250_000`` did not finish in minutes). What it holds back, from the
+    first unclosed construct to the end, is stripped of tags crudely instead, which
+    is linear and errs on the side of scanning more text.
+    """
     parser = _VisibleText()
     try:
         parser.feed(document)
-        parser.close()
-        text = "".join(parser.chunks)
+        text = "".join(parser.chunks) + _stripped(parser.rawdata)
     except Exception:  # the parser gave up on broken markup: strip tags crudely instead
-        text = html.unescape(_TAG.sub(" ", document))
+        text = _stripped(document)
     return text.replace("\u00a0", " ")
+
+
+def _stripped(markup: str) -> str:
+    """Markup with its tags replaced by spaces and its entities decoded, in linear time."""
+    return html.unescape(_TAG.sub(" ", markup)) if markup else ""

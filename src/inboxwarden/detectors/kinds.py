@@ -54,21 +54,42 @@ class Finding:
 class MessageScan:
     """The findings of one message, with how much of it was read and what went wrong.
 
-    ``truncated`` is true when the size cap cut the text scanned; ``errors`` counts the
-    parts and headers that could not be read, or only read with a fallback charset. A
-    scan never raises for a broken message, so these two fields are how it says it
-    could not see everything.
+    ``truncated`` is true when a bound (size, depth, number of parts) cut what was
+    scanned; ``errors`` counts the parts and headers that could not be read, or only
+    read with a fallback charset, and ``unread`` those of them that could not be read
+    at all. A scan never raises for a broken message, so these fields are how it says
+    it could not see everything: see `complete`.
     """
 
     findings: tuple[Finding, ...]
     bytes_scanned: int
     truncated: bool = False
     errors: int = 0
+    unread: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every part was read: no finding can hide in what was left out.
+
+        A message that is not complete "could not be read": its findings are a lower
+        bound, and absence of findings proves nothing.
+        """
+        return not self.truncated and self.unread == 0
 
     @property
     def kinds(self) -> frozenset[Kind]:
         """The kinds found anywhere in the message."""
         return kinds_of(self.findings)
+
+
+class TextScan(list[Finding]):
+    """The findings in one text, a list as before, saying whether the text was cut.
+
+    ``truncated`` is true when the text was longer than the scan's cap and only its
+    start was scanned.
+    """
+
+    truncated: bool = False
 
 
 def kinds_of(findings: Iterable[Finding]) -> frozenset[Kind]:

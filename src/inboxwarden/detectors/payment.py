@@ -16,9 +16,12 @@ ordinary words, so the longest run of groups that validates is taken.
 from __future__ import annotations
 
 import re
+import string
+from functools import cache
 from typing import Final
 
 from stdnum import iban as _iban
+from stdnum import numdb
 
 from inboxwarden.detectors.context import is_labelled_reference
 from inboxwarden.detectors.kinds import Kind
@@ -32,13 +35,15 @@ _CARD: Final = re.compile(
     r"(?!\w|[\-.,/][0-9]|[ \-][0-9]{4})"
 )
 
-_IBAN_SHAPE: Final = re.compile(r"[A-Z]{2} ?[0-9]{2}(?:[ .\-]?[A-Za-z0-9]){10,32}")
-"""Country code, check digits, then up to 32 BBAN characters in any grouping."""
-
 _IBAN_SEPARATORS: Final = re.compile(r"[ .\-]")
 
-_IBAN_MIN_LENGTH: Final = 15
-"""Norway's 15 characters is the shortest IBAN of any country."""
+_IBAN_REGISTRY: Final = numdb.get("iban")
+_BBAN_GROUPS: Final = re.compile(r"([1-9][0-9]*)!([nac])")
+_BBAN_CLASSES: Final = {"n": "[0-9]", "a": "[A-Za-z]", "c": "[A-Za-z0-9]"}
+_LETTERS_AS_NUMBERS: Final = str.maketrans(
+    {c: str(i) for i, c in enumerate(string.ascii_uppercase, start=10)}
+)
+"""ISO 13616: A is 10, B is 11 … Z is 35."""
 
 
 def find_cards(text: str, pos: int, endpos: int) -> list[tuple[int, int, Kind]]:
@@ -75,28 +80,40 @@ def card_scheme_fits(digits: str) -> bool:
 
 
 def find_iban(text: str, pos: int) -> tuple[int, int, Kind] | None:
-    """Return the span of a valid IBAN starting exactly at ``pos``, if there is one."""
-    match = _IBAN_SHAPE.match(text, pos)
+    """Return the span of a valid IBAN starting exactly at ``pos``, if there is one.
+
+    Each country's IBAN has one length and BBAN format, so one regex match made for
+    that country, and at most one checksum, decide a candidate: adversarial text
+    ("SE45 " repeated) costs the same per character as prose.
+    """
+    shape = _iban_shape(text[pos : pos + 2])
+    match = None if shape is None else shape.match(text, pos)
     if match is None:
         return None
     end = match.end()
     if end < len(text) and text[end].isalnum():
-        end = _previous_group_end(text, pos, end)
-    while end - pos >= _IBAN_MIN_LENGTH:
-        if _iban_ok(text[pos:end]):
-            return (pos, end, Kind.IBAN)
-        end = _previous_group_end(text, pos, end)
+        return None  # the country's length ends inside a group: not an IBAN as written
+    if _iban_ok(text[pos:end]):
+        return (pos, end, Kind.IBAN)
     return None
 
 
-def _previous_group_end(text: str, start: int, end: int) -> int:
-    """Return the end of the group before the one ending at ``end``, or ``start``."""
-    i = end - 1
-    while i > start and text[i].isalnum():
-        i -= 1
-    while i > start and not text[i].isalnum():
-        i -= 1
-    return i + 1 if i > start else start
+@cache
+def _iban_shape(country: str) -> re.Pattern[str] | None:
+    """The country's IBAN as written: its BBAN format, in any grouping; None if unknown.
+
+    Built from python-stdnum's registry (``"SE": "3!n16!n1!n"``): ``n`` digits,
+    ``a`` letters, ``c`` either, each optionally after one separator.
+    """
+    info = _IBAN_REGISTRY.info(country)
+    structure = info[0][1].get("bban") if info else None
+    if not structure:
+        return None
+    bban = "".join(
+        rf"(?:[ .\-]?{_BBAN_CLASSES[kind]}){{{count}}}"
+        for count, kind in _BBAN_GROUPS.findall(structure)
+    )
+    return re.compile(rf"{country} ?[0-9]{{2}}{bban}")
 
 
 def _iban_ok(candidate: str) -> bool:
@@ -107,7 +124,7 @@ def _iban_ok(candidate: str) -> bool:
     validation costs ~50 µs.
     """
     compact = _IBAN_SEPARATORS.sub("", candidate).upper()  # ASCII letters and digits
-    rearranged = compact[4:] + compact[:4]
-    if int("".join(str(int(char, 36)) for char in rearranged)) % 97 != 1:
+    rearranged = (compact[4:] + compact[:4]).translate(_LETTERS_AS_NUMBERS)
+    if not rearranged.isdigit() or int(rearranged) % 97 != 1:
         return False
     return bool(_iban.is_valid(candidate))

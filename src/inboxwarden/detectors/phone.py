@@ -35,6 +35,9 @@ from phonenumbers import Leniency, PhoneMetadata, PhoneNumberDesc, PhoneNumberMa
 _PHONE_START: Final = re.compile(r"(?<![\w+\-./])(?<![0-9],)(?:\+ ?[1-9]|\(0[0-9]|0[0-9])")
 """Where a number may start: not inside a word or number, not after "8129-9," (the
 clearing number before a Swedbank account)."""
+MATCHER_CHARS: Final = 100_000
+"""Characters of one message the matcher may read: about two seconds' work at worst."""
+_MEMO_CHARS: Final = 256
 _SEPARATORS_DELETED: Final = str.maketrans("", "", " -.()+")
 _LEFT_TO_MATCHER: Final = re.compile(r"[^0-9 \-.()]")
 """Characters after the first on which the fast path does not claim to agree with the matcher."""
@@ -123,12 +126,36 @@ def is_valid_swedish_nsn(nsn: str) -> bool:
     return any(len(nsn) in n and p.fullmatch(nsn) is not None for p, n in _SE_TYPES)
 
 
-def find_phones(text: str, pos: int, endpos: int, lookahead: int = 0) -> list[tuple[int, int]]:
+class MatcherBudget:
+    """Characters the matcher may still read in one message; what is past it is not read.
+
+    The matcher reads digit-dense text at ~20 µs a character (a megabyte of phone-number
+    lists took 17 seconds), so one message gets `MATCHER_CHARS` of it, and a scan whose
+    budget ran out says so (``exhausted``) rather than passing as clean.
+    """
+
+    def __init__(self, chars: int = MATCHER_CHARS) -> None:
+        self.left = chars
+        self.exhausted = False
+
+    def take(self, chars: int) -> bool:
+        """Spend *chars* if that many are left, else mark the budget exhausted."""
+        if chars > self.left:
+            self.exhausted = True
+            return False
+        self.left -= chars
+        return True
+
+
+def find_phones(
+    text: str, pos: int, endpos: int, lookahead: int = 0, budget: MatcherBudget | None = None
+) -> list[tuple[int, int]]:
     """Return the spans of phone numbers inside ``text[pos:endpos]``.
 
     ``lookahead`` extra characters after ``endpos`` may be shown to the matcher so it
     can reject a number glued to a letter; a caller bounding the window by another
-    finding passes 0, so the matcher cannot reach into it.
+    finding passes 0, so the matcher cannot reach into it. A window the ``budget``
+    cannot pay the matcher for is not read.
     """
     while endpos > pos and not text[endpos - 1].isdigit():  # "070-174 06 05 " before an id
         endpos -= 1
@@ -140,6 +167,8 @@ def find_phones(text: str, pos: int, endpos: int, lookahead: int = 0) -> list[tu
     glued = lookahead > 0 and endpos < len(text) and text[endpos].isalpha()
     if not glued and is_swedish_number(text[lo:endpos]):
         return [] if _not_a_phone(text[lo:endpos]) else [(lo, endpos)]
+    if budget is not None and not budget.take(endpos + lookahead - lo):
+        return []
     return _matched(text, lo, endpos, lookahead)
 
 
@@ -172,7 +201,9 @@ def is_swedish_number(written: str) -> bool:
 
 def _matched(text: str, lo: int, endpos: int, lookahead: int) -> list[tuple[int, int]]:
     """Return what `PhoneNumberMatcher` finds in the window, as spans of ``text``."""
-    spans = _match_window(text[lo : endpos + lookahead])
+    window = text[lo : endpos + lookahead]
+    # Only short windows are memoised: 4,096 long ones would hold gigabytes.
+    spans = _match_window(window) if len(window) <= _MEMO_CHARS else _matches(window)
     return [
         (lo + s, lo + e)
         for s, e in spans
@@ -183,6 +214,10 @@ def _matched(text: str, lo: int, endpos: int, lookahead: int) -> list[tuple[int,
 @lru_cache(maxsize=4096)
 def _match_window(window: str) -> tuple[tuple[int, int], ...]:
     """Return the matcher's spans in a window; memoised, as signatures repeat in threads."""
+    return _matches(window)
+
+
+def _matches(window: str) -> tuple[tuple[int, int], ...]:
     return tuple(
         (int(match.start), int(match.end))
         for match in PhoneNumberMatcher(window, "SE", leniency=Leniency.VALID)

@@ -96,6 +96,7 @@ def fanout_table(outcomes: list[FanoutOutcome]) -> str:
             continue
         scanned = ", ".join(
             f"{f.folder} {f.messages} messages, {f.candidates} over the thresholds"
+            + (f", {f.unreadable} could not be read" if f.unreadable else "")
             for f in o.folders
         )
         lines.append(f"{o.mailbox}: {len(o.findings)} findings ({scanned or 'no folders'})")

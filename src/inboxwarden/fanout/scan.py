@@ -34,6 +34,8 @@ class FolderScan:
     folder: str
     messages: int = 0
     candidates: int = 0
+    unreadable: int = 0
+    """Candidates over what one message may cost, or not read in full (SPEC §5.7)."""
     folder_bytes: int = 0
     fetched_bytes: int = 0
     findings: list[Finding] = field(default_factory=list)
@@ -91,10 +93,12 @@ def _scan_folder(
     result.candidates = len(candidates)
     if not candidates:
         return result
-    kinds, fetched = personal_data_kinds(session, {uid: c[0] for uid, c in candidates.items()})
-    result.fetched_bytes += fetched
+    content = personal_data_kinds(session, {uid: c[0] for uid, c in candidates.items()})
+    result.fetched_bytes += content.fetched_bytes
+    result.unreadable = len(content.unreadable)
     for uid, (message, total, cc, external) in candidates.items():
-        found = kinds.get(uid, frozenset())
+        # What was found in the part read of an unreadable message is still a finding.
+        found = content.kinds.get(uid, frozenset())
         if found:
             result.findings.append(
                 Finding(
@@ -113,6 +117,7 @@ def _scan_folder(
         folder=folder,
         messages=result.messages,
         candidates=result.candidates,
+        unreadable=result.unreadable,
         findings=len(result.findings),
         fetched_bytes=result.fetched_bytes,
     )

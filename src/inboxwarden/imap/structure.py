@@ -8,9 +8,17 @@ they are encoded, without downloading any attachment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
+
+from imapclient.response_types import BodyData
 
 from inboxwarden.message import decode_words
+
+MAX_DEPTH: Final = 10
+"""Levels of multiparts and attached messages listed; real mail nests three or four."""
+
+MAX_LEAVES: Final = 1_000
+"""Parts listed per message; a message with more is marked as not fully read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +30,20 @@ class BodyPart:
     subtype: str
     size: int
     filename: str | None
+    subject: str | None = None
+    """The subject of an attached message (``message/rfc822``), from its envelope."""
+    unread: bool = False
+    """A placeholder for parts not read: nested too deep, too many, or unparseable."""
 
     @property
     def is_text(self) -> bool:
         """Text the detectors read: text/plain or text/html that is not an attachment."""
         return self.maintype == "text" and self.subtype in ("plain", "html") and not self.filename
+
+    @property
+    def is_message(self) -> bool:
+        """An attached message, whose own parts follow it in `leaves`."""
+        return (self.maintype, self.subtype) == ("message", "rfc822")
 
 
 def _text(value: Any) -> str:
@@ -52,28 +69,75 @@ def _filename(leaf: tuple[Any, ...], params: dict[str, str]) -> str | None:
     return decode_words(name) if name else None
 
 
-def leaves(structure: Any, prefix: str = "") -> list[BodyPart]:
+def leaves(structure: Any) -> list[BodyPart]:
     """Every leaf part of imapclient's BODYSTRUCTURE answer, with its section number.
 
     A message that is not multipart has the single section ``1`` (RFC 3501 §6.4.5).
-    Anything the parser cannot read is left out rather than raised on.
+    An attached message (``message/rfc822``) is listed itself, for its name and
+    subject, and then its own parts under its section (``2.1``, ``2.2``; ``2.1`` for
+    a body that is not multipart). The walk is iterative and bounded: parts deeper
+    than `MAX_DEPTH`, past `MAX_LEAVES`, or that the parser cannot read are listed as
+    one `BodyPart.unread` placeholder, never silently left out.
     """
-    try:
-        if getattr(structure, "is_multipart", False):
-            parts: list[BodyPart] = []
-            for index, child in enumerate(structure[0], start=1):
-                parts.extend(leaves(child, f"{prefix}{index}."))
-            return parts
-        leaf = tuple(structure)
-        params = _params(leaf[2])
-        return [
-            BodyPart(
-                section=(prefix or "1.").rstrip("."),
-                maintype=_text(leaf[0]).lower(),
-                subtype=_text(leaf[1]).lower(),
-                size=int(leaf[6]) if isinstance(leaf[6], int) else 0,
-                filename=_filename(leaf, params),
-            )
-        ]
-    except (IndexError, TypeError, ValueError):
-        return []
+    found: list[BodyPart] = []
+    stack: list[tuple[Any, str, int]] = [(structure, "", 0)]
+    while stack:
+        node, prefix, depth = stack.pop()
+        if len(found) >= MAX_LEAVES:
+            found.append(_unread(prefix))
+            break
+        if depth > MAX_DEPTH:
+            found.append(_unread(prefix))
+            continue
+        try:
+            if getattr(node, "is_multipart", False):
+                children = list(enumerate(node[0], start=1))
+                stack.extend((c, f"{prefix}{i}.", depth + 1) for i, c in reversed(children))
+                continue
+            part = _leaf(tuple(node), (prefix or "1.").rstrip("."))
+            inner = _attached_body(tuple(node)) if part.is_message else None
+        except (IndexError, TypeError, ValueError):
+            found.append(_unread(prefix))
+            continue
+        found.append(part)
+        if inner is not None:
+            # A body that is not multipart is part 1 of the attached message (§6.4.5).
+            below = f"{part.section}." if inner.is_multipart else f"{part.section}.1."
+            stack.append((inner, below, depth + 1))
+    return found
+
+
+def _leaf(leaf: tuple[Any, ...], section: str) -> BodyPart:
+    params = _params(leaf[2])
+    maintype, subtype = _text(leaf[0]).lower(), _text(leaf[1]).lower()
+    subject = None
+    if (maintype, subtype) == ("message", "rfc822") and len(leaf) > 7:
+        envelope = leaf[7]  # (date, subject, from, …), RFC 3501 §7.4.2
+        if isinstance(envelope, tuple) and len(envelope) > 1 and envelope[1]:
+            subject = decode_words(_text(envelope[1]))
+    return BodyPart(
+        section=section,
+        maintype=maintype,
+        subtype=subtype,
+        size=int(leaf[6]) if isinstance(leaf[6], int) else 0,
+        filename=_filename(leaf, params),
+        subject=subject,
+    )
+
+
+def _attached_body(leaf: tuple[Any, ...]) -> Any:
+    """The BODYSTRUCTURE of the message inside a ``message/rfc822`` part (RFC 3501 §7.4.2)."""
+    if len(leaf) > 8 and isinstance(leaf[8], tuple) and leaf[8]:
+        return BodyData.create(leaf[8])  # imapclient leaves nested bodies unconverted
+    return None
+
+
+def _unread(prefix: str) -> BodyPart:
+    return BodyPart(
+        section=prefix.rstrip(".") or "1",
+        maintype="",
+        subtype="",
+        size=0,
+        filename=None,
+        unread=True,
+    )
