@@ -11,6 +11,7 @@ import contextvars
 import ipaddress
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -454,7 +455,9 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
     _check_ldap(settings.directory, config_path)
     oauth = _check_oauth(settings, config_path)
     imap = _provider_connection_limit(imap, oauth)
-    return settings.model_copy(
+    _check_ca_file("imap.ca_file", imap.ca_file, base, config_path)
+    _check_ca_file("smtp.ca_file", settings.smtp.ca_file, base, config_path)
+    resolved = settings.model_copy(
         update={
             "oauth": oauth,
             "directory": settings.directory.model_copy(
@@ -498,6 +501,40 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
             ),
         }
     )
+    return resolved.model_copy(update=_default_senders(resolved))
+
+
+def _check_ca_file(key: str, path: Path | None, base: Path, config_path: Path) -> None:
+    """A CA file that is missing or holds no certificate is a configuration error, not a
+    traceback at the first connection: name the key and the path the file was looked for at.
+    """
+    if path is None:
+        return
+    where = _relative_to(path, base)
+    if not where.is_file():
+        raise ConfigError(f"{config_path}: field {key!r}: {where}: no such file")
+    try:
+        ssl.create_default_context(cafile=str(where))
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "strerror", None) or "not a PEM certificate file"
+        raise ConfigError(f"{config_path}: field {key!r}: {where}: {reason}") from exc
+
+
+def _default_senders(settings: Settings) -> dict[str, Any]:
+    """Digest and report senders default to the organisation's first domain.
+
+    ``inboxwarden@localhost`` is rejected by receiving filters, and the sender's domain
+    also names the Message-ID, so an unset ``from`` takes ``organisation.domains[0]``.
+    """
+    domains = settings.organisation.domains
+    if not domains:
+        return {}
+    sender = f"InboxWarden <inboxwarden@{domains[0]}>"
+    return {
+        name: section.model_copy(update={"from_": sender})
+        for name, section in (("digest", settings.digest), ("report", settings.report))
+        if "from_" not in section.model_fields_set
+    }
 
 
 def _check_ldap(directory: DirectorySettings, config_path: Path) -> None:

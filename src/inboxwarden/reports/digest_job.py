@@ -117,7 +117,8 @@ class _DigestJob:
         try:
             outcome = self._one(entry, planned)
         except (MailboxError, DeliveryError) as exc:
-            outcome = DigestOutcome(entry.email, "failed", error=type(exc).__name__)
+            # The table shows the reason ("cannot reach the SMTP relay: …"), not only a class.
+            outcome = DigestOutcome(entry.email, "failed", error=f"{type(exc).__name__}: {exc}")
             log.warning("digest_failed", error=type(exc).__name__, reason=str(exc))
         except InboxWardenError as exc:  # a broken template or secret: say so, go on
             outcome = DigestOutcome(entry.email, "failed", error=type(exc).__name__)
