@@ -203,7 +203,8 @@ def plan_mailbox(
     plan = MailboxPlan(employee=employee, inbox=inbox_count)
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
     render = TargetRenderer(cycle.timezone, facts.separator)
-    ctx = MatchContext(now=now, mailbox_groups=employee.groups)
+    ours = frozenset(uid for uid, record in records.items() if record.flagged)
+    ctx = MatchContext(now=now, mailbox_groups=employee.groups, our_flagged=ours)
     use_flagged = also_flagged or not facts.keywords_allowed
     writes = employee.mode != "observe"
     acts = employee.mode == "enforce"

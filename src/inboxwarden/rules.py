@@ -19,6 +19,7 @@ from pydantic import (
     ByteSize,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -86,6 +87,11 @@ class Match(BaseModel):
     older_than: Duration | None = None
     personal_data: bool | list[Kind] | None = None
     mailbox_group: StrList | None = None
+    # true or false only: a lax "yes" or 1 could flip a rule that deletes mail.
+    flagged: StrictBool | None = None
+    """The employee flagged it (``\\Flagged`` that inboxwarden did not set itself)."""
+    seen: StrictBool | None = None
+    """The employee has read it (``\\Seen``)."""
 
     @field_validator("from_domain", "to_domain")
     @classmethod
