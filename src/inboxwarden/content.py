@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from inboxwarden.detectors import Kind, Part, kinds_of, scan_message, scan_text
+from inboxwarden.detectors.file_names import file_name_text
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.imap.structure import BodyPart
 from inboxwarden.message import MessageInfo
@@ -39,7 +40,9 @@ def personal_data_kinds(
         for part in parts:
             if part.filename:
                 names = scan_text(
-                    part.filename, exclude_addresses=exclude, part=Part.ATTACHMENT_NAME
+                    file_name_text(part.filename),
+                    exclude_addresses=exclude,
+                    part=Part.ATTACHMENT_NAME,
                 )
                 found[uid] |= kinds_of(names)
         sections = tuple(_sections(parts))

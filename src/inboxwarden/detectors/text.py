@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Final
 
+from inboxwarden.detectors.file_names import file_name_text
 from inboxwarden.detectors.headers import SCAN_POLICY, decode_bytes, header_text
 from inboxwarden.detectors.html_text import html_to_text
 from inboxwarden.detectors.kinds import Part
@@ -101,7 +102,7 @@ def _add_part(out: Extraction, part: Message, max_bytes: int) -> None:
     """Add one part's attachment name, its text if it has any, and an inner subject."""
     name = part.get_filename()
     if name:
-        _add_budgeted(out, Part.ATTACHMENT_NAME, header_text(name), max_bytes)
+        _add_budgeted(out, Part.ATTACHMENT_NAME, file_name_text(header_text(name)), max_bytes)
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload()
         if isinstance(inner, list) and inner and isinstance(inner[0], Message):
