@@ -20,7 +20,7 @@ def test_demo_runs_plan_notify_enforce_and_writes_its_outputs(tmp_path):
     for step in ("1. plan", "2. run --once in notify mode", "3. run --once in enforce mode"):
         assert step in result.stdout
     assert "FAILED" not in result.stdout
-    assert (out / "register.md").read_text().startswith("# Record of processing")
+    assert (out / "register.md").read_text().startswith("# Register över behandling")
     digests = sorted((out / "digests").glob("*.eml"))
     assert len(digests) == 3
     digest = email.message_from_bytes(digests[0].read_bytes(), policy=email.policy.default)
