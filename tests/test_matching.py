@@ -169,3 +169,8 @@ def test_flagged_and_seen_accept_only_true_or_false(value):
     for key in ("flagged", "seen"):
         with pytest.raises(ValueError, match=rf"match\.{key}"):
             Rule.model_validate({"name": "r", "match": {key: value}, **DELETE})
+
+
+def test_has_attachment_accepts_only_true_or_false():
+    with pytest.raises(ValueError, match=r"match\.has_attachment"):
+        Rule.model_validate({"name": "r", "match": {"has_attachment": "no"}, **DELETE})

@@ -81,7 +81,7 @@ class Match(BaseModel):
     subject: Regex | None = None
     header: dict[str, Regex] | None = None
     list_id: str | None = None
-    has_attachment: bool | None = None
+    has_attachment: StrictBool | None = None
     larger_than: ByteSize | None = None
     smaller_than: ByteSize | None = None
     older_than: Duration | None = None
