@@ -243,3 +243,43 @@ def test_report_prints_why_delivery_failed(dovecot, tmp_path):
         engine.state.close()
     table = report_table(outcomes)
     assert "FAILED (DeliveryError: cannot reach the SMTP relay: ConnectionRefusedError" in table
+
+
+@pytest.mark.imap
+def test_digest_prints_why_smtp_delivery_failed(dovecot, tmp_path):
+    """`digest` by SMTP to a relay that is not there names the reason, not only the class."""
+    from inboxwarden.reports import digest_table, send_digests
+    from tests.reports.test_digest_delivery import GRACE, rows
+    from tests.reports.test_digest_delivery import planted as digest_mail
+
+    anna = new_user(dovecot)
+    seed(dovecot, anna, "INBOX", digest_mail(anna))
+    extra = (
+        f'delivery = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "plain"\n'
+    )
+    engine = engine_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,"), extra=extra))
+    try:
+        [outcome] = send_digests(engine, GRACE)
+    finally:
+        engine.state.close()
+    assert outcome.status == "failed"
+    assert "FAILED (DeliveryError: cannot reach the SMTP relay: ConnectionRefusedError" in (
+        digest_table([outcome])
+    )
+
+
+@pytest.mark.imap
+def test_a_bug_while_checking_one_mailbox_is_reported_without_a_traceback(
+    dovecot, tmp_path, monkeypatch
+):
+    """The type only (its text could quote mailbox data), and the exit code says so."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Subject: Lönespecifikation")
+
+    monkeypatch.setattr("inboxwarden.cli.conclusions", broken)
+    config = write_config(tmp_path, dovecot, [new_user(dovecot), new_user(dovecot)])
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 1
+    assert result.stdout.count("FAILED (RuntimeError)") == 2
+    assert "Lönespecifikation" not in result.output and "Traceback" not in result.output

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import structlog
 from click.core import ParameterSource
 
 from inboxwarden import logs
@@ -31,6 +32,7 @@ from inboxwarden.register import register_entries, render_markdown
 from inboxwarden.state import StateStore
 from inboxwarden.tables import plan_json, plan_table, run_table
 
+log = structlog.get_logger(__name__)
 EXIT_FAILED_MAILBOXES = 1
 EXIT_CONFIG = 2
 
@@ -158,6 +160,11 @@ def _checked_mailbox(
         # A refused token names the provider's error, a missing per-user password file
         # its path; neither text holds a secret.
         lines.append(f"  {entry.email}: FAILED ({type(exc).__name__}: {exc})")
+        return lines, False
+    except Exception as exc:  # a bug: the type only, as `run` does; the others go on
+        log.error("check_crashed", mailbox=entry.email, error=type(exc).__name__)
+        log.debug("check_crashed_traceback", exc_info=True)
+        lines.append(f"  {entry.email}: FAILED ({type(exc).__name__})")
         return lines, False
     return lines, True
 
