@@ -102,3 +102,12 @@ def test_the_fanout_scan_finds_an_id_in_an_attachment_name(dovecot, tmp_path):
         engine.state.close()
     [finding] = outcome.findings
     assert finding.kinds == frozenset({Kind.PERSONNUMMER})
+
+
+@pytest.mark.parametrize("name", ["Bilaga (anna_svensson@privat.se).pdf", "per-olof+x@kund.se.pdf"])
+def test_an_address_in_a_file_name_keeps_its_own_separators(name):
+    """Splitting anna_svensson@… at `_` would find svensson@… instead: a wrong finding."""
+    assert file_name_text(name) == name
+    assert kinds_of(scan_text(file_name_text(name), part=Part.ATTACHMENT_NAME)) == {
+        Kind.EMAIL_ADDRESS
+    }
