@@ -81,6 +81,8 @@ def test_check_sees_that_dovecot_keeps_keywords(dovecot, tmp_path):
     assert result.exit_code == 0, result.output
     assert "keywords=yes" in result.stdout
     assert "Flagged only" not in result.stdout
+    # Without [smtp] nothing is probed, and `check` says so rather than failing.
+    assert "smtp: not configured; `report` would send through localhost:587" in result.stdout
 
 
 @pytest.fixture(name="silent_port")

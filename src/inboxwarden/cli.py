@@ -190,7 +190,10 @@ def _check_delivery(settings: Settings) -> bool:
             )
     smtp = settings.smtp
     if smtp == SmtpSettings() and settings.digest.delivery != "smtp":
-        click.echo("smtp: not configured (reports are written; `report` needs [smtp] to send)")
+        click.echo(
+            f"smtp: not configured; `report` would send through {smtp.host}:{smtp.port} "
+            "(use `report --dry-run` to only write the reports)"
+        )
         return True
     where = f"{smtp.host}:{smtp.port} ({smtp.security})"
     try:
