@@ -181,6 +181,17 @@ def test_check_warns_when_a_sender_is_outside_the_organisations_domains(dovecot,
     assert "warning: report.from" not in result.stdout
 
 
+@pytest.mark.imap
+def test_a_sender_in_a_subdomain_of_the_organisation_is_no_warning(dovecot, tmp_path):
+    config = appended(
+        write_config(tmp_path, dovecot, [new_user(dovecot)]),
+        '\n[digest]\nfrom = "IW <iw@mail.exempel.se>"\n',
+    )
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 0, result.output
+    assert "warning:" not in result.stdout
+
+
 # --- SMTP --------------------------------------------------------------------------------
 
 

@@ -183,7 +183,7 @@ def _check_delivery(settings: Settings) -> bool:
         ("report.from", settings.report.from_),
     ):
         domain = parseaddr(sender)[1].rpartition("@")[2].lower()
-        if domain not in domains:
+        if not any(domain == d or domain.endswith("." + d) for d in domains):  # subdomains too
             click.echo(
                 f"warning: {key} {sender!r} is not in organisation.domains; "
                 "receiving filters may reject it"
