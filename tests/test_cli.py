@@ -1,4 +1,4 @@
-"""The command line: output shapes, exit codes (SPEC §11, §13), against the real Dovecot."""
+"""The command line: output shapes, exit codes (docs/behaviour.md §11, §13), against the real Dovecot."""
 
 from __future__ import annotations
 

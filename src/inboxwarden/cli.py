@@ -1,6 +1,7 @@
-"""The ``inboxwarden`` command line (SPEC §13).
+"""The ``inboxwarden`` command line (docs/behaviour.md §13).
 
-Exit codes (SPEC §11): 0 success, 1 some mailboxes failed, 2 bad configuration or usage.
+Exit codes (docs/behaviour.md §11): 0 success, 1 some mailboxes failed, 2 bad configuration
+or usage.
 Output for people goes to stdout; logs go to stderr, so ``--format json`` stays parseable.
 """
 

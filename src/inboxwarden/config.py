@@ -1,7 +1,7 @@
 """The configuration: one TOML file, ``INBOXWARDEN_…`` environment overrides, secret files.
 
 This is the only module that reads the configuration file and the environment
-(SPEC §12). :func:`load_settings` turns every problem into a :class:`ConfigError` that
+(docs/behaviour.md §12). :func:`load_settings` turns every problem into a :class:`ConfigError` that
 names the file, the rule and the field, so an administrator can fix it in one go.
 """
 
@@ -74,7 +74,7 @@ class Organisation(_Section):
 
 
 class CycleSettings(_Section):
-    """The monthly cycle (SPEC §1)."""
+    """The monthly cycle (docs/behaviour.md §1)."""
 
     anchor_day: int = Field(default=1, ge=1, le=28)
     grace_business_days: int = Field(default=5, ge=0, le=60)
@@ -89,13 +89,13 @@ class CycleSettings(_Section):
 
 
 class ModeSettings(_Section):
-    """The default mode; the directory may override it per employee (SPEC §4)."""
+    """The default mode; the directory may override it per employee (docs/behaviour.md §4)."""
 
     default: Mode = "notify"
 
 
 class ImapSettings(_Section):
-    """How to reach and log in to the mailboxes (SPEC §10)."""
+    """How to reach and log in to the mailboxes (docs/behaviour.md §10)."""
 
     host: str = "localhost"
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -133,7 +133,7 @@ class ImapSettings(_Section):
             return False
 
 
-#: What each provider's IMAP login wants as the token's scope (SPEC §10).
+#: What each provider's IMAP login wants as the token's scope (docs/behaviour.md §10).
 OAUTH_DEFAULT_SCOPES = {
     "microsoft": "https://outlook.office365.com/.default",
     "google": "https://mail.google.com/",
@@ -141,7 +141,10 @@ OAUTH_DEFAULT_SCOPES = {
 
 
 class OAuthSettings(_Section):
-    """Where XOAUTH2 / OAUTHBEARER tokens come from (SPEC §10); see README for each provider."""
+    """Where XOAUTH2 / OAUTHBEARER tokens come from (docs/behaviour.md §10).
+
+    See the README for each provider.
+    """
 
     provider: Literal["microsoft", "google"] | None = None
     tenant_id: str | None = None
@@ -164,7 +167,7 @@ class OAuthSettings(_Section):
 
 
 class FlagSettings(_Section):
-    """How due messages are marked (SPEC §2)."""
+    """How due messages are marked (docs/behaviour.md §2)."""
 
     keyword: str = Field(default="$InboxWardenDue", pattern=r"^[^\s()\{%*\"\\\]]+$")
     also_flagged: bool = True
@@ -184,7 +187,7 @@ class LdapAttributes(_Section):
 
 
 class DirectorySettings(_Section):
-    """Where the list of employees comes from (SPEC §8): a file, or LDAP / Active Directory."""
+    """Where the list of employees comes from (docs/behaviour.md §8): a file, or LDAP / AD."""
 
     source: Literal["file", "ldap"] = "file"
     path: Path = Path("employees.csv")
@@ -223,7 +226,7 @@ class StateSettings(_Section):
 
 
 class AuditSettings(_Section):
-    """The audit trail's key and retention (SPEC §9)."""
+    """The audit trail's key and retention (docs/behaviour.md §9)."""
 
     hmac_key: SecretStr | None = None
     hmac_key_file: Path | None = None
@@ -231,7 +234,7 @@ class AuditSettings(_Section):
 
 
 class FanoutSettings(_Section):
-    """Thresholds of the CC fan-out analysis (SPEC §6)."""
+    """Thresholds of the CC fan-out analysis (docs/behaviour.md §6)."""
 
     max_cc: int = Field(default=3, ge=0)
     max_recipients: int = Field(default=10, ge=1)
@@ -240,7 +243,7 @@ class FanoutSettings(_Section):
 
 
 class DigestSettings(_Section):
-    """How the employee digest is delivered (SPEC §7)."""
+    """How the employee digest is delivered (docs/behaviour.md §7)."""
 
     delivery: Literal["imap", "smtp"] = "imap"
     from_: str = Field(default="InboxWarden <inboxwarden@localhost>", alias="from")
@@ -248,7 +251,7 @@ class DigestSettings(_Section):
 
 
 class ReportSettings(_Section):
-    """Where the manager reports go (SPEC §7)."""
+    """Where the manager reports go (docs/behaviour.md §7)."""
 
     from_: str = Field(default="InboxWarden <inboxwarden@localhost>", alias="from")
     directory: Path = Path("/var/lib/inboxwarden/reports")
@@ -310,7 +313,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment overrides the file, as SPEC §12 promises administrators.
+        # The environment overrides the file, as docs/behaviour.md §12 promises administrators.
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = _config_file.get()
         if path is not None:
@@ -380,7 +383,7 @@ _SECRET_KEYS = (
 
 
 def _refuse_inline_secrets(path: Path, raw: dict[str, Any]) -> None:
-    """Secrets live in files or the environment (SPEC §10), never in the main file."""
+    """Secrets live in files or the environment (docs/behaviour.md §10), never in the main file."""
     for section, key in _SECRET_KEYS:
         table = raw.get(section)
         if isinstance(table, dict) and key in table:
@@ -566,7 +569,7 @@ def _check_oauth(settings: Settings, config_path: Path) -> OAuthSettings:
     if oauth.provider is None:
         raise fail("provider", f"required for imap.auth = {imap.auth!r} (microsoft or google)")
     if imap.security == "plain" and not imap.is_loopback:
-        # allow_insecure covers passwords in a lab, never a bearer token (SPEC §10).
+        # allow_insecure covers passwords in a lab, never a bearer token (docs/behaviour.md §10).
         raise ConfigError(
             f"{config_path}: field 'imap.security': a token is only sent over TLS; "
             "use tls or starttls"

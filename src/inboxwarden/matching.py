@@ -1,4 +1,4 @@
-"""Decides which rule a message falls under: pure functions over plain data (SPEC §3).
+"""Decides which rule a message falls under: pure functions over plain data (docs/behaviour.md §3).
 
 Rules are tried in order and the first match wins. Globs and domain groups are compiled
 once per run, since the same rules are tried against every message of every mailbox.

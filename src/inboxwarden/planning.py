@@ -2,7 +2,7 @@
 
 Pure code: the clock, the mailbox's facts and the remembered flags are all passed in.
 ``observe``, ``plan``, ``notify`` and ``enforce`` all build the same plan; they differ
-only in how much of it :mod:`inboxwarden.actions` applies (SPEC §4).
+only in how much of it :mod:`inboxwarden.actions` applies (docs/behaviour.md §4).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ BatchKind = Literal["move", "delete", "purge"]
 
 @dataclass(frozen=True, slots=True)
 class FlagRecord:
-    """Which flags inboxwarden itself set on one message (SPEC §2)."""
+    """Which flags inboxwarden itself set on one message (docs/behaviour.md §2)."""
 
     uid: int
     keyword: bool
@@ -163,7 +163,7 @@ class TargetRenderer:
 def render_target(
     template: str, message: MessageInfo, rule: str, tz: ZoneInfo, separator: str
 ) -> str:
-    """The folder a ``move`` rule files *message* into (SPEC §3).
+    """The folder a ``move`` rule files *message* into (docs/behaviour.md §3).
 
     ``/`` in the template means one level down; a field's value never adds a level, so
     the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``.

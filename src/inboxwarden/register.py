@@ -1,4 +1,4 @@
-"""The record of processing the configuration implies (SPEC §9), for the DPO.
+"""The record of processing the configuration implies (docs/behaviour.md §9), for the DPO.
 
 Built from the rules alone: each rule that keeps mail says where it keeps it, on which
 legal basis and for how long, so the register cannot drift from what is enforced.

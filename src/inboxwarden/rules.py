@@ -1,4 +1,4 @@
-"""The rule schema: what an administrator writes under ``[[rules]]`` (SPEC §3).
+"""The rule schema: what an administrator writes under ``[[rules]]`` (docs/behaviour.md §3).
 
 This module only describes and validates rules; :mod:`inboxwarden.matching` decides
 whether a message matches one. Validation happens at load time so that a mistake in a
@@ -36,7 +36,7 @@ class Action(StrEnum):
     REPORT = "report"
 
 
-#: Fields a ``target`` template may use; each is filled per message (SPEC §3).
+#: Fields a ``target`` template may use; each is filled per message (docs/behaviour.md §3).
 TEMPLATE_FIELDS = frozenset({"year", "month", "from_domain", "from_address", "rule"})
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$", re.IGNORECASE)
@@ -172,7 +172,7 @@ class Rule(BaseModel):
 
     @property
     def keeps_mail(self) -> bool:
-        """True for the actions the register (SPEC §9) must account for."""
+        """True for the actions the register (docs/behaviour.md §9) must account for."""
         return self.action in (Action.MOVE, Action.KEEP)
 
 

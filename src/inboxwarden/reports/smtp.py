@@ -1,7 +1,7 @@
 """Sends mail through the configured SMTP relay: the only module that imports smtplib.
 
 Implicit TLS (RFC 8314, port 465), STARTTLS (RFC 3207, port 587) with a verified
-certificate, or plain text to loopback only, the same stance as for IMAP (SPEC §10).
+certificate, or plain text to loopback only, the same stance as for IMAP (docs/behaviour.md §10).
 AUTH uses the secret from ``smtp.password_file`` or the environment, never the TOML.
 smtplib's and ssl's exceptions are translated once, here, into :class:`DeliveryError`;
 its text names the class and the SMTP code, never a server reply, which can echo
@@ -65,7 +65,7 @@ class SmtpEndpoint:
         return endpoint
 
     def check(self) -> None:
-        """Refuse plain text to anything but loopback (SPEC §10)."""
+        """Refuse plain text to anything but loopback (docs/behaviour.md §10)."""
         if self.security == "plain" and not _is_loopback(self.host):
             raise ConfigError(
                 "field 'smtp.security': plain text is only allowed to a relay on loopback; "
