@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench dovecot clean
+.PHONY: demo test lint typecheck pytest bench dovecot slapd clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -26,7 +26,6 @@ dovecot: $(STAMP)
 
 # OpenLDAP's slapd for the LDAP directory tests (they start their own on loopback). The
 # preseed keeps the package from creating a system database and starting slapd on 389.
-.PHONY: slapd
 slapd:
 	@[ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -50,9 +49,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) dovecot
+pytest: $(STAMP) dovecot slapd
 	$(BIN)/pytest
-pytest: slapd
 
 bench: $(STAMP) dovecot
 	$(BIN)/python benchmarks/bench_enforce.py

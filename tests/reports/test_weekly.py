@@ -70,6 +70,16 @@ def test_a_run_just_after_midnight_on_monday_belongs_to_the_new_local_week():
     assert set(figures) == {("a@exempel.se", IsoWeek(2026, 47))}
 
 
+def test_a_partial_run_counts_its_inbox_and_a_busy_one_nothing():
+    """A run the server refused in part still scanned the INBOX; a busy one did not."""
+    rows = [
+        RunRow("a@exempel.se", utc(10), "partial", counts(50, 9, 6, moved=2)),
+        RunRow("a@exempel.se", utc(11), "busy", counts()),
+    ]
+    figures = fold_runs(rows, TZ)
+    assert figures[("a@exempel.se", W46)] == WeekFigures(48, 7, 4, moved=2, deleted=0, runs=1)
+
+
 def test_a_week_whose_runs_all_failed_has_no_figures():
     figures = fold_runs([RunRow("a@exempel.se", utc(10), "failed", counts(moved=2))], TZ)
     assert figures == {}

@@ -71,12 +71,14 @@ def fold_runs(rows: Iterable[RunRow], tz: ZoneInfo) -> dict[WeekKey, WeekFigures
     """
     folds: dict[WeekKey, _Fold] = {}
     for row in rows:
+        if row.status == "busy":
+            continue  # another process had the mailbox: this run did nothing there
         key = (_key(row.mailbox), IsoWeek.containing(row.as_of, tz))
         fold = folds.setdefault(key, _Fold())
         fold.moved += int(row.counts.get("moved", 0))
         fold.deleted += int(row.counts.get("deleted", 0))
         fold.runs += 1
-        if row.status == "ok":
+        if row.status in ("ok", "partial"):  # a partial run still counted the INBOX
             fold.latest = row
     figures: dict[WeekKey, WeekFigures] = {}
     for key, fold in folds.items():
