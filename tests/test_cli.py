@@ -1,4 +1,4 @@
-"""The command line: output shapes, exit codes (SPEC §11, §13), against the real Dovecot."""
+"""The command line: output shapes, exit codes (docs/behaviour.md §11, §13), against the real Dovecot."""
 
 from __future__ import annotations
 
@@ -110,6 +110,8 @@ def test_register_lists_every_rule_with_its_basis(tmp_path, dovecot):
     config = write_config(tmp_path, dovecot, ["a@exempel.se"])
     md = invoke("--config", str(config), "register")
     assert md.exit_code == 0
-    assert "| invoices | move | Bokföring/{year} | Bokföringslagen (1999:1078) 7 kap." in md.stdout
+    assert (
+        "| invoices | flytta | Bokföring/{year} | Bokföringslagen (1999:1078) 7 kap." in md.stdout
+    )
     data = json.loads(invoke("--config", str(config), "register", "--format", "json").stdout)
     assert [r["rule"] for r in data["rules"]] == ["invoices", "newsletters", "customers", "default"]

@@ -1,4 +1,4 @@
-"""The monthly cycle (SPEC §1): boundary, enforcement date, due and overdue."""
+"""The monthly cycle (docs/behaviour.md §1): boundary, enforcement date, due and overdue."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The directory of mailboxes (SPEC §8): loading CSV and YAML, and saying where it's wrong."""
+"""The directory of mailboxes (docs/behaviour.md §8): loading CSV and YAML, and saying where it's wrong."""
 
 from __future__ import annotations
 

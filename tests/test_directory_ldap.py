@@ -1,4 +1,4 @@
-"""The LDAP directory source against a real OpenLDAP slapd started by the fixtures (SPEC §8).
+"""The LDAP directory source against a real OpenLDAP slapd started by the fixtures (docs/behaviour.md §8).
 
 The slapd (``tests/ldapkit.py``) holds 300 people, ten managers, a director outside the
 search base, nested and cyclic groups, a disabled AD account and a broken entry; its

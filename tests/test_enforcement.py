@@ -1,4 +1,4 @@
-"""The engine end to end against the real test Dovecot: flags, moves, and SPEC §5.
+"""The engine end to end against the real test Dovecot: flags, moves, and docs/behaviour.md §5.
 
 Every safety invariant has a test here that fails if it breaks. The census comes from
 doveadm, not from inboxwarden's own IMAP code, so a bug cannot hide itself.
@@ -159,7 +159,7 @@ def test_grace_period_flags_but_moves_nothing(dovecot, tmp_path):
     assert set(folders_of(census(dovecot, email))) == {"INBOX"}
 
 
-# --- SPEC §5 -------------------------------------------------------------------------
+# --- docs/behaviour.md §5 -------------------------------------------------------------------------
 
 
 def test_users_own_deleted_messages_survive_enforcement(dovecot, tmp_path):
@@ -390,7 +390,7 @@ def _corpus_emails() -> list[Path]:
 def test_personal_data_condition_keeps_invoices_and_deletes_only_clean_newsletters(
     dovecot, tmp_path
 ):
-    """SPEC §3 `personal_data`: the detectors decide, reading the text parts on the server."""
+    """docs/behaviour.md §3 `personal_data`: the detectors decide, reading the text parts on the server."""
     email = new_user(dovecot)
     clean = mail("newsletter", 2)
     with_pnr = [
@@ -420,7 +420,7 @@ def test_personal_data_condition_keeps_invoices_and_deletes_only_clean_newslette
 
 
 def test_per_employee_mode_overrides_the_default(dovecot, tmp_path):
-    """SPEC §4: a gradual rollout — the directory's mode wins over mode.default."""
+    """docs/behaviour.md §4: a gradual rollout — the directory's mode wins over mode.default."""
     observed, enforced = new_user(dovecot), new_user(dovecot)
     for email in (observed, enforced):
         seed(dovecot, email, "INBOX", mail("invoice", 2))

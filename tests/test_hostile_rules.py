@@ -1,4 +1,4 @@
-"""Rule targets and directory logins are validated at load (issue 8, SPEC §3 and §8)."""
+"""Rule targets and directory logins are validated at load (issue 8, docs/behaviour.md §3 and §8)."""
 
 from __future__ import annotations
 

@@ -166,8 +166,15 @@ def test_implicit_tls_verifies_with_the_ca(
     """The TLS port presents a certificate valid for localhost and 127.0.0.1 under the CA."""
     context = ssl.create_default_context(cafile=str(server.ca_cert_pem))
     client = IMAPClient(host, port=server.tls_port, ssl=True, ssl_context=context, timeout=10)
-    client.login(mailbox.email, mailbox.password)
-    client.logout()
+    try:
+        sock = client.socket()
+        assert isinstance(sock, ssl.SSLSocket)
+        # getpeercert() is only filled in for a certificate the context verified.
+        names = {value for _kind, value in sock.getpeercert().get("subjectAltName", ())}
+        assert host in names
+        assert client.login(mailbox.email, mailbox.password)
+    finally:
+        client.logout()
 
 
 def test_implicit_tls_fails_without_the_ca(server: LocalDovecot) -> None:
@@ -626,6 +633,14 @@ def test_ensure_dovecot_installed_explains_without_root(monkeypatch: pytest.Monk
         ensure_dovecot_installed()
 
 
-def test_ensure_dovecot_installed_is_quiet_when_present() -> None:
-    """With Dovecot in place nothing is installed or asked."""
-    ensure_dovecot_installed()
+def test_ensure_dovecot_installed_is_quiet_when_present(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """With Dovecot in place nothing is installed, run or asked, even as root."""
+    assert _install.DOVECOT.exists() and _install.DOVEADM.exists()
+    ran: list[object] = []
+    monkeypatch.setattr(_install.subprocess, "run", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert ensure_dovecot_installed() is None
+    assert ran == []
+    assert capfd.readouterr() == ("", "")

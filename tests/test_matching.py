@@ -129,3 +129,48 @@ def test_rulebook_fetches_only_the_headers_rules_read():
         {"name": "b", "match": {"header": {"X-Spam": "yes"}}, **DELETE},
     )
     assert rb.header_names() == {"from", "list-id", "x-spam"}
+
+
+def flagged_message(*flags: str, uid: int = 1) -> MessageInfo:
+    return MessageInfo(uid, NOW - timedelta(days=40), 1000, frozenset(flags), {})
+
+
+@pytest.mark.parametrize(
+    ("match", "flags", "hit"),
+    [
+        ({"flagged": True}, ("\\Flagged",), True),
+        ({"flagged": True}, ("\\Seen",), False),
+        ({"flagged": False}, (), True),
+        ({"flagged": False}, ("\\Flagged", "\\Seen"), False),
+        ({"flagged": True}, ("\\FLAGGED",), True),  # system flags are case-insensitive
+        ({"seen": True}, ("\\Seen",), True),
+        ({"seen": True}, (), False),
+        ({"seen": False}, ("\\Flagged",), True),
+        ({"seen": False}, ("\\Seen",), False),
+        ({"seen": False, "flagged": True}, ("\\Flagged",), True),
+        ({"seen": False, "flagged": True}, ("\\Flagged", "\\Seen"), False),
+    ],
+)
+def test_flagged_and_seen_conditions(match, flags, hit):
+    rb = book({"name": "r", "match": match, **DELETE})
+    assert (first(rb, flagged_message(*flags)) == "r") is hit
+
+
+def test_a_flag_inboxwarden_set_itself_is_not_the_employees():
+    """With flag.also_flagged, our own \\Flagged must not exempt every due message."""
+    rb = book({"name": "exempt", "match": {"flagged": True}, "action": "keep", "basis": "x"})
+    ours = MatchContext(now=NOW, our_flagged=frozenset({7}))
+    assert rb.first_match(flagged_message("\\Flagged", uid=7), ours).name == "default"
+    assert rb.first_match(flagged_message("\\Flagged", uid=8), ours).name == "exempt"
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "true"])
+def test_flagged_and_seen_accept_only_true_or_false(value):
+    for key in ("flagged", "seen"):
+        with pytest.raises(ValueError, match=rf"match\.{key}"):
+            Rule.model_validate({"name": "r", "match": {key: value}, **DELETE})
+
+
+def test_has_attachment_accepts_only_true_or_false():
+    with pytest.raises(ValueError, match=r"match\.has_attachment"):
+        Rule.model_validate({"name": "r", "match": {"has_attachment": "no"}, **DELETE})

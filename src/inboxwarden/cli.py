@@ -1,9 +1,9 @@
-"""The ``inboxwarden`` command line (SPEC §13).
+"""The ``inboxwarden`` command line (docs/behaviour.md §13).
 
-Exit codes (SPEC §11): 0 success, 1 some mailboxes failed, 2 bad configuration or usage.
-A state database that cannot be reached (PostgreSQL down) is not a configuration error:
-it exits 1 with a one-line reason, as a failed mailbox does; a SQLite file that cannot
-be created is the configuration's, and exits 2 naming ``state.url``.
+Exit codes (docs/behaviour.md §11): 0 success, 1 some mailboxes failed, 2 bad configuration
+or usage. A state database that cannot be reached (PostgreSQL down) is not a configuration
+error: it exits 1 with a one-line reason, as a failed mailbox does; a SQLite file that
+cannot be created is the configuration's, and exits 2 naming ``state.url``.
 Output for people goes to stdout; logs go to stderr, so ``--format json`` stays parseable.
 """
 
@@ -12,16 +12,25 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import structlog
 from click.core import ParameterSource
 
 from inboxwarden import logs
-from inboxwarden.config import Settings, find_config_path, load_settings, state_url
+from inboxwarden.config import (
+    Settings,
+    SmtpSettings,
+    find_config_path,
+    load_settings,
+    state_url,
+)
 from inboxwarden.directory import Employee as DirectoryEntry
 from inboxwarden.directory_mapping import EntryProblem
 from inboxwarden.directory_source import load_configured_directory
@@ -32,6 +41,7 @@ from inboxwarden.register import register_entries, render_markdown
 from inboxwarden.state import StateError, StateStore
 from inboxwarden.tables import plan_json, plan_table, run_table
 
+log = structlog.get_logger(__name__)
 EXIT_FAILED_MAILBOXES = 1
 EXIT_CONFIG = 2
 
@@ -71,7 +81,7 @@ class Context:
             self._settings = load_settings(self.config_path)
         return self._settings
 
-    def parse_now(self, value: str | None) -> datetime:
+    def parse_now(self, value: str | None, option: str = "--now") -> datetime:
         """``--now``: an ISO time; without an offset it is read in the organisation's zone."""
         tz = self.settings.organisation.tz
         if value is None:
@@ -79,7 +89,7 @@ class Context:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            _fail(f"--now: {value!r} is not an ISO 8601 date or time")
+            _fail(f"{option}: {value!r} is not an ISO 8601 date or time (e.g. 2026-11-01)")
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
     def engine(self) -> Engine:
@@ -122,7 +132,10 @@ mailbox_option = click.option("--mailbox", metavar="ADDR", help="Only this mailb
     help="Configuration file [default: $INBOXWARDEN_CONFIG, else /etc/inboxwarden/].",
 )
 @click.option(
-    "--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING or ERROR."
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
 )
 @click.option(
     "--log-format",
@@ -152,27 +165,92 @@ def check(ctx: Context) -> None:
         click.echo(f"templates ok: {rendered} rendered against sample data")
         for problem in ctx.directory_problems:  # LDAP entries, by DN: for the admin's eyes only
             click.echo(f"  directory entry {problem}")
-        failed = 0
         settings = engine.settings
         profile = profile_for(settings.oauth.provider)
         login: str = settings.imap.auth
         if engine.tokens is not None:
             login += f" with a {engine.tokens.provider} token"
         click.echo(f"provider profile: {profile.title}")
-        for entry in employees:
-            try:
-                _check_mailbox(engine, entry, login, profile)
-            except (MailboxError, PolicyError) as exc:
-                # A refused token names the provider's error; the text holds no secret.
-                failed += 1
-                click.echo(f"  {entry.email}: FAILED ({type(exc).__name__}: {exc})")
+        # Concurrently, as `run` does: the slowest mailboxes cost one timeout per
+        # imap.max_connections of them, not one each.
+        workers = max(1, min(settings.imap.max_connections, len(employees)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
+            results = list(
+                pool.map(lambda e: _checked_mailbox(engine, e, login, profile), employees)
+            )
+        failed = 0
+        for lines, ok in results:
+            failed += not ok
+            for line in lines:
+                click.echo(line)
+        failed += not _check_delivery(settings)
     sys.exit(EXIT_FAILED_MAILBOXES if failed else 0)
 
 
-def _check_mailbox(
+def _checked_mailbox(
     engine: Engine, entry: DirectoryEntry, login: str, profile: ProviderProfile
+) -> tuple[list[str], bool]:
+    """One mailbox's lines, and whether it passed; its failure never stops the others."""
+    lines: list[str] = []
+    try:
+        _check_mailbox(engine, entry, login, profile, lines)
+    except (MailboxError, PolicyError, ConfigError) as exc:
+        # A refused token names the provider's error, a missing per-user password file
+        # its path; neither text holds a secret.
+        lines.append(f"  {entry.email}: FAILED ({type(exc).__name__}: {exc})")
+        return lines, False
+    except Exception as exc:  # a bug: the type only, as `run` does; the others go on
+        log.error("check_crashed", mailbox=entry.email, error=type(exc).__name__)
+        log.debug("check_crashed_traceback", exc_info=True)
+        lines.append(f"  {entry.email}: FAILED ({type(exc).__name__})")
+        return lines, False
+    return lines, True
+
+
+def _check_delivery(settings: Settings) -> bool:
+    """Warn about senders outside the organisation's domains; test the SMTP relay if set.
+
+    The relay is tested (connect, TLS, login; nothing is sent) when ``[smtp]`` is
+    configured or digests go by SMTP. Returns False when the relay fails.
+    """
+    from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
+
+    domains = settings.organisation.domains
+    for key, sender in (
+        ("digest.from", settings.digest.from_),
+        ("report.from", settings.report.from_),
+    ):
+        domain = parseaddr(sender)[1].rpartition("@")[2].lower()
+        if not any(domain == d or domain.endswith("." + d) for d in domains):  # subdomains too
+            click.echo(
+                f"warning: {key} {sender!r} is not in organisation.domains; "
+                "receiving filters may reject it"
+            )
+    smtp = settings.smtp
+    if smtp == SmtpSettings() and settings.digest.delivery != "smtp":
+        click.echo(
+            f"smtp: not configured; `report` would send through {smtp.host}:{smtp.port} "
+            "(use `report --dry-run` to only write the reports)"
+        )
+        return True
+    where = f"{smtp.host}:{smtp.port} ({smtp.security})"
+    try:
+        probe(SmtpEndpoint.from_settings(smtp))
+    except (DeliveryError, ConfigError) as exc:
+        click.echo(f"smtp: {where} FAILED ({type(exc).__name__}: {exc})")
+        return False
+    click.echo(f"smtp: ok, {where}" + (f", logged in as {smtp.username}" if smtp.username else ""))
+    return True
+
+
+def _check_mailbox(
+    engine: Engine,
+    entry: DirectoryEntry,
+    login: str,
+    profile: ProviderProfile,
+    lines: list[str],
 ) -> None:
-    """Log in to one mailbox and print what it offers and what the profile concludes."""
+    """Log in to one mailbox and add to *lines* what it offers and what the profile concludes."""
     settings = engine.settings
     with engine.open_session(entry) as session:
         trash = session.special_folder("\\Trash")
@@ -183,7 +261,7 @@ def _check_mailbox(
         # (RFC 3501 §6.3.2), which would hide whether keywords are kept.
         state = session.select("INBOX", readonly=False)
         keywords = "yes" if state.keywords_allowed else "no (\\Flagged only)"
-        click.echo(
+        lines.append(
             f"  {entry.email}: ok, login={login}, {state.exists} in INBOX, "
             f"trash={trash or 'NOT FOUND'}, keywords={keywords}, "
             f"capabilities: {caps or 'none of note'}"
@@ -199,9 +277,9 @@ def _check_mailbox(
             max_connections=settings.imap.max_connections,
         )
         for line in conclusions(profile, facts, settings.flag.keyword):
-            click.echo(f"    {line}")
+            lines.append(f"    {line}")
         if not (session.has("MOVE") or session.has("UIDPLUS")):
-            click.echo("    warning: neither MOVE nor UIDPLUS; moves will be refused")
+            lines.append("    warning: neither MOVE nor UIDPLUS; moves will be refused")
 
 
 @main.command()
@@ -317,7 +395,7 @@ def fanout(ctx: Context, mailbox: str | None, since: str | None, now: str | None
 
     with _errors_exit():
         when = ctx.parse_now(now)
-        start = ctx.parse_now(since) if since else None
+        start = ctx.parse_now(since, "--since") if since else None
         outcomes = run_fanout(ctx.engine(), when, only=mailbox, since=start)
         if fmt == "json":
             click.echo(json.dumps(fanout_json(outcomes), ensure_ascii=False, indent=2))

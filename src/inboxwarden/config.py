@@ -1,7 +1,7 @@
 """The configuration: one TOML file, ``INBOXWARDEN_…`` environment overrides, secret files.
 
 This is the only module that reads the configuration file and the environment
-(SPEC §12). :func:`load_settings` turns every problem into a :class:`ConfigError` that
+(docs/behaviour.md §12). :func:`load_settings` turns every problem into a :class:`ConfigError` that
 names the file, the rule and the field, so an administrator can fix it in one go.
 """
 
@@ -11,6 +11,7 @@ import contextvars
 import ipaddress
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,7 +87,7 @@ class Organisation(_Section):
 
 
 class CycleSettings(_Section):
-    """The monthly cycle (SPEC §1)."""
+    """The monthly cycle (docs/behaviour.md §1)."""
 
     anchor_day: int = Field(default=1, ge=1, le=28)
     grace_business_days: int = Field(default=5, ge=0, le=60)
@@ -101,13 +102,13 @@ class CycleSettings(_Section):
 
 
 class ModeSettings(_Section):
-    """The default mode; the directory may override it per employee (SPEC §4)."""
+    """The default mode; the directory may override it per employee (docs/behaviour.md §4)."""
 
     default: Mode = "notify"
 
 
 class ImapSettings(_Section):
-    """How to reach and log in to the mailboxes (SPEC §10)."""
+    """How to reach and log in to the mailboxes (docs/behaviour.md §10)."""
 
     host: str = "localhost"
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -149,7 +150,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-#: What each provider's IMAP login wants as the token's scope (SPEC §10).
+#: What each provider's IMAP login wants as the token's scope (docs/behaviour.md §10).
 OAUTH_DEFAULT_SCOPES = {
     "microsoft": "https://outlook.office365.com/.default",
     "google": "https://mail.google.com/",
@@ -157,7 +158,10 @@ OAUTH_DEFAULT_SCOPES = {
 
 
 class OAuthSettings(_Section):
-    """Where XOAUTH2 / OAUTHBEARER tokens come from (SPEC §10); see README for each provider."""
+    """Where XOAUTH2 / OAUTHBEARER tokens come from (docs/behaviour.md §10).
+
+    See the README for each provider.
+    """
 
     provider: Literal["microsoft", "google"] | None = None
     tenant_id: str | None = None
@@ -180,7 +184,7 @@ class OAuthSettings(_Section):
 
 
 class FlagSettings(_Section):
-    """How due messages are marked (SPEC §2)."""
+    """How due messages are marked (docs/behaviour.md §2)."""
 
     keyword: str = Field(default="$InboxWardenDue", pattern=r"^[^\s()\{%*\"\\\]]+$")
     also_flagged: bool = True
@@ -200,7 +204,7 @@ class LdapAttributes(_Section):
 
 
 class DirectorySettings(_Section):
-    """Where the list of employees comes from (SPEC §8): a file, or LDAP / Active Directory."""
+    """Where the list of employees comes from (docs/behaviour.md §8): a file, or LDAP / AD."""
 
     source: Literal["file", "ldap"] = "file"
     path: Path = Path("employees.csv")
@@ -267,7 +271,7 @@ class StateSettings(_Section):
 
 
 class AuditSettings(_Section):
-    """The audit trail's key and retention (SPEC §9)."""
+    """The audit trail's key and retention (docs/behaviour.md §9)."""
 
     hmac_key: SecretStr | None = None
     hmac_key_file: Path | None = None
@@ -275,7 +279,7 @@ class AuditSettings(_Section):
 
 
 class FanoutSettings(_Section):
-    """Thresholds of the CC fan-out analysis (SPEC §6)."""
+    """Thresholds of the CC fan-out analysis (docs/behaviour.md §6)."""
 
     max_cc: int = Field(default=3, ge=0)
     max_recipients: int = Field(default=10, ge=1)
@@ -284,7 +288,7 @@ class FanoutSettings(_Section):
 
 
 class DigestSettings(_Section):
-    """How the employee digest is delivered (SPEC §7)."""
+    """How the employee digest is delivered (docs/behaviour.md §7)."""
 
     delivery: Literal["imap", "smtp"] = "imap"
     from_: str = Field(default="InboxWarden <inboxwarden@localhost>", alias="from")
@@ -292,7 +296,7 @@ class DigestSettings(_Section):
 
 
 class ReportSettings(_Section):
-    """Where the manager reports go (SPEC §7)."""
+    """Where the manager reports go (docs/behaviour.md §7)."""
 
     from_: str = Field(default="InboxWarden <inboxwarden@localhost>", alias="from")
     directory: Path = Path("/var/lib/inboxwarden/reports")
@@ -360,7 +364,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment overrides the file, as SPEC §12 promises administrators.
+        # The environment overrides the file, as docs/behaviour.md §12 promises administrators.
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         data = _config_data.get()
         if data is not None:
@@ -450,7 +454,7 @@ _SECRET_KEYS = (
 
 
 def _refuse_inline_secrets(path: Path, raw: dict[str, Any]) -> None:
-    """Secrets live in files or the environment (SPEC §10), never in the main file."""
+    """Secrets live in files or the environment (docs/behaviour.md §10), never in the main file."""
     for section, key in _SECRET_KEYS:
         table = raw.get(section)
         if isinstance(table, dict) and key in table:
@@ -549,7 +553,9 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
     _check_ldap(settings.directory, config_path)
     oauth = _check_oauth(settings, config_path)
     imap = _provider_connection_limit(imap, oauth)
-    return settings.model_copy(
+    _check_ca_file("imap.ca_file", imap.ca_file, base, config_path)
+    _check_ca_file("smtp.ca_file", settings.smtp.ca_file, base, config_path)
+    resolved = settings.model_copy(
         update={
             "oauth": oauth,
             "directory": settings.directory.model_copy(
@@ -596,6 +602,40 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
             ),
         }
     )
+    return resolved.model_copy(update=_default_senders(resolved))
+
+
+def _check_ca_file(key: str, path: Path | None, base: Path, config_path: Path) -> None:
+    """A CA file that is missing or holds no certificate is a configuration error, not a
+    traceback at the first connection: name the key and the path the file was looked for at.
+    """
+    if path is None:
+        return
+    where = _relative_to(path, base)
+    if not where.is_file():
+        raise ConfigError(f"{config_path}: field {key!r}: {where}: no such file")
+    try:
+        ssl.create_default_context(cafile=str(where))
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "strerror", None) or "not a PEM certificate file"
+        raise ConfigError(f"{config_path}: field {key!r}: {where}: {reason}") from exc
+
+
+def _default_senders(settings: Settings) -> dict[str, Any]:
+    """Digest and report senders default to the organisation's first domain.
+
+    ``inboxwarden@localhost`` is rejected by receiving filters, and the sender's domain
+    also names the Message-ID, so an unset ``from`` takes ``organisation.domains[0]``.
+    """
+    domains = settings.organisation.domains
+    if not domains:
+        return {}
+    sender = f"InboxWarden <inboxwarden@{domains[0]}>"
+    return {
+        name: section.model_copy(update={"from_": sender})
+        for name, section in (("digest", settings.digest), ("report", settings.report))
+        if "from_" not in section.model_fields_set
+    }
 
 
 def _check_ldap(directory: DirectorySettings, config_path: Path) -> None:
@@ -627,7 +667,7 @@ def _check_oauth(settings: Settings, config_path: Path) -> OAuthSettings:
     if oauth.provider is None:
         raise fail("provider", f"required for imap.auth = {imap.auth!r} (microsoft or google)")
     if imap.security == "plain" and not imap.is_loopback:
-        # allow_insecure covers passwords in a lab, never a bearer token (SPEC §10).
+        # allow_insecure covers passwords in a lab, never a bearer token (docs/behaviour.md §10).
         raise ConfigError(
             f"{config_path}: field 'imap.security': a token is only sent over TLS; "
             "use tls or starttls"

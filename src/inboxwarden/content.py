@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from inboxwarden.detectors import Kind, Part, kinds_of, scan_message, scan_text
+from inboxwarden.detectors.file_names import file_name_text
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.imap.structure import BodyPart
 from inboxwarden.message import MessageInfo
@@ -66,7 +67,7 @@ def personal_data_kinds(session: ImapSession, messages: dict[int, MessageInfo]) 
         exclude = _participants(message)
         texts = [(Part.SUBJECT, message.subject)]
         texts += [(Part.SUBJECT, p.subject) for p in parts if p.subject]
-        texts += [(Part.ATTACHMENT_NAME, p.filename) for p in parts if p.filename]
+        texts += [(Part.ATTACHMENT_NAME, file_name_text(p.filename)) for p in parts if p.filename]
         for part, text in texts:
             scanned = scan_text(text, exclude_addresses=exclude, part=part)
             found[uid] |= kinds_of(scanned)

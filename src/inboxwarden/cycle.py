@@ -1,4 +1,4 @@
-"""The monthly cycle: when a message becomes due, and when it becomes overdue (SPEC §1).
+"""The monthly cycle: when a message becomes due, and when overdue (docs/behaviour.md §1).
 
 Everything here is a pure function of a `Cycle` and a `now` that the caller passes in:
 no clock, no I/O. That keeps the rule that the whole product enforces in one readable
@@ -68,7 +68,7 @@ class Window:
     _overdue_inclusive: bool = field(repr=False, compare=False)
 
     def is_due(self, arrival: datetime) -> bool:
-        """Tell whether a message that arrived at `arrival` is due (SPEC §1).
+        """Tell whether a message that arrived at `arrival` is due (docs/behaviour.md §1).
 
         Due means it arrived before the boundary and is at least ``min_age_days`` old
         (24-hour days of elapsed time, not calendar days).

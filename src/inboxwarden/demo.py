@@ -66,7 +66,7 @@ default = "notify"
 host = "127.0.0.1"
 port = {port}
 security = "starttls"
-ca_file = "{ca_file}"
+ca_file = "ca.pem"
 auth = "master"
 master_user = "{master}"
 password_file = "secrets/imap-master"
@@ -108,13 +108,14 @@ def _write_setup(out: Path, server: LocalDovecot, master_password: str) -> Path:
     ]
     rows.append(f"{MANAGER},{MANAGER},,Ledning,sv,,false,true")
     (out / "employees.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # The server's files go when the demo ends; the configuration keeps its own CA copy.
+    shutil.copyfile(server.ca_cert_pem, out / "ca.pem")
     state = out / "state.db"
     state.unlink(missing_ok=True)
     config = out / "inboxwarden.toml"
     config.write_text(
         CONFIG.format(
             port=server.port,
-            ca_file=server.ca_cert_pem,
             master=MASTER,
             state=state,
             rules=EXAMPLE_RULES,

@@ -1,4 +1,4 @@
-"""The directory of mailboxes: who the employees are and how each is treated (SPEC §8).
+"""The directory of mailboxes: who the employees are and how each is treated (docs/behaviour.md §8).
 
 The shipped source is a CSV or YAML file with the columns
 ``email,login,manager,team,language,mode,legal_hold,excluded,groups``; only ``email``
@@ -87,7 +87,7 @@ class Employee:
     language: Language | None = None
     mode: Mode | None = None
     legal_hold: bool = False
-    """Nothing is ever deleted or purged from this mailbox (SPEC §5.5)."""
+    """Nothing is ever deleted or purged from this mailbox (docs/behaviour.md §5.5)."""
     excluded: bool = False
     """Listed (e.g. as a manager) but not processed."""
     groups: tuple[str, ...] = ()

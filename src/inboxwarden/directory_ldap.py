@@ -1,4 +1,4 @@
-"""The directory from LDAP / Active Directory (``[directory] source = "ldap"``, SPEC §8).
+"""The directory from LDAP / AD (``[directory] source = "ldap"``, docs/behaviour.md §8).
 
 The only module that imports the LDAP client, ldap3: pure Python, so the service and
 its container image need no C toolchain or libldap headers, with typeshed's stubs.

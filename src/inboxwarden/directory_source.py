@@ -1,4 +1,4 @@
-"""The directory that ``[directory] source`` names, loaded: the file, or LDAP (SPEC §8).
+"""The directory ``[directory] source`` names, loaded: the file, or LDAP (docs/behaviour.md §8).
 
 The one place that chooses between the sources, so the command line, the daemon and
 the tests build the directory the same way. ldap3 is imported only when LDAP is used.

@@ -2,7 +2,8 @@
 
 The imperative shell around the pure policy code. One mailbox is one unit of work with
 its own connection; a failing mailbox is retried with backoff and then reported, and
-never stops the others (SPEC §5.7). ``plan`` runs the very same path with nothing applied.
+never stops the others (docs/behaviour.md §5.7). ``plan`` runs the very same path with
+nothing applied.
 """
 
 from __future__ import annotations
@@ -196,7 +197,10 @@ class Engine:
         return summary
 
     def mode_of(self, entry: DirectoryEntry) -> Mode:
-        """The employee's own mode if the directory sets one, else the default (SPEC §4)."""
+        """The employee's own mode if the directory sets one, else the default.
+
+        See docs/behaviour.md §4.
+        """
         return entry.mode or self.settings.mode.default
 
     def _claimed(
@@ -277,7 +281,7 @@ class Engine:
                 )
                 if attempt < imap.retries:
                     self.sleep(imap.retry_backoff_seconds * 2 ** (attempt - 1))
-            except Exception as exc:  # a bug must not stop the other mailboxes (SPEC §5.7)
+            except Exception as exc:  # a bug must not stop the others (docs/behaviour.md §5.7)
                 outcome.status, outcome.error = "failed", type(exc).__name__
                 # The type only at ERROR: an exception's text may quote mailbox content.
                 log.error("mailbox_crashed", error=type(exc).__name__)

@@ -12,7 +12,7 @@ CLI need to catch only that::
     │   ├── MissingCapability        the server lacks what a safe action needs
     │   ├── FolderError              a folder could not be selected or created
     │   └── ServerError              the server answered NO/BAD to a command
-    ├── PolicyError                  an action would break a safety invariant (SPEC §5)
+    ├── PolicyError                  an action would break a safety invariant (docs/behaviour.md §5)
     ├── StateError                   the state database failed (state.py)
     ├── DeliveryError                a report or digest could not be sent (reports/smtp.py)
     └── LocalServerError             the demo's or tests' Dovecot failed (localserver/)

@@ -1,8 +1,8 @@
 """Logging, configured once: readable on a terminal, JSON lines everywhere else.
 
 Log events carry counts, rule names, run and mailbox ids; never a subject, a body, a
-correspondent's address or a secret (SPEC §11). The redaction processor is a second line
-of defence for keys that look secret, should one ever be bound by mistake.
+correspondent's address or a secret (docs/behaviour.md §11). The redaction processor is a
+second line of defence for keys that look secret, should one ever be bound by mistake.
 """
 
 from __future__ import annotations

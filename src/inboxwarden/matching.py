@@ -1,4 +1,4 @@
-"""Decides which rule a message falls under: pure functions over plain data (SPEC §3).
+"""Decides which rule a message falls under: pure functions over plain data (docs/behaviour.md §3).
 
 Rules are tried in order and the first match wins. Globs and domain groups are compiled
 once per run, since the same rules are tried against every message of every mailbox.
@@ -20,10 +20,12 @@ Condition = Callable[[MessageInfo, "MatchContext"], bool]
 
 @dataclass(frozen=True, slots=True)
 class MatchContext:
-    """What a condition may know besides the message: the clock and the mailbox's groups."""
+    """What a condition may know besides the message: the clock, the mailbox's groups, and
+    which messages' ``\\Flagged`` inboxwarden set itself (so not the employee's doing)."""
 
     now: datetime
     mailbox_groups: frozenset[str] = frozenset()
+    our_flagged: frozenset[int] = frozenset()
 
 
 def _glob(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -99,7 +101,24 @@ def _conditions(match: Match, groups: Mapping[str, Sequence[str]]) -> list[Condi
     if match.mailbox_group is not None:
         wanted_groups = frozenset(match.mailbox_group)
         conds.append(lambda _, ctx: bool(wanted_groups & ctx.mailbox_groups))
+    if match.flagged is not None:
+        flagged = match.flagged
+        conds.append(lambda m, ctx: employee_flagged(m, ctx) is flagged)
+    if match.seen is not None:
+        seen = match.seen
+        conds.append(lambda m, _: has_flag(m, "\\Seen") is seen)
     return conds
+
+
+def has_flag(message: MessageInfo, flag: str) -> bool:
+    """True when *message* carries the system *flag*, in any case (RFC 3501 §2.3.2)."""
+    wanted = flag.lower()
+    return any(f.lower() == wanted for f in message.flags)
+
+
+def employee_flagged(message: MessageInfo, ctx: MatchContext) -> bool:
+    """``\\Flagged`` set by the employee; inboxwarden's own (``flag.also_flagged``) is not."""
+    return message.uid not in ctx.our_flagged and has_flag(message, "\\Flagged")
 
 
 def _header_condition(name: str, pattern: re.Pattern[str]) -> Condition:

@@ -27,7 +27,7 @@ def parse_header_block(raw: bytes) -> dict[str, str]:
     """Header fields of *raw* by lower-case name, unfolded; the first occurrence wins.
 
     Undecodable bytes are replaced rather than raised on: a broken header must never
-    stop a scan (SPEC: a broken message is skipped and counted, never a crash).
+    stop a scan (docs/behaviour.md §5.7: a broken message is skipped and counted).
     """
     text = raw.decode("utf-8", errors="replace")
     if "\n " in text or "\n\t" in text:

@@ -2,7 +2,7 @@
 
 Pure code: the clock, the mailbox's facts and the remembered flags are all passed in.
 ``observe``, ``plan``, ``notify`` and ``enforce`` all build the same plan; they differ
-only in how much of it :mod:`inboxwarden.actions` applies (SPEC §4).
+only in how much of it :mod:`inboxwarden.actions` applies (docs/behaviour.md §4).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ BatchKind = Literal["move", "delete", "purge"]
 
 @dataclass(frozen=True, slots=True)
 class FlagRecord:
-    """Which flags inboxwarden itself set on one message (SPEC §2)."""
+    """Which flags inboxwarden itself set on one message (docs/behaviour.md §2)."""
 
     uid: int
     keyword: bool
@@ -167,7 +167,7 @@ class TargetRenderer:
 def render_target(
     template: str, message: MessageInfo, rule: str, tz: ZoneInfo, separator: str
 ) -> str:
-    """The folder a ``move`` rule files *message* into (SPEC §3).
+    """The folder a ``move`` rule files *message* into (docs/behaviour.md §3).
 
     ``/`` in the template means one level down; a field's value never adds a level, so
     the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``. The
@@ -242,7 +242,8 @@ def plan_mailbox(
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
     personal = {c.rule.name for c in rules.rules if c.rule.folder_names_are_personal}
     render = TargetRenderer(cycle.timezone, facts.separator)
-    ctx = MatchContext(now=now, mailbox_groups=employee.groups)
+    ours = frozenset(uid for uid, record in records.items() if record.flagged)
+    ctx = MatchContext(now=now, mailbox_groups=employee.groups, our_flagged=ours)
     use_flagged = also_flagged or not facts.keywords_allowed
     writes = employee.mode != "observe"
     acts = employee.mode == "enforce"

@@ -1,4 +1,4 @@
-"""The record of processing the configuration implies (SPEC §9), for the DPO.
+"""The record of processing the configuration implies (docs/behaviour.md §9), for the DPO.
 
 Built from the rules alone: each rule that keeps mail says where it keeps it, on which
 legal basis and for how long, so the register cannot drift from what is enforced.
@@ -34,32 +34,57 @@ def register_entries(settings: Settings) -> list[dict[str, Any]]:
     return entries
 
 
+#: The register's words in the organisation's language (``organisation.language``).
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Record of processing — e-mail",
+        "intro": "Mail in the INBOX older than the monthly cycle is filed or deleted by these "
+        "rules. Rules are tried in order; the first that matches decides.",
+        "header": "| Rule | Action | Folder | Legal basis | Retention | Conditions |",
+        "any": "any message",
+        "kept": "Audit events and findings are kept {days} days.",
+        "move": "move",
+        "delete": "delete",
+        "keep": "keep",
+        "report": "report",
+    },
+    "sv": {
+        "title": "Register över behandling — e-post",
+        "intro": "E-post i inkorgen som är äldre än månadscykeln flyttas eller raderas enligt "
+        "de här reglerna. Reglerna prövas i tur och ordning; den första som passar avgör.",
+        "header": "| Regel | Åtgärd | Mapp | Rättslig grund | Lagringstid | Villkor |",
+        "any": "alla meddelanden",
+        "kept": "Granskningshändelser och fynd sparas i {days} dagar.",
+        "move": "flytta",
+        "delete": "radera",
+        "keep": "behåll",
+        "report": "rapportera",
+    },
+}
+
+
 def render_markdown(settings: Settings) -> str:
-    """The register as a Markdown document."""
+    """The register as a Markdown document, in the organisation's language."""
     org = settings.organisation
+    words = _WORDS[org.language]
     lines = [
-        f"# Record of processing — e-mail ({org.name})",
+        f"# {words['title']} ({org.name})",
         "",
-        "Mail in the INBOX older than the monthly cycle is filed or deleted by these rules. "
-        "Rules are tried in order; the first that matches decides.",
+        words["intro"],
         "",
-        "| Rule | Action | Folder | Legal basis | Retention | Conditions |",
+        words["header"],
         "|---|---|---|---|---|---|",
     ]
     for e in register_entries(settings):
         lines.append(
             "| {rule} | {action} | {folder} | {basis} | {retention} | {conds} |".format(
                 rule=e["rule"],
-                action=e["action"],
+                action=words[e["action"]],
                 folder=e["folder"] or "—",
                 basis=e["basis"] or "—",
                 retention=e["retention"] or "—",
-                conds=", ".join(e["conditions"]) or "any message",
+                conds=", ".join(e["conditions"]) or words["any"],
             )
         )
-    lines += [
-        "",
-        f"Audit events and findings are kept {settings.audit.retention_days} days.",
-        "",
-    ]
+    lines += ["", words["kept"].format(days=settings.audit.retention_days), ""]
     return "\n".join(lines)

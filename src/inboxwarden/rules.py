@@ -1,4 +1,4 @@
-"""The rule schema: what an administrator writes under ``[[rules]]`` (SPEC §3).
+"""The rule schema: what an administrator writes under ``[[rules]]`` (docs/behaviour.md §3).
 
 This module only describes and validates rules; :mod:`inboxwarden.matching` decides
 whether a message matches one. Validation happens at load time so that a mistake in a
@@ -20,6 +20,7 @@ from pydantic import (
     ByteSize,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -37,7 +38,7 @@ class Action(StrEnum):
     REPORT = "report"
 
 
-#: Fields a ``target`` template may use; each is filled per message (SPEC §3).
+#: Fields a ``target`` template may use; each is filled per message (docs/behaviour.md §3).
 TEMPLATE_FIELDS = frozenset({"year", "month", "from_domain", "from_address", "rule"})
 #: Characters no target may contain: the IMAP LIST wildcards (RFC 3501 §6.3.8), which
 #: a server would take literally in CREATE and every client then misreads.
@@ -85,12 +86,17 @@ class Match(BaseModel):
     subject: Regex | None = None
     header: dict[str, Regex] | None = None
     list_id: str | None = None
-    has_attachment: bool | None = None
+    has_attachment: StrictBool | None = None
     larger_than: ByteSize | None = None
     smaller_than: ByteSize | None = None
     older_than: Duration | None = None
     personal_data: bool | list[Kind] | None = None
     mailbox_group: StrList | None = None
+    # true or false only: a lax "yes" or 1 could flip a rule that deletes mail.
+    flagged: StrictBool | None = None
+    """The employee flagged it (``\\Flagged`` that inboxwarden did not set itself)."""
+    seen: StrictBool | None = None
+    """The employee has read it (``\\Seen``)."""
 
     @field_validator("from_domain", "to_domain")
     @classmethod
@@ -184,7 +190,7 @@ class Rule(BaseModel):
 
     @property
     def keeps_mail(self) -> bool:
-        """True for the actions the register (SPEC §9) must account for."""
+        """True for the actions the register (docs/behaviour.md §9) must account for."""
         return self.action in (Action.MOVE, Action.KEEP)
 
     @property
@@ -218,7 +224,7 @@ class Rule(BaseModel):
 def target_problem(target: str) -> str | None:
     """What is wrong with a target folder template, or ``None``.
 
-    The levels are what ``/`` separates (SPEC §3): none may be empty, ``.`` or ``..``
+    The levels are what ``/`` separates (docs/behaviour.md §3): none may be empty, ``.`` or ``..``
     (a path trick, or a name some servers refuse), the name may hold no IMAP wildcard
     and no control character, and it is never the INBOX itself, whose mail is what the
     rule takes away.

@@ -3,7 +3,7 @@
 SEARCH BEFORE compares dates only, in the server's notion of a day (RFC 3501 §6.4.4), so
 the search is deliberately generous and the exact cut is made on the fetched
 INTERNALDATE by the pure cycle code. Only the header fields the rules read are fetched,
-with ``BODY.PEEK`` so nothing is marked ``\\Seen`` (SPEC §2).
+with ``BODY.PEEK`` so nothing is marked ``\\Seen`` (docs/behaviour.md §2).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def scan_inbox(
 def _add_personal_data(
     session: ImapSession, result: ScanResult, now: datetime, cycle: Cycle
 ) -> None:
-    """Scan the due messages' text for the ``personal_data`` rule condition (SPEC §3).
+    """Scan the due messages' text for the ``personal_data`` rule condition (docs/behaviour.md §3).
 
     Only due messages are read: rules decide nothing about the others. Messages that
     could not be read move to the skipped ones.

@@ -1,4 +1,4 @@
-"""What ``plan`` and ``run`` print: readable tables, and the JSON object of SPEC §13.
+"""What ``plan`` and ``run`` print: readable tables, and the JSON object of docs/behaviour.md §13.
 
 Messages appear only by date, size and HMAC reference, never by subject or address;
 a folder whose name may carry personal data appears as its HMAC (`recorded_target`).

@@ -1,7 +1,7 @@
 """Swedish identity numbers for tests: written forms, check digits, an independent oracle.
 
 Nothing here imports the detectors: the oracle (`reference_kind`) is written from the
-rules in SPEC §6 and the co-ordination policy in `swedish_id`'s docstring, using
+rules in docs/behaviour.md §6 and the co-ordination policy in `swedish_id`'s docstring, using
 python-stdnum for the Luhn check, so that a bug in the detector cannot hide in both.
 """
 
@@ -15,7 +15,7 @@ REFERENCE_YEAR = 2026
 """Whoever is 100 or older in this year is written with "+" in the ten-digit form."""
 
 FORMATS = ("YYYYMMDDNNNN", "YYYYMMDD-NNNN", "YYMMDDNNNN", "YYMMDD-NNNN")
-"""The five written forms of SPEC §6; "YYMMDD-NNNN" is written "YYMMDD+NNNN" at 100+."""
+"""The five written forms of docs/behaviour.md §6; "YYMMDD-NNNN" is written "YYMMDD+NNNN" at 100+."""
 
 
 def written(twelve: str, form: str) -> str:

@@ -1,7 +1,7 @@
 """E-mail addresses in text: the three address corpora, participants, surrounding punctuation.
 
 The detector's notion of a valid address is email-validator's with default options
-(SPEC §6), so that is the oracle for every input. The isemail and flanker files define
+(docs/behaviour.md §6), so that is the oracle for every input. The isemail and flanker files define
 validity by RFC 5322 grammar instead (SOURCES.md: do not merge the semantics); their
 inputs are used here as a varied stress set under email-validator's rule, not for
 their own flags.

@@ -14,12 +14,12 @@ from .phones import is_phone
 
 UNSUPPORTED_FORMS = {
     "8803-20-0016": "hyphens inside the date: only stdnum's lenient parser takes it; "
-    "SPEC §6 lists the accepted forms and the personnummer spec rejects this one",
+    "docs/behaviour.md §6 lists the accepted forms and the personnummer spec rejects this one",
 }
 
 
 def expected_kind(row: dict[str, Any]) -> Kind | None:
-    """The outcome SPEC §6 asks for, for one row of personnummer/vectors.json."""
+    """The outcome docs/behaviour.md §6 asks for, for one row of personnummer/vectors.json."""
     if row["input"] in UNSUPPORTED_FORMS or row["kind"] in ("interim", "org"):
         return None  # interim numbers: off, as in the personnummer spec's default
     if not row["valid"]:

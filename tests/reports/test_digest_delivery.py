@@ -1,4 +1,4 @@
-"""Digests delivered into the real test Dovecot and read back over IMAP (SPEC §7).
+"""Digests delivered into the real test Dovecot and read back over IMAP (docs/behaviour.md §7).
 
 Each test seeds a fresh mailbox, sends the digest through the same engine the CLI
 builds, and reads the INBOX back with a separate client: the MIME structure, the

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from inboxwarden.reports.chart import WIDTH_PX
 from inboxwarden.reports.digest_job import render_digest
 from inboxwarden.reports.samples import POLICY_URL, STOCKHOLM, sample_digest, sample_report
 from inboxwarden.reports.templating import Templates
@@ -117,7 +118,7 @@ def test_the_chart_has_alt_text_with_the_numbers():
     found = census(PAGES["report-sv"])
     [image] = found.of("img")
     assert image["src"] == "cid:chart@exempel.se"
-    assert image["width"] == "600"
+    assert image["width"] == str(WIDTH_PX)
     report = sample_report("sv")
     alt = image["alt"] or ""
     assert alt.startswith("Försenade meddelanden i teamet per vecka:")

@@ -2,7 +2,7 @@
 
 The mailboxes are full of planted personal data — personnummer, phone numbers, IBANs,
 correspondents' addresses in subjects, senders and bodies — and none of it may appear
-in what the manager receives or in the files written (SPEC §7).
+in what the manager receives or in the files written (docs/behaviour.md §7).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Detectors of personal data in mail: pure functions from text to findings (SPEC §6).
+"""Detectors of personal data in mail: pure functions from text to findings (docs/behaviour.md §6).
 
 The flow, by module: `text` turns a MIME message into the texts to scan (`headers`
 decodes header values and charsets, `html_text` reduces HTML); `candidates` finds

@@ -2,7 +2,7 @@
 
 The candidate pass stops at each ``@``; the address is grown outwards from it (a local
 part of letters, digits and ``._%+-``, a dotted domain) and then checked by
-`email-validator` for syntax only, without DNS (SPEC §6). The rarer local-part
+`email-validator` for syntax only, without DNS (docs/behaviour.md §6). The rarer local-part
 characters RFC 5322 allows (``!#$&'*/=?^`{|}~``) are left out of the growth on
 purpose: in running text they are far more often punctuation around an address than
 part of it. Special-use domains (``localhost``, ``.test``, ``.invalid``) fail

@@ -2,7 +2,7 @@
 
 A finding records what was found and where, never the value: a scan result can be
 logged, stored and put in a report without itself becoming a copy of the personal data
-it warns about (SPEC §6). Rendering a masked value needs the original text, which only
+it warns about (docs/behaviour.md §6). Rendering a masked value needs the original text, which only
 the caller holds (see `inboxwarden.detectors.masking`).
 """
 
@@ -14,7 +14,7 @@ from enum import StrEnum
 
 
 class Kind(StrEnum):
-    """A kind of personal data, named as in SPEC §6."""
+    """A kind of personal data, named as in docs/behaviour.md §6."""
 
     PERSONNUMMER = "personnummer"
     SAMORDNINGSNUMMER = "samordningsnummer"

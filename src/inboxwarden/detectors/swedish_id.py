@@ -2,7 +2,7 @@
 
 Both are ``YYMMDD`` or ``YYYYMMDD``, an optional separator, and four digits whose last
 is a Luhn check digit over the ten digits without the century.
-Written forms accepted, as SPEC §6 lists them: ``YYMMDD-NNNN``, ``YYMMDD+NNNN`` (the
+Written forms accepted, as docs/behaviour.md §6 lists them: ``YYMMDD-NNNN``, ``YYMMDD+NNNN`` (the
 holder is 100 or older), ``YYYYMMDDNNNN``, ``YYYYMMDD-NNNN`` and ``YYMMDDNNNN``; also
 ``YYYYMMDD+NNNN``, which the personnummer package specification accepts and its test
 data uses for centenarians (a redundant plus, but a real number). The

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Final
 
+from inboxwarden.detectors.file_names import file_name_text
 from inboxwarden.detectors.headers import SCAN_POLICY, decode_bytes, header_text
 from inboxwarden.detectors.html_text import html_to_text
 from inboxwarden.detectors.kinds import Part
@@ -182,7 +183,7 @@ def _add_part(out: Extraction, part: Message, max_bytes: int, max_raw_bytes: int
     """
     name = part.get_filename()
     if name:
-        _add_budgeted(out, Part.ATTACHMENT_NAME, header_text(name), max_bytes)
+        _add_budgeted(out, Part.ATTACHMENT_NAME, file_name_text(header_text(name)), max_bytes)
     if part.get_content_type() in _ATTACHED_MESSAGES:
         inner = _attached_message(part, max_raw_bytes)
         if inner is None:

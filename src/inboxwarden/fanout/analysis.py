@@ -1,4 +1,4 @@
-"""What counts as a CC fan-out finding, and how severe it is (SPEC §6). Pure."""
+"""What counts as a CC fan-out finding, and how severe it is (docs/behaviour.md §6). Pure."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Finding:
         return "high" if self.external and self.kinds & IDENTITY_KINDS else "medium"
 
     def as_json(self) -> dict[str, object]:
-        """The object ``fanout --format json`` prints (SPEC §13)."""
+        """The object ``fanout --format json`` prints (docs/behaviour.md §13)."""
         return {
             "mailbox": self.mailbox,
             "folder": self.folder,

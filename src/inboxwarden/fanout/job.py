@@ -83,7 +83,7 @@ def run_fanout(
 
 
 def fanout_json(outcomes: list[FanoutOutcome]) -> dict[str, object]:
-    """``fanout --format json``: ``{"findings": [...]}`` as SPEC §13 gives it."""
+    """``fanout --format json``: ``{"findings": [...]}`` as docs/behaviour.md §13 gives it."""
     return {"findings": [f.as_json() for o in outcomes for f in o.findings]}
 
 

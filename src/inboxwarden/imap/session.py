@@ -2,7 +2,7 @@
 
 Everything that crosses this module's wall is plain, typed data (ints, strs,
 :class:`MessageInfo`); imapclient's untyped values and exceptions stay inside. Two rules
-from SPEC §5 are enforced here because every caller goes through it: reading uses
+from docs/behaviour.md §5 are enforced here because every caller goes through it: reading uses
 ``BODY.PEEK`` (never ``\\Seen``), and there is no way to send a bare ``EXPUNGE`` or a
 ``CLOSE`` (both would expunge the user's own ``\\Deleted`` messages).
 """
@@ -50,7 +50,7 @@ _ESEARCH_ALL = re.compile(rb"\bALL\s+([0-9:,]+)", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """Where the server is and how to secure the connection (SPEC §10)."""
+    """Where the server is and how to secure the connection (docs/behaviour.md §10)."""
 
     host: str
     port: int

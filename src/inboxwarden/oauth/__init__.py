@@ -1,4 +1,4 @@
-"""OAuth2 access tokens for XOAUTH2 / OAUTHBEARER logins (SPEC §10).
+"""OAuth2 access tokens for XOAUTH2 / OAUTHBEARER logins (docs/behaviour.md §10).
 
 The only package that imports ``msal`` and ``google-auth``; what leaves it is a
 :class:`~inboxwarden.oauth.cache.TokenSource` handing out tokens as ``SecretStr``.

@@ -1,4 +1,4 @@
-"""What people read: the employee digest and the weekly manager report (SPEC §7).
+"""What people read: the employee digest and the weekly manager report (docs/behaviour.md §7).
 
 The flow, by module. Pure content first, then the shell that does I/O:
 

@@ -3,7 +3,7 @@
 Pure code: the plan's decisions, the fetched headers, the cycle and the clock come in;
 a :class:`Digest` that a template can render goes out. The digest is itself a new copy
 of what it lists, so every subject passes through the detectors' masking before it is
-stored here (SPEC §7): ``Faktura för 770923-1234`` becomes ``Faktura för 770923-****``.
+stored here (docs/behaviour.md §7): ``Faktura för 770923-1234`` becomes ``Faktura för 770923-****``.
 
 :func:`digest_due` is the scheduler's question, "is a digest due for this mailbox
 now?": once at the boundary and once more one business day before the enforcement date.
@@ -122,7 +122,7 @@ def digest_kind(cycle: Cycle, now: datetime) -> DigestKind:
 def digest_due(cycle: Cycle, now: datetime, last_sent: datetime | None) -> DigestKind | None:
     """The digest the scheduler should send to a mailbox at *now*, or None.
 
-    One at the boundary and one on the reminder date (SPEC §7); when the two coincide
+    One at the boundary and one on the reminder date (docs/behaviour.md §7); when the two coincide
     (a grace of 0 or 1 business day) there is a single digest. A digest missed at the
     boundary (the service was down) is sent late, and one missed before the reminder
     date becomes the reminder, so nobody gets two in a row. From the enforcement date
@@ -144,7 +144,7 @@ def digest_due(cycle: Cycle, now: datetime, last_sent: datetime | None) -> Diges
 def mask_id_shapes(text: str) -> str:
     """Mask what is written like a personnummer even when its check digit fails.
 
-    The detectors rightly report only valid numbers (SPEC §6). But a mistyped
+    The detectors rightly report only valid numbers (docs/behaviour.md §6). But a mistyped
     personnummer (``770923-1234``) still points at a person, and the digest is a new
     copy of the subject, so here a date-shaped ``YYMMDD-NNNN`` or ``YYYYMMDD-NNNN`` is
     masked on its shape alone. The separator is required: bare digit runs are order

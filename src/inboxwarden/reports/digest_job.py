@@ -8,7 +8,7 @@ rule reads them), and it writes, which the read-only plan session must not. That
 two logins per mailbox twice a month, a fair price for keeping the plan code path the
 one and only.
 
-One failing mailbox never stops the others (SPEC §5.7): it is reported in its
+One failing mailbox never stops the others (docs/behaviour.md §5.7): it is reported in its
 :class:`DigestOutcome`, and the scheduler's next tick (see :func:`.digest.digest_due`)
 tries again. Logs and audit events carry counts and HMAC references, never a subject
 or an address other than the mailbox's own.
@@ -75,8 +75,8 @@ def send_digests(
 ) -> list[DigestOutcome]:
     """Send each chosen mailbox its digest as of *now*; one outcome per mailbox.
 
-    Mailboxes in ``observe`` mode get nothing (no write may reach them, SPEC §4), nor do
-    mailboxes with nothing due. *smtp* overrides the relay of ``[smtp]`` when
+    Mailboxes in ``observe`` mode get nothing (no write may reach them, docs/behaviour.md
+    §4), nor do mailboxes with nothing due. *smtp* overrides the relay of ``[smtp]`` when
     ``digest.delivery = "smtp"``; *keep_messages* keeps each digest in its outcome.
     """
     settings = engine.settings
@@ -117,7 +117,8 @@ class _DigestJob:
         try:
             outcome = self._one(entry, planned)
         except (MailboxError, DeliveryError) as exc:
-            outcome = DigestOutcome(entry.email, "failed", error=type(exc).__name__)
+            # The table shows the reason ("cannot reach the SMTP relay: …"), not only a class.
+            outcome = DigestOutcome(entry.email, "failed", error=f"{type(exc).__name__}: {exc}")
             log.warning("digest_failed", error=type(exc).__name__, reason=str(exc))
         except InboxWardenError as exc:  # a broken template or secret: say so, go on
             outcome = DigestOutcome(entry.email, "failed", error=type(exc).__name__)
@@ -156,7 +157,8 @@ class _DigestJob:
                     message_bytes(message),
                     self.now,
                     old=old,
-                    # Legal hold: nothing is ever deleted there (SPEC §5.5), not even ours.
+                    # Legal hold: nothing is ever deleted there, not even ours
+                    # (docs/behaviour.md §5.5).
                     remove_old=not entry.legal_hold,
                 )
                 events += [

@@ -38,7 +38,7 @@ class RunRow:
 
 @dataclass(frozen=True, slots=True)
 class FindingRow:
-    """One fan-out finding, reduced to what the report counts (SPEC §6, §7)."""
+    """One fan-out finding, reduced to what the report counts (docs/behaviour.md §6, §7)."""
 
     mailbox: str
     at: datetime

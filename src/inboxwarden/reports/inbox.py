@@ -1,7 +1,7 @@
 """Puts a digest into the employee's own INBOX and takes the older digests out.
 
 Delivery by IMAP ``APPEND`` (RFC 3501 §6.3.11) means the digest, which lists the
-employee's own subjects, crosses no mail server but their own (SPEC §7). An older
+employee's own subjects, crosses no mail server but their own (docs/behaviour.md §7). An older
 digest is replaced rather than left to pile up: it is found by its header
 (``SEARCH HEADER``, RFC 3501 §6.4.4), verified (see :mod:`.marker`), and removed by
 ``UID STORE +FLAGS (\\Deleted)`` and ``UID EXPUNGE`` of exactly its UIDs (RFC 4315
@@ -74,7 +74,7 @@ def place_digest(
 
     *old* comes from :func:`find_old_digests` before the append, so the new digest
     can never be among them. With *remove_old* false (a mailbox on legal hold, where
-    nothing is ever deleted, SPEC §5.5) the old ones stay.
+    nothing is ever deleted, docs/behaviour.md §5.5) the old ones stay.
     """
     session.append(INBOX, message, (), when)
     if not old:

@@ -2,7 +2,7 @@
 
 Each message is three templates, ``{name}.{language}.subject.j2``, ``….txt.j2`` and
 ``….html.j2``, so an administrator can reword one language without touching the
-others (SPEC §7). A file of the same name in ``digest.templates_dir`` wins over the
+others (docs/behaviour.md §7). A file of the same name in ``digest.templates_dir`` wins over the
 package's own: the loader tries that directory first.
 
 HTML templates are autoescaped, because the digest shows subjects and sender names

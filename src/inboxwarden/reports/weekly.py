@@ -7,7 +7,7 @@ nothing overdue, among those a run saw that week; a member no run saw is shown a
 "no data" and counted neither way.
 
 The report holds no subject, body, correspondent's address or personal-data value
-(SPEC §7) because nothing of the kind reaches this module: its inputs are counts,
+(docs/behaviour.md §7) because nothing of the kind reaches this module: its inputs are counts,
 dates, the directory's own addresses, and finding *kinds*.
 """
 

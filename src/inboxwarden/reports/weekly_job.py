@@ -196,7 +196,9 @@ def send_reports(
             send(smtp, files.message)
         except InboxWardenError as exc:
             log.warning("report_failed", manager=report.manager, error=type(exc).__name__)
-            outcomes.append(ReportOutcome(report.manager, "failed", written, type(exc).__name__))
+            # The reason, not only the class: DeliveryError's text holds no address.
+            reason = f"{type(exc).__name__}: {exc}"
+            outcomes.append(ReportOutcome(report.manager, "failed", written, reason))
             continue
         log.info("report_sent", manager=report.manager, members=len(report.members))
         outcomes.append(ReportOutcome(report.manager, "sent", written))

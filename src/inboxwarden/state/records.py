@@ -43,7 +43,7 @@ class Transfer:
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """One write inboxwarden made (SPEC §9); *ref* is an HMAC, never a Message-ID."""
+    """One write inboxwarden made (docs/behaviour.md §9); *ref* is an HMAC, never a Message-ID."""
 
     action: str
     ref: str | None

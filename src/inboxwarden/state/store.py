@@ -1,10 +1,11 @@
 """What inboxwarden remembers between runs, in SQLite or PostgreSQL (SQLAlchemy Core).
 
-It remembers which flags it set (so it only ever clears its own, SPEC §2), the UIDVALIDITY
-each folder had (a change forgets everything cached about that folder, SPEC §5.3), the
-transfers in flight (so a crash between COPY and EXPUNGE is resolved, SPEC §5.2), per
-mailbox counts per run, and the audit trail (SPEC §9). No subject, address of a
-correspondent or message content is ever stored: messages are named by HMAC reference.
+It remembers which flags it set (so it only ever clears its own, docs/behaviour.md §2),
+the UIDVALIDITY each folder had (a change forgets everything cached about that folder,
+docs/behaviour.md §5.3), the transfers in flight (so a crash between COPY and EXPUNGE is
+resolved, docs/behaviour.md §5.2), per mailbox counts per run, and the audit trail
+(docs/behaviour.md §9). No subject, address of a correspondent or message content is ever
+stored: messages are named by HMAC reference.
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ class StateStore(AuditTrail):
     # --- folders and flags ----------------------------------------------------------
 
     def check_uidvalidity(self, mailbox: str, folder: str, uidvalidity: int) -> bool:
-        """Remember *uidvalidity*; if it changed, forget the folder's records (SPEC §5.3).
+        """Remember *uidvalidity*; if it changed, forget the folder's records.
 
-        Returns True when the folder's UIDVALIDITY changed since the last run.
+        Returns True when the folder's UIDVALIDITY changed since the last run
+        (docs/behaviour.md §5.3).
         """
         with self.engine.begin() as conn:
             known = conn.execute(
@@ -248,7 +250,7 @@ class StateStore(AuditTrail):
         uids: Sequence[int],
         refs: Sequence[str],
     ) -> int:
-        """Journal one transfer command before it is sent (SPEC §5.2); returns its id."""
+        """Journal one transfer command before it is sent (docs/behaviour.md §5.2); its id."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 insert(transfers).values(
@@ -300,7 +302,8 @@ class StateStore(AuditTrail):
     ) -> int:
         """Close a transfer: its audit events, the flag records of the UIDs that *left*,
         and the journal row go in one transaction, so a crash leaves all or none of them
-        (SPEC §5.10: exactly one event per message that left). Returns the events written.
+        (docs/behaviour.md §5.10: exactly one event per message that left). Returns the
+        events written.
         """
         rows = self._event_rows(run_id, mailbox, events)
         gone = sorted(set(left))
@@ -420,6 +423,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     # In WAL mode NORMAL never corrupts the database; a power cut may lose the last
-    # commits, which at worst leaves a duplicate unresolved (SPEC §5.2), never a loss.
+    # commits, which at worst leaves a duplicate unresolved (docs/behaviour.md §5.2), never a loss.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

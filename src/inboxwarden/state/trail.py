@@ -1,7 +1,7 @@
 """The audit trail and the fan-out findings: what the DPO reads, kept for a set time.
 
 A mixin of :class:`~inboxwarden.state.store.StateStore`, kept apart because it is the
-part of the state that follows inboxwarden's own retention policy (SPEC §9).
+part of the state that follows inboxwarden's own retention policy (docs/behaviour.md §9).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class AuditTrail:
         return rows
 
     def purge_older_than(self, days: int, now: datetime | None = None) -> int:
-        """Delete audit events and run records past retention (SPEC §9); returns the count."""
+        """Delete audit events and run records past retention (docs/behaviour.md §9); the count."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
         with self.engine.begin() as conn:
             removed = conn.execute(delete(audit_events).where(audit_events.c.at < cutoff)).rowcount

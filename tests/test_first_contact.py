@@ -1,0 +1,298 @@
+"""What a new administrator meets first: `check`, usage errors, CA files, senders, SMTP.
+
+Each test is one thing a newcomer hit (issue 10, "First contact"); the IMAP ones run
+against the test kit's real Dovecot, the SMTP ones against a real aiosmtpd.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inboxwarden.cli import main
+from inboxwarden.config import load_settings
+from inboxwarden.reports import build_reports, report_table, send_reports
+from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
+from tests.enginekit import engine_for, new_user, write_config
+from tests.imapkit import seed
+from tests.reports.mailkit import configure
+from tests.reports.smtpkit import PASSWORD, USER, free_port, smtp_server
+from tests.reports.test_weekly_report import REPORT_AT, WEEK46, planted
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, ["--log-format", "json", *args])
+
+
+def with_imap(config: Path, lines: str) -> Path:
+    """Add *lines* to the [imap] table of *config*."""
+    text = config.read_text(encoding="utf-8").replace("[imap]\n", f"[imap]\n{lines}\n", 1)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def appended(config: Path, text: str) -> Path:
+    config.write_text(config.read_text(encoding="utf-8") + text, encoding="utf-8")
+    return config
+
+
+# --- imap.ca_file -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "plan", "register"])
+def test_a_missing_ca_file_is_a_configuration_error_naming_key_and_path(dovecot, tmp_path, command):
+    config = with_imap(write_config(tmp_path, dovecot, ["a@exempel.se"]), 'ca_file = "gone.pem"')
+    result = invoke("--config", str(config), command)
+    assert result.exit_code == 2, result.output
+    assert f"{config}: field 'imap.ca_file': {tmp_path / 'gone.pem'}" in result.output
+    assert "Traceback" not in result.output and "FileNotFoundError" not in result.output
+
+
+def test_a_ca_file_without_a_certificate_is_a_configuration_error(dovecot, tmp_path):
+    (tmp_path / "notes.pem").write_text("this is not a certificate\n")
+    config = with_imap(write_config(tmp_path, dovecot, ["a@exempel.se"]), 'ca_file = "notes.pem"')
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 2
+    assert "field 'imap.ca_file'" in result.output and "notes.pem" in result.output
+
+
+def test_a_missing_smtp_ca_file_is_named_too(dovecot, tmp_path):
+    config = appended(
+        write_config(tmp_path, dovecot, ["a@exempel.se"]), '\n[smtp]\nca_file = "relay-ca.pem"\n'
+    )
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 2
+    assert "field 'smtp.ca_file'" in result.output and "relay-ca.pem" in result.output
+
+
+# --- check against the test Dovecot ---------------------------------------------------
+
+
+@pytest.mark.imap
+def test_check_sees_that_dovecot_keeps_keywords(dovecot, tmp_path):
+    """Dovecot's INBOX has PERMANENTFLAGS with \\*: `check` must not say \\Flagged only."""
+    config = write_config(tmp_path, dovecot, [new_user(dovecot)])
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 0, result.output
+    assert "keywords=yes" in result.stdout
+    assert "Flagged only" not in result.stdout
+    # Without [smtp] nothing is probed, and `check` says so rather than failing.
+    assert "smtp: not configured; `report` would send through localhost:587" in result.stdout
+
+
+@pytest.fixture(name="silent_port")
+def _silent_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel's backlog) and never says a word."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.imap
+def test_check_tests_unresponsive_mailboxes_concurrently(dovecot, tmp_path, silent_port):
+    """Three silent mailboxes at a 1 s timeout take about 1 s, not 3: like `run`."""
+    emails = [f"quiet{i}@exempel.se" for i in range(3)]
+    config = write_config(tmp_path, dovecot, emails, port=silent_port)
+    with_imap(config, "timeout_seconds = 1\nmax_connections = 3")
+    start = time.monotonic()
+    result = invoke("--config", str(config), "check")
+    elapsed = time.monotonic() - start
+    assert result.exit_code == 1, result.output
+    assert result.stdout.count("FAILED") == 3
+    # Each mailbox is reported in the directory's order, whatever order they finished in.
+    positions = [result.stdout.index(e) for e in emails]
+    assert positions == sorted(positions)
+    assert elapsed < 2.8, elapsed
+
+
+@pytest.mark.imap
+def test_a_missing_per_user_password_file_fails_that_mailbox_and_check_goes_on(dovecot, tmp_path):
+    first, second = new_user(dovecot), new_user(dovecot)
+    config = write_config(tmp_path, dovecot, [first, second])
+    text = config.read_text().replace('auth = "master"', 'auth = "password"')
+    config.write_text(text.replace("[imap]\n", '[imap]\npasswords_dir = "passwords"\n', 1))
+    (tmp_path / "passwords").mkdir()
+    (tmp_path / "passwords" / second).write_text("secret\n")
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 1, result.output
+    assert f"{first}: FAILED (ConfigError: " in result.stdout
+    assert str(tmp_path / "passwords" / first) in result.stdout
+    assert f"{second}: ok" in result.stdout
+
+
+# --- usage errors ----------------------------------------------------------------------
+
+
+def test_an_unknown_log_level_is_a_usage_error(tmp_path):
+    result = invoke("--config", str(tmp_path / "none.toml"), "--log-level", "verbose", "check")
+    assert result.exit_code == 2
+    assert "--log-level" in result.output and "verbose" in result.output
+    assert result.exc_info is None or isinstance(result.exc_info[1], SystemExit)
+
+
+def test_the_log_level_is_read_in_any_case(dovecot, tmp_path):
+    config = write_config(tmp_path, dovecot, ["a@exempel.se"])
+    assert invoke("--config", str(config), "--log-level", "debug", "register").exit_code == 0
+
+
+def test_fanout_since_names_since_when_it_is_not_a_date(dovecot, tmp_path):
+    config = write_config(tmp_path, dovecot, ["a@exempel.se"])
+    result = invoke("--config", str(config), "fanout", "--since", "yesterday")
+    assert result.exit_code == 2
+    assert "--since: 'yesterday' is not an ISO 8601 date" in result.output
+    assert "--now" not in result.output
+
+
+# --- senders ---------------------------------------------------------------------------
+
+
+def test_senders_default_to_the_organisations_first_domain(dovecot, tmp_path):
+    """Not inboxwarden@localhost, which receiving filters reject; the Message-ID follows."""
+    settings = load_settings(write_config(tmp_path, dovecot, ["a@exempel.se"]))
+    assert settings.digest.from_ == "InboxWarden <inboxwarden@exempel.se>"
+    assert settings.report.from_ == "InboxWarden <inboxwarden@exempel.se>"
+
+
+def test_a_configured_sender_is_kept(dovecot, tmp_path):
+    config = appended(
+        write_config(tmp_path, dovecot, ["a@exempel.se"]),
+        '\n[report]\nfrom = "Rapporter <rapport@exempel.se>"\n',
+    )
+    settings = load_settings(config)
+    assert settings.report.from_ == "Rapporter <rapport@exempel.se>"
+    assert settings.digest.from_ == "InboxWarden <inboxwarden@exempel.se>"
+
+
+@pytest.mark.imap
+def test_check_warns_when_a_sender_is_outside_the_organisations_domains(dovecot, tmp_path):
+    config = appended(
+        write_config(tmp_path, dovecot, [new_user(dovecot)]),
+        '\n[digest]\nfrom = "IW <iw@mailer.example.com>"\n',
+    )
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 0, result.output
+    assert "warning: digest.from 'IW <iw@mailer.example.com>' is not in" in result.stdout
+    assert "warning: report.from" not in result.stdout
+
+
+@pytest.mark.imap
+def test_a_sender_in_a_subdomain_of_the_organisation_is_no_warning(dovecot, tmp_path):
+    config = appended(
+        write_config(tmp_path, dovecot, [new_user(dovecot)]),
+        '\n[digest]\nfrom = "IW <iw@mail.exempel.se>"\n',
+    )
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 0, result.output
+    assert "warning:" not in result.stdout
+
+
+# --- SMTP --------------------------------------------------------------------------------
+
+
+def smtp_table(server) -> str:
+    """An [smtp] table for *server* (STARTTLS, AUTH), its password in smtp.secret."""
+    return (
+        f'\n[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "starttls"\n'
+        f'username = "{USER}"\npassword_file = "smtp.secret"\nca_file = "{server.ca_file}"\n'
+    )
+
+
+@pytest.mark.imap
+def test_check_logs_in_to_the_smtp_relay_and_sends_nothing(dovecot, tmp_path):
+    with smtp_server("starttls", tmp_path, auth=True) as relay:
+        (tmp_path / "smtp.secret").write_text(PASSWORD)
+        table = smtp_table(relay)
+        config = appended(write_config(tmp_path, dovecot, [new_user(dovecot)]), table)
+        result = invoke("--config", str(config), "check")
+    assert result.exit_code == 0, result.output
+    assert f"smtp: ok, 127.0.0.1:{relay.port} (starttls), logged in as {USER}" in result.stdout
+    assert relay.received == []
+
+
+@pytest.mark.imap
+def test_check_names_the_reason_when_the_relay_refuses_the_login(dovecot, tmp_path):
+    with smtp_server("starttls", tmp_path, auth=True) as relay:
+        (tmp_path / "smtp.secret").write_text("Zq9-wrong")
+        table = smtp_table(relay)
+        config = appended(write_config(tmp_path, dovecot, [new_user(dovecot)]), table)
+        result = invoke("--config", str(config), "check")
+    assert result.exit_code == 1
+    assert "smtp: " in result.stdout
+    assert "FAILED (DeliveryError: the SMTP relay refused the login (535))" in result.stdout
+    assert "Zq9-wrong" not in result.output
+
+
+def test_the_smtp_probe_reports_a_relay_that_is_not_there():
+    endpoint = SmtpEndpoint("127.0.0.1", free_port(), "plain", timeout=5)
+    with pytest.raises(DeliveryError, match=r"cannot reach the SMTP relay: ConnectionRefused"):
+        probe(endpoint)
+
+
+@pytest.mark.imap
+def test_report_prints_why_delivery_failed(dovecot, tmp_path):
+    """`report` used to say only FAILED (DeliveryError), dropping the reason it had built."""
+    anna = new_user(dovecot, "anna")
+    seed(dovecot, anna, "INBOX", planted(anna))
+    port = free_port()  # nothing listens here
+    config = configure(
+        tmp_path / "cfg",
+        dovecot,
+        f"email,manager\n{anna},maria.chef@exempel.se\n",
+        mode="enforce",
+        extra=f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "plain"\n',
+    )
+    engine = engine_for(config)
+    try:
+        engine.run(WEEK46)
+        reports = build_reports(engine.settings, engine.state, engine.directory, now=REPORT_AT)
+        outcomes = send_reports(reports, engine.settings, out_dir=tmp_path / "out")
+    finally:
+        engine.state.close()
+    table = report_table(outcomes)
+    assert "FAILED (DeliveryError: cannot reach the SMTP relay: ConnectionRefusedError" in table
+
+
+@pytest.mark.imap
+def test_digest_prints_why_smtp_delivery_failed(dovecot, tmp_path):
+    """`digest` by SMTP to a relay that is not there names the reason, not only the class."""
+    from inboxwarden.reports import digest_table, send_digests
+    from tests.reports.test_digest_delivery import GRACE, rows
+    from tests.reports.test_digest_delivery import planted as digest_mail
+
+    anna = new_user(dovecot)
+    seed(dovecot, anna, "INBOX", digest_mail(anna))
+    extra = (
+        f'delivery = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "plain"\n'
+    )
+    engine = engine_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,"), extra=extra))
+    try:
+        [outcome] = send_digests(engine, GRACE)
+    finally:
+        engine.state.close()
+    assert outcome.status == "failed"
+    assert "FAILED (DeliveryError: cannot reach the SMTP relay: ConnectionRefusedError" in (
+        digest_table([outcome])
+    )
+
+
+@pytest.mark.imap
+def test_a_bug_while_checking_one_mailbox_is_reported_without_a_traceback(
+    dovecot, tmp_path, monkeypatch
+):
+    """The type only (its text could quote mailbox data), and the exit code says so."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Subject: Lönespecifikation")
+
+    monkeypatch.setattr("inboxwarden.cli.conclusions", broken)
+    config = write_config(tmp_path, dovecot, [new_user(dovecot), new_user(dovecot)])
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 1
+    assert result.stdout.count("FAILED (RuntimeError)") == 2
+    assert "Lönespecifikation" not in result.output and "Traceback" not in result.output
