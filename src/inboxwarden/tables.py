@@ -9,6 +9,7 @@ from typing import Any
 
 from inboxwarden.audit import Referencer
 from inboxwarden.engine import MailboxOutcome, RunSummary
+from inboxwarden.planning import Tally
 
 
 def _iso(value: Any) -> str:
@@ -35,6 +36,7 @@ def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False)
                     "target": t.target,
                     "count": t.overdue,
                     "due": t.due,
+                    "blocked": t.blocked,
                 }
                 for t in (o.plan.tallies() if o.plan else [])
             ],
@@ -51,6 +53,7 @@ def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False)
                     "action": d.action,
                     "target": d.target,
                     "overdue": d.overdue,
+                    "blocked": d.blocked,
                 }
                 for d in sorted(o.plan.decisions, key=lambda d: d.message.internaldate)
             ]
@@ -92,23 +95,31 @@ def plan_table(summary: RunSummary, referencer: Referencer, detail: bool = False
         p = o.plan
         held = f", {p.held} held (legal hold)" if p.held else ""
         skipped = f", {o.skipped} unreadable (skipped)" if o.skipped else ""
+        if p.user_deleted:
+            skipped += f", {p.user_deleted} marked deleted by the user (left alone)"
         counts = f"inbox {p.inbox}, due {p.due}, overdue {p.overdue}"
         lines.append(f"{o.mailbox}  [{o.mode}]  {counts}{held}{skipped}")
         tallies = p.tallies()
         if tallies:
             rows = [["rule", "action", "target", "due", "overdue"]]
-            rows += [
-                [t.rule, t.action, t.target or "", str(t.due), str(t.overdue)] for t in tallies
-            ]
+            rows += [[t.rule, t.action, _target(t), str(t.due), str(t.overdue)] for t in tallies]
             lines += _grid(rows, "    ")
         if detail:
             for d in sorted(p.decisions, key=lambda d: d.message.internaldate):
                 when = f"{d.message.internaldate:%Y-%m-%d %H:%M}"
                 outcome = f"{d.rule.name} → {d.action} {d.target or ''}".rstrip()
+                outcome += "  NOT POSSIBLE" if d.blocked else ""
                 ref = referencer.ref(d.message)
                 lines.append(f"      {when}  {d.message.size:>9}  {ref}  {outcome}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _target(t: Tally) -> str:
+    """The folder, or what stops the server from taking the messages there."""
+    if t.blocked is None:
+        return t.target or ""
+    return f"{t.target or '-'}  NOT POSSIBLE: {t.blocked}"
 
 
 def run_table(summary: RunSummary) -> str:
