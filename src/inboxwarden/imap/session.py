@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import re
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
@@ -349,6 +350,18 @@ class ImapSession:
             keywords_allowed="\\*" in permanent,
         )
         return self.selected
+
+    def unselect(self) -> None:
+        """Leave the selected folder without expunging anything: ``UNSELECT`` (RFC 3691)
+        where offered, else an ``EXAMINE`` that cannot succeed, since a failed SELECT or
+        EXAMINE leaves no folder selected (RFC 3501 §6.3.1). Never ``CLOSE``."""
+        if self.has("UNSELECT"):
+            with translated():
+                self._client.unselect_folder()
+            self.commands += 1
+        else:
+            self._simple("EXAMINE", f"{self.namespace().prefix}iw-nothing-here {os.getpid()}")
+        self.selected = None
 
     def status(self, folder: str) -> tuple[int, int]:
         """UIDVALIDITY and UIDNEXT of a folder that is not selected (RFC 3501 §6.3.10)."""
