@@ -205,6 +205,19 @@ def test_a_create_refused_at_run_time_is_partial_not_a_failure(tmp_path):
     assert {folder for folder, _ in after} == {"INBOX"}
 
 
+def test_a_missing_trash_is_created_with_the_trash_attribute_where_the_server_can(tmp_path):
+    """With CREATE-SPECIAL-USE advertised, the Trash is created as ``(USE (\\Trash))``."""
+    options, _ = LAYOUTS["mbox without Trash"]
+    caps = " ".join((*DOVECOT_CAPABILITIES, "CREATE-SPECIAL-USE"))
+    with special_server(**options, imap_capability=caps, trace=True) as server:
+        email = new_user(server)
+        config = write_config(tmp_path / "cfg", server, [email])
+        result = _cli("--config", str(config), "check")
+        sent = b"".join(server.rawlog(email)).decode(errors="replace")
+    assert result.exit_code == 0, result.output
+    assert 'CREATE "Trash" (USE (\\Trash))' in sent
+
+
 def mail_of(messages: list[tuple[bytes, Any]], domain: bytes) -> list[tuple[bytes, Any]]:
     """Those of *messages* sent from *domain*."""
     return [(data, when) for data, when in messages if b"@" + domain + b">" in data]

@@ -286,9 +286,10 @@ class ImapSession:
         kind, code, text = self._simple("CREATE", name, *args)
         self._folders = None
         if kind != "OK" and not self.exists(name):  # another client may have created it
-            reason = f"[{code}] " if code else ""
-            said = text.replace(name, "<folder>")[:120]
-            raise FolderError(f"the server refused to create a target folder: {reason}{said}")
+            # The response code is the reason; the text only where there is none (it
+            # varies, and may quote the name, which may hold an address).
+            said = f"[{code}]" if code else text.replace(name, "<folder>")[:120]
+            raise FolderError(f"the server refused to create a target folder: {said}")
         kind, _, _ = self._simple("SUBSCRIBE", name)
         if kind != "OK":
             log.warning("subscribe_failed")
