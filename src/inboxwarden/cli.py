@@ -144,8 +144,9 @@ def _check_mailbox(
     """Log in to one mailbox and print what it offers and what the profile concludes."""
     settings = engine.settings
     with engine.open_session(entry) as session:
-        # check may write this much: a missing Trash is created before any delete is due.
-        trash, no_trash = find_trash(session, create=True)
+        # check may write this much: a missing Trash is created before any delete is due
+        # (not in observe mode, where no write reaches the server).
+        trash, no_trash = find_trash(session, create=engine.mode_of(entry) != "observe")
         caps = " ".join(
             c for c in ("MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE", "ESEARCH") if session.has(c)
         )
