@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from inboxwarden.cli import main
 from inboxwarden.localserver import DOVECOT_CAPABILITIES
 from tests.enginekit import mail, new_user, run, special_server, write_config
-from tests.imapkit import census, flags_of, seed
+from tests.imapkit import census, flags_of, seed, session
 
 pytestmark = pytest.mark.imap
 
@@ -125,6 +125,21 @@ def test_check_shows_the_exact_folder_names_and_creates_a_missing_trash(tmp_path
     assert "rule newsletters: delete → Trash" in result.output
     assert "NOT POSSIBLE" not in result.output
     assert created and folders <= {"Trash", "INBOX"}
+
+
+def test_check_in_observe_mode_creates_no_trash_but_names_the_one_a_run_would(tmp_path):
+    """observe: no write reaches the server, not even check's; it names the future Trash."""
+    options, _ = LAYOUTS["mbox without Trash"]
+    with special_server(**options) as server:
+        email = new_user(server)
+        config = write_config(tmp_path / "cfg", server, [email], mode="observe")
+        result = _cli("--config", str(config), "check")
+        folders = {folder for folder, _ in census(server, email)}
+        with session(server, email) as client:
+            listed = {name for _, _, name in client.list_folders()}
+    assert result.exit_code == 0, result.output
+    assert "rule newsletters: delete → Trash" in result.output
+    assert "Trash" not in folders | listed
 
 
 def test_check_on_maildir_with_slash_says_dots_are_written_as_underscores(tmp_path):
