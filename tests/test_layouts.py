@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from inboxwarden.cli import main
-from inboxwarden.localserver import DOVECOT_CAPABILITIES
+from inboxwarden.localserver import DOVECOT_CAPABILITIES, capability_without
 from tests.enginekit import mail, new_user, run, special_server, write_config
 from tests.imapkit import census, flags_of, seed, session
 
@@ -231,6 +231,21 @@ def test_a_missing_trash_is_created_with_the_trash_attribute_where_the_server_ca
         sent = b"".join(server.rawlog(email)).decode(errors="replace")
     assert result.exit_code == 0, result.output
     assert 'CREATE "Trash" (USE (\\Trash))' in sent
+
+
+def test_without_move_or_uidplus_plan_shows_every_move_as_not_possible(tmp_path):
+    """A server that can neither MOVE nor UID EXPUNGE: plan promises no move or delete."""
+    caps = capability_without("MOVE", "UIDPLUS")
+    with special_server(imap_capability=caps) as server:
+        email = new_user(server)
+        seed(server, email, "INBOX", mail("invoice", 1) + mail("newsletter", 1))
+        config = write_config(tmp_path / "cfg", server, [email])
+        plan = _cli("--config", str(config), "plan", "--now", NOW)
+        result = _cli("--config", str(config), "run", "--once", "--now", NOW)
+    reason = "NOT POSSIBLE: the server has neither MOVE nor UIDPLUS"
+    assert f"Bokföring/2026  {reason}" in plan.output
+    assert f"Trash  {reason}" in plan.output
+    assert result.exit_code == 1 and "PARTIAL (server refused)" in result.output
 
 
 def mail_of(messages: list[tuple[bytes, Any]], domain: bytes) -> list[tuple[bytes, Any]]:

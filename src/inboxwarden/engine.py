@@ -465,7 +465,10 @@ def find_trash(session: ImapSession, *, create: bool) -> tuple[str | None, str]:
 
 
 def target_refusals(session: ImapSession, targets: list[str]) -> dict[str, str]:
-    """The target folders the server would refuse, each with the response code that says so."""
+    """The target folders the server would refuse, each with the response code that says
+    so; all of them where the server can neither MOVE nor COPY + UID EXPUNGE."""
+    if not (session.has("MOVE") or session.has("UIDPLUS")):
+        return dict.fromkeys(targets, "the server has neither MOVE nor UIDPLUS")
     refusals: dict[str, str] = {}
     for target in targets:
         code = session.refusal(target)
