@@ -246,10 +246,10 @@ class ImapSession:
                 return code
         if not self.has("ACL"):
             return None
-        if self.exists(name):
-            return None if "i" in self._rights(name) else "NOPERM"
-        parent = self._parent(name)
-        return None if "k" in self._rights(parent) else "NOPERM"
+        folder, needed = (name, "i") if self.exists(name) else (self._parent(name), "k")
+        rights = self._rights(folder)
+        # Rights the server would not tell are no refusal: CREATE or MOVE will say.
+        return "NOPERM" if rights is not None and needed not in rights else None
 
     def refused_characters(self, characters: Iterable[str]) -> frozenset[str]:
         """Those of *characters* the server refuses inside a folder name (``[CANNOT]``),
@@ -277,7 +277,7 @@ class ImapSession:
         folder's name left out: it may hold an address).
         """
         if self.exists(name):
-            if self.has("ACL") and "i" not in self._rights(name):
+            if self.has("ACL") and "i" not in (self._rights(name) or "i"):
                 raise FolderError("the server does not let us file into a target folder [NOPERM]")
             return
         args: tuple[str, ...] = ()
@@ -317,15 +317,18 @@ class ImapSession:
         match = _RESPONSE_CODE.match(text)
         return kind, (match.group(1).upper() if match else None), text
 
-    def _rights(self, folder: str) -> str:
-        """``MYRIGHTS`` (RFC 4314 §3.5): the rights letters this login has on *folder*."""
+    def _rights(self, folder: str) -> str | None:
+        """``MYRIGHTS`` (RFC 4314 §3.5): the rights letters this login has on *folder*,
+        or None when the server does not say."""
         kind, _, _ = self._simple("MYRIGHTS", folder)
         answers = self._client._imap.untagged_responses.pop("MYRIGHTS", [])
         if kind != "OK" or not answers:
-            return ""
+            return None
         return _flag_text(answers[-1]).rsplit(" ", 1)[-1]
 
     def _parent(self, name: str) -> str:
+        """The folder right above *name* (asked even when it does not exist yet, as
+        Dovecot's ACL does); the INBOX for a top-level name."""
         prefix, separator = self.namespace()
         head, sep, _ = name.rpartition(separator)
         if sep and head and head + separator != prefix:
