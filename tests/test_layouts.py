@@ -9,6 +9,7 @@ plugin, and the command line's status and exit code are checked.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -166,10 +167,15 @@ def test_a_folder_the_server_refuses_is_shown_in_plan_and_makes_run_partial(layo
         usual, _ = _seed(server, email)
         config = write_config(tmp_path / "cfg", server, [email])
         plan = _cli("--config", str(config), "plan", "--now", NOW)
+        plan_json = _cli("--config", str(config), "plan", "--now", NOW, "--format", "json")
         result = _cli("--config", str(config), "run", "--once", "--now", NOW)
         after = _where(census(server, email, skip_deleted=True))
     assert plan.exit_code == 0, plan.output
     assert f"{folder}  NOT POSSIBLE: the server refuses this folder [NOPERM]" in plan.output
+    [box] = json.loads(plan_json.stdout)["mailboxes"]
+    blocked = {a["target"]: a["blocked"] for a in box["actions"]}
+    assert blocked[folder] == "the server refuses this folder [NOPERM]"
+    assert blocked[expected["invoices"]] is None
     assert result.exit_code == 1, result.output
     assert "PARTIAL (server refused)" in result.output
     assert f"refused: {folder}: the server refuses this folder [NOPERM]" in result.output
@@ -246,6 +252,17 @@ def test_without_move_or_uidplus_plan_shows_every_move_as_not_possible(tmp_path)
     assert f"Bokföring/2026  {reason}" in plan.output
     assert f"Trash  {reason}" in plan.output
     assert result.exit_code == 1 and "PARTIAL (server refused)" in result.output
+
+
+def test_without_namespace_the_separator_comes_from_list(tmp_path):
+    """No NAMESPACE advertised: LIST "" "" gives the '.' separator, and no prefix."""
+    caps = capability_without("NAMESPACE")
+    with special_server(separator=".", imap_capability=caps) as server:
+        email = new_user(server)
+        seed(server, email, "INBOX", mail("customer", 1))
+        plan = run(write_config(tmp_path / "cfg", server, [email]), dry=True).outcomes[0].plan
+    assert plan is not None
+    assert plan.targets == ["Kunder.kund_se"]
 
 
 def mail_of(messages: list[tuple[bytes, Any]], domain: bytes) -> list[tuple[bytes, Any]]:
