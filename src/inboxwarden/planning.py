@@ -341,9 +341,6 @@ def plan_mailbox(
                 kind, action = None, "hold"
             blocked = facts.no_trash_reason if kind == "delete" and target is None else None
             plan.decisions.append(Decision(msg, rule, action, target, overdue, blocked))
-            if overdue and acts and kind is not None and blocked is not None:
-                plan.withheld.append(Withheld(rule.name, kind, target, blocked, (msg.uid,)))
-                continue
             if overdue and acts and kind is not None:
                 leaving.setdefault((kind, rule.name, target), []).append(msg)
                 continue  # our flags are cleared in the batch, right before it leaves
@@ -363,6 +360,9 @@ def plan_mailbox(
 
     for (kind, rule_name, target), msgs in leaving.items():
         uids = tuple(sorted(m.uid for m in msgs))
+        if kind == "delete" and target is None:  # no trash: nothing to send them to
+            plan.withheld.append(Withheld(rule_name, kind, None, facts.no_trash_reason, uids))
+            continue
         clear = tuple(u for u in uids if (r := records.get(u)) is not None and r.flagged)
         with_kw = tuple(sorted(m.uid for m in msgs if keyword in m.flags))
         recorded = tuple(u for u in uids if u in records)
