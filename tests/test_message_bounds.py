@@ -1,4 +1,4 @@
-"""What one message may cost an INBOX run (SPEC §5.7), end to end against Dovecot.
+"""What one message may cost an INBOX run (docs/behaviour.md §5.7), end to end against Dovecot.
 
 A rule with ``match.personal_data`` makes the engine read the text parts of due
 messages. One message with 3,000 text parts once made that read fail (``BAD … command

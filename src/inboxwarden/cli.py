@@ -34,12 +34,13 @@ from inboxwarden.config import (
 from inboxwarden.directory import Employee as DirectoryEntry
 from inboxwarden.directory_mapping import EntryProblem
 from inboxwarden.directory_source import load_configured_directory
-from inboxwarden.engine import Engine, RunSummary
+from inboxwarden.engine import Engine, RunSummary, find_trash
 from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError, PolicyError
 from inboxwarden.providers import ProviderProfile, ServerFacts, conclusions, profile_for
 from inboxwarden.register import register_entries, render_markdown
 from inboxwarden.state import StateError, StateStore
 from inboxwarden.tables import plan_json, plan_table, run_table
+from inboxwarden.target_names import folder_lines
 
 log = structlog.get_logger(__name__)
 EXIT_FAILED_MAILBOXES = 1
@@ -253,7 +254,9 @@ def _check_mailbox(
     """Log in to one mailbox and add to *lines* what it offers and what the profile concludes."""
     settings = engine.settings
     with engine.open_session(entry) as session:
-        trash = session.special_folder("\\Trash")
+        # check may write this much: a missing Trash is created before any delete is due
+        # (not in observe mode, where no write reaches the server).
+        trash, no_trash = find_trash(session, create=engine.mode_of(entry) != "observe")
         caps = " ".join(
             c for c in ("MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE", "ESEARCH") if session.has(c)
         )
@@ -280,6 +283,8 @@ def _check_mailbox(
             lines.append(f"    {line}")
         if not (session.has("MOVE") or session.has("UIDPLUS")):
             lines.append("    warning: neither MOVE nor UIDPLUS; moves will be refused")
+        for line in folder_lines(engine, session, trash, no_trash):
+            lines.append(f"    {line}")
 
 
 @main.command()

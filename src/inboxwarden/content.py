@@ -6,7 +6,7 @@ text, including those of attached messages; only the first bytes of those are fe
 (partial FETCH, §6.4.5), and attachment names are read from the structure, so no
 attachment is ever downloaded.
 
-What one message may cost is bounded (SPEC §5.7): at most `MAX_TEXT_PARTS` text parts,
+What one message may cost is bounded (docs/behaviour.md §5.7): at most `MAX_TEXT_PARTS` text parts,
 `PART_LIMIT` bytes of each and `MESSAGE_LIMIT` bytes in all are fetched. A message over
 a bound, or one whose structure or text could not be read in full, is *unreadable*:
 what was found in the part that was read still counts, but no finding is no proof that

@@ -27,12 +27,27 @@ from inboxwarden.config import Settings, password_file_for, read_secret
 from inboxwarden.cycle import Cycle
 from inboxwarden.directory import Directory
 from inboxwarden.directory import Employee as DirectoryEntry
-from inboxwarden.errors import AuthenticationFailed, ConfigError, MailboxError, PolicyError
+from inboxwarden.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    FolderError,
+    MailboxError,
+    PolicyError,
+)
 from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
 from inboxwarden.matching import RuleBook
 from inboxwarden.message import MessageInfo
 from inboxwarden.oauth.cache import TokenSource
-from inboxwarden.planning import Employee, MailboxFacts, MailboxPlan, Mode, plan_mailbox
+from inboxwarden.planning import (
+    Employee,
+    MailboxFacts,
+    MailboxPlan,
+    Mode,
+    name_characters,
+    plan_mailbox,
+    recorded_target,
+    withhold,
+)
 from inboxwarden.recovery import recover_transfers
 from inboxwarden.scan import scan_inbox
 from inboxwarden.state import StateStore
@@ -344,7 +359,7 @@ class Engine:
             session = self.open_session(entry)
         with session:
             with outcome.timed("select"):
-                trash = session.special_folder("\\Trash")
+                trash, no_trash = find_trash(session, create=writes)
                 folder = session.select(INBOX, readonly=not writes)
             if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
                 log.warning("uidvalidity_changed", folder=INBOX)
@@ -377,6 +392,15 @@ class Engine:
                     batch_size=settings.imap.batch_size,
                 )
             with outcome.timed("plan"):
+                namespace = session.namespace()
+                facts = MailboxFacts(
+                    namespace.separator,
+                    folder.keywords_allowed,
+                    trash,
+                    prefix=namespace.prefix,
+                    refused=session.refused_characters(name_characters(scan.messages, rules)),
+                    no_trash_reason=no_trash,
+                )
                 plan = plan_mailbox(
                     employee,
                     scan.messages,
@@ -386,10 +410,11 @@ class Engine:
                     now=now,
                     cycle=self.cycle,
                     rules=rules,
-                    facts=MailboxFacts(session.separator, folder.keywords_allowed, trash),
+                    facts=facts,
                     keyword=keyword,
                     also_flagged=settings.flag.also_flagged,
                 )
+                withhold(plan, target_refusals(session, plan.targets))
             outcome.plan, outcome.skipped = plan, scan.skipped
             if writes and run_id is not None:
                 self._apply(target, plan, scan.messages, applied, outcome)
@@ -417,6 +442,50 @@ class Engine:
                 for name in ("moved", "deleted", "vanished", "refused", "given_back", "audited"):
                     setattr(applied, name, getattr(applied, name) + getattr(moved, name))
                 applied.reasons += moved.reasons
+                # What the plan already knew the server would refuse was not attempted.
+                personal = {r.name for r in self.settings.all_rules if r.folder_names_are_personal}
+                for withheld in plan.withheld:
+                    applied.refused += len(withheld.uids)
+                    shown = recorded_target(
+                        withheld.target, withheld.rule in personal, self.referencer
+                    )
+                    applied.reasons.append(f"{shown or 'Trash'}: {withheld.reason}")
+
+
+def find_trash(session: ImapSession, *, create: bool) -> tuple[str | None, str]:
+    """The trash folder, and why there is none when there is none.
+
+    A missing trash is created where this run may write (``notify`` and ``enforce``
+    runs, before any delete is due); otherwise the name it would get is returned when
+    the server would allow it, so ``plan`` shows what a run will do.
+    """
+    found = session.special_folder("\\Trash")
+    if found is not None:
+        return found, ""
+    if create:
+        try:
+            return session.ensure_trash(), ""
+        except FolderError as exc:
+            log.warning("trash_not_created", reason=str(exc))
+            return None, f"no Trash folder: {exc}"
+    name = f"{session.namespace().prefix}Trash"
+    code = session.refusal(name)
+    if code is not None:
+        return None, f"no Trash folder, and the server refuses to create one [{code}]"
+    return name, ""
+
+
+def target_refusals(session: ImapSession, targets: list[str]) -> dict[str, str]:
+    """The target folders the server would refuse, each with the response code that says
+    so; all of them where the server can neither MOVE nor COPY + UID EXPUNGE."""
+    if not (session.has("MOVE") or session.has("UIDPLUS")):
+        return dict.fromkeys(targets, "the server has neither MOVE nor UIDPLUS")
+    refusals: dict[str, str] = {}
+    for target in targets:
+        code = session.refusal(target)
+        if code is not None:
+            refusals[target] = f"the server refuses this folder [{code}]"
+    return refusals
 
 
 def lease_holder_name() -> str:

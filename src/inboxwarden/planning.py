@@ -7,6 +7,7 @@ only in how much of it :mod:`inboxwarden.actions` applies (docs/behaviour.md §4
 
 from __future__ import annotations
 
+import dataclasses
 import string
 import unicodedata
 from collections import Counter
@@ -24,6 +25,10 @@ from inboxwarden.rules import Action, Rule
 
 Mode = Literal["observe", "notify", "enforce"]
 FLAGGED = "\\Flagged"
+DELETED = "\\Deleted"
+#: What stands in a folder name for a character the server refuses there (its hierarchy
+#: separator inside a value, or what it answers ``[CANNOT]`` to): ``kund.se`` → ``kund_se``.
+SUBSTITUTE = "_"
 BatchKind = Literal["move", "delete", "purge"]
 
 
@@ -43,6 +48,12 @@ class MailboxFacts:
     separator: str = "/"
     keywords_allowed: bool = True
     trash: str | None = "Trash"
+    #: The personal namespace's prefix (RFC 2342), ``INBOX.`` on many hosts.
+    prefix: str = ""
+    #: Characters the server refuses inside a folder name; each becomes :data:`SUBSTITUTE`.
+    refused: frozenset[str] = frozenset()
+    #: Why there is no trash (it could not be created), for the plan to say so.
+    no_trash_reason: str = "no Trash folder and none could be created"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,8 @@ class Decision:
     action: str
     target: str | None
     overdue: bool
+    #: Why the server cannot do it (the response code or what is missing); None when it can.
+    blocked: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +103,19 @@ class Tally:
     target: str | None
     due: int
     overdue: int
+    blocked: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """Overdue messages a rule sends where the server will not take them: not attempted,
+    counted as refused, with the reason."""
+
+    rule: str
+    kind: BatchKind
+    target: str | None
+    reason: str
+    uids: tuple[int, ...]
 
 
 @dataclass
@@ -109,17 +135,25 @@ class MailboxPlan:
     batches: list[Batch] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     rule_order: dict[str, int] = field(default_factory=dict)
+    withheld: list[Withheld] = field(default_factory=list)
+    #: Messages the user marked ``\\Deleted``: their pending decision, left alone.
+    user_deleted: int = 0
 
     def tallies(self) -> list[Tally]:
         """Counts per rule, action and target, in the order the rules are tried."""
-        due: Counter[tuple[str, str, str | None]] = Counter()
-        overdue: Counter[tuple[str, str, str | None]] = Counter()
+        due: Counter[tuple[str, str, str | None, str | None]] = Counter()
+        overdue: Counter[tuple[str, str, str | None, str | None]] = Counter()
         for d in self.decisions:
-            key = (d.rule.name, d.action, d.target)
+            key = (d.rule.name, d.action, d.target, d.blocked)
             due[key] += 1
             overdue[key] += d.overdue
         keys = sorted(due, key=lambda k: (self.rule_order.get(k[0], 0), k[2] or ""))
-        return [Tally(r, a, t, due[(r, a, t)], overdue[(r, a, t)]) for r, a, t in keys]
+        return [Tally(*k[:3], due[k], overdue[k], k[3]) for k in keys]
+
+    @property
+    def targets(self) -> list[str]:
+        """Every folder this plan would file into or delete to, each once."""
+        return list(dict.fromkeys(d.target for d in self.decisions if d.target))
 
     @property
     def to_move(self) -> int:
@@ -139,8 +173,11 @@ class TargetRenderer:
     fields the template uses, so most messages cost one dictionary look-up.
     """
 
-    def __init__(self, tz: ZoneInfo, separator: str) -> None:
+    def __init__(
+        self, tz: ZoneInfo, separator: str, prefix: str = "", refused: frozenset[str] = frozenset()
+    ) -> None:
         self.tz, self.separator = tz, separator
+        self.prefix, self.refused = prefix, refused
         self._fields: dict[str, frozenset[str]] = {}
         self._done: dict[tuple[object, ...], str] = {}
 
@@ -159,20 +196,40 @@ class TargetRenderer:
         )
         done = self._done.get(key)
         if done is None:
-            done = render_target(template, message, rule, self.tz, self.separator)
+            done = render_target(
+                template,
+                message,
+                rule,
+                self.tz,
+                self.separator,
+                prefix=self.prefix,
+                refused=self.refused,
+            )
             self._done[key] = done
         return done
 
 
 def render_target(
-    template: str, message: MessageInfo, rule: str, tz: ZoneInfo, separator: str
+    template: str,
+    message: MessageInfo,
+    rule: str,
+    tz: ZoneInfo,
+    separator: str,
+    *,
+    prefix: str = "",
+    refused: frozenset[str] = frozenset(),
 ) -> str:
-    """The folder a ``move`` rule files *message* into (docs/behaviour.md §3).
+    """The folder a ``move`` rule files *message* into (docs/behaviour.md §3), as the
+    server names it.
 
     ``/`` in the template means one level down; a field's value never adds a level, so
-    the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``. The
-    sender writes ``from_domain`` and ``from_address``: an IMAP wildcard or a control
-    character in them becomes ``_`` too, and a value of ``.`` or ``..`` is ``_``.
+    the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``, as
+    does each character in *refused*. The sender writes ``from_domain`` and
+    ``from_address``: an IMAP wildcard or a control character in them becomes ``_`` too,
+    and a value of ``.`` or ``..`` is ``_``. The name starts with the personal
+    namespace's *prefix*: ``Kunder/{from_domain}`` is ``INBOX.Kunder.kund_se`` on an
+    ``INBOX.`` server (a template that already starts with ``INBOX/`` is not prefixed
+    twice).
     """
     arrival = message.internaldate.astimezone(tz)
     values = {
@@ -182,9 +239,63 @@ def render_target(
         "from_address": message.from_address or "unknown",
         "rule": rule,
     }
-    safe = {k: _folder_safe(v, separator) for k, v in values.items()}
-    segments = [s.format_map(safe).strip() for s in template.split("/") if s.strip()]
-    return separator.join(segments)
+    bad = {separator, *refused} - {SUBSTITUTE}
+
+    def clean(text: str) -> str:
+        for char in bad:
+            text = text.replace(char, SUBSTITUTE)
+        return text
+
+    safe = {k: clean(_folder_safe(v, separator)) for k, v in values.items()}
+    segments = [clean(s.format_map(safe).strip()) for s in template.split("/") if s.strip()]
+    if prefix and segments and segments[0].upper() == prefix.rstrip(separator).upper():
+        segments = segments[1:]
+    return prefix + separator.join(segments)
+
+
+def name_characters(messages: Iterable[MessageInfo], rules: RuleBook) -> frozenset[str]:
+    """The punctuation the target names of *rules* could hold for *messages*: the
+    characters to ask the server about before naming folders with them."""
+    texts: set[str] = set()
+    fields: set[str] = set()
+    for compiled in rules.rules:
+        template = compiled.rule.target
+        if template is None:
+            continue
+        for literal, name, _, _ in string.Formatter().parse(template):
+            texts.add(literal)
+            if name:
+                fields.add(name)
+        if "rule" in fields:
+            texts.add(compiled.rule.name)
+    if fields & {"from_domain", "from_address"}:
+        for msg in messages:
+            texts.add(msg.from_domain or "")
+            if "from_address" in fields:
+                texts.add(msg.from_address or "")
+    chars = {c for text in texts for c in text}
+    return frozenset(c for c in chars if c.isascii() and not c.isalnum() and c not in " _/")
+
+
+def withhold(plan: MailboxPlan, refusals: Mapping[str, str]) -> None:
+    """Mark what goes to a folder the server refuses (*refusals*: folder → reason) as
+    blocked, and take its batches out of *plan*: the plan promises only what can be done."""
+    if not refusals:
+        return
+    plan.decisions = [
+        dataclasses.replace(d, blocked=refusals[d.target])
+        if d.target is not None and d.target in refusals and d.blocked is None
+        else d
+        for d in plan.decisions
+    ]
+    kept: list[Batch] = []
+    for batch in plan.batches:
+        if batch.target is not None and batch.target in refusals:
+            reason = refusals[batch.target]
+            plan.withheld.append(Withheld(batch.rule, batch.kind, batch.target, reason, batch.uids))
+        else:
+            kept.append(batch)
+    plan.batches = kept
 
 
 def _folder_safe(value: str, separator: str) -> str:
@@ -241,7 +352,7 @@ def plan_mailbox(
     plan = MailboxPlan(employee=employee, inbox=inbox_count)
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
     personal = {c.rule.name for c in rules.rules if c.rule.folder_names_are_personal}
-    render = TargetRenderer(cycle.timezone, facts.separator)
+    render = TargetRenderer(cycle.timezone, facts.separator, facts.prefix, facts.refused)
     ours = frozenset(uid for uid, record in records.items() if record.flagged)
     ctx = MatchContext(now=now, mailbox_groups=employee.groups, our_flagged=ours)
     use_flagged = also_flagged or not facts.keywords_allowed
@@ -252,6 +363,10 @@ def plan_mailbox(
 
     for msg in messages:
         seen.add(msg.uid)
+        if any(f.lower() == DELETED.lower() for f in msg.flags):
+            # The user's pending decision to delete: not flagged, filed or listed.
+            plan.user_deleted += 1
+            continue
         record = records.get(msg.uid)
         has_kw = keyword in msg.flags
         due = not msg.is_own and cycle.is_due(msg.internaldate, now)
@@ -266,7 +381,8 @@ def plan_mailbox(
             if kind is not None and employee.legal_hold and kind in ("delete", "purge"):
                 plan.held += overdue
                 kind, action = None, "hold"
-            plan.decisions.append(Decision(msg, rule, action, target, overdue))
+            blocked = facts.no_trash_reason if kind == "delete" and target is None else None
+            plan.decisions.append(Decision(msg, rule, action, target, overdue, blocked))
             if overdue and acts and kind is not None:
                 leaving.setdefault((kind, rule.name, target), []).append(msg)
                 continue  # our flags are cleared in the batch, right before it leaves
@@ -286,6 +402,9 @@ def plan_mailbox(
 
     for (kind, rule_name, target), msgs in leaving.items():
         uids = tuple(sorted(m.uid for m in msgs))
+        if kind == "delete" and target is None:  # no trash: nothing to send them to
+            plan.withheld.append(Withheld(rule_name, kind, None, facts.no_trash_reason, uids))
+            continue
         clear = tuple(u for u in uids if (r := records.get(u)) is not None and r.flagged)
         with_kw = tuple(sorted(m.uid for m in msgs if keyword in m.flags))
         recorded = tuple(u for u in uids if u in records)

@@ -98,7 +98,7 @@ def _add_personal_data(
     content = personal_data_kinds(session, due)
     result.fetched_bytes += content.fetched_bytes
     # A message over what one message may cost, or not read in full, is skipped and
-    # counted (SPEC §5.7): rules must not decide on a guess about its content.
+    # counted (docs/behaviour.md §5.7): rules must not decide on a guess about its content.
     result.skipped_uids += sorted(content.unreadable)
     result.messages = [
         replace(m, personal_data=content.kinds[m.uid]) if m.uid in content.kinds else m

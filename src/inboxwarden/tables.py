@@ -10,7 +10,7 @@ from typing import Any
 
 from inboxwarden.audit import Referencer
 from inboxwarden.engine import MailboxOutcome, RunSummary
-from inboxwarden.planning import MailboxPlan, recorded_target
+from inboxwarden.planning import MailboxPlan, Tally, recorded_target
 
 
 def _iso(value: Any) -> str:
@@ -45,6 +45,7 @@ def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False)
                     "target": recorded_target(t.target, t.rule in personal, referencer),
                     "count": t.overdue,
                     "due": t.due,
+                    "blocked": t.blocked,
                 }
                 for t in (o.plan.tallies() if o.plan else [])
             ],
@@ -63,6 +64,7 @@ def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False)
                         d.target, d.rule.folder_names_are_personal, referencer
                     ),
                     "overdue": d.overdue,
+                    "blocked": d.blocked,
                 }
                 for d in sorted(o.plan.decisions, key=lambda d: d.message.internaldate)
             ]
@@ -105,6 +107,8 @@ def plan_table(summary: RunSummary, referencer: Referencer, detail: bool = False
         personal = _personal_rules(p)
         held = f", {p.held} held (legal hold)" if p.held else ""
         skipped = f", {o.skipped} unreadable (skipped)" if o.skipped else ""
+        if p.user_deleted:
+            skipped += f", {p.user_deleted} marked deleted by the user (left alone)"
         counts = f"inbox {p.inbox}, due {p.due}, overdue {p.overdue}"
         lines.append(f"{o.mailbox}  [{o.mode}]  {counts}{held}{skipped}")
         tallies = p.tallies()
@@ -114,7 +118,7 @@ def plan_table(summary: RunSummary, referencer: Referencer, detail: bool = False
                 [
                     t.rule,
                     t.action,
-                    recorded_target(t.target, t.rule in personal, referencer) or "",
+                    _target(t, recorded_target(t.target, t.rule in personal, referencer)),
                     str(t.due),
                     str(t.overdue),
                 ]
@@ -126,10 +130,18 @@ def plan_table(summary: RunSummary, referencer: Referencer, detail: bool = False
                 when = f"{d.message.internaldate:%Y-%m-%d %H:%M}"
                 target = recorded_target(d.target, d.rule.folder_names_are_personal, referencer)
                 outcome = f"{d.rule.name} → {d.action} {target or ''}".rstrip()
+                outcome += "  NOT POSSIBLE" if d.blocked else ""
                 ref = referencer.ref(d.message)
                 lines.append(f"      {when}  {d.message.size:>9}  {ref}  {outcome}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _target(t: Tally, shown: str | None) -> str:
+    """The folder as shown (*shown*: its name or HMAC), and what stops the server."""
+    if t.blocked is None:
+        return shown or ""
+    return f"{shown or '-'}  NOT POSSIBLE: {t.blocked}"
 
 
 def run_table(summary: RunSummary) -> str:

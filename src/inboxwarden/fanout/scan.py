@@ -35,7 +35,7 @@ class FolderScan:
     messages: int = 0
     candidates: int = 0
     unreadable: int = 0
-    """Candidates over what one message may cost, or not read in full (SPEC §5.7)."""
+    """Candidates over what one message may cost, or not read in full (docs/behaviour.md §5.7)."""
     folder_bytes: int = 0
     fetched_bytes: int = 0
     findings: list[Finding] = field(default_factory=list)

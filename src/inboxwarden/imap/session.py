@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import re
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, NamedTuple, Self
 
 import structlog
 from imapclient import IMAPClient, SocketTimeout
@@ -46,6 +47,9 @@ AuthMethod = Literal["password", "master", "authzid", "xoauth2", "oauthbearer"]
 #: SASL mechanisms that carry a bearer token (RFC 7628; XOAUTH2 is Google's and Microsoft's).
 TOKEN_METHODS = frozenset({"xoauth2", "oauthbearer"})
 _ESEARCH_ALL = re.compile(rb"\bALL\s+([0-9:,]+)", re.IGNORECASE)
+_RESPONSE_CODE = re.compile(r"^\[([A-Za-z-]+)")
+#: Response codes (RFC 5530) that say a folder name or target cannot be used at all.
+REFUSAL_CODES = frozenset({"CANNOT", "NOPERM", "LIMIT", "OVERQUOTA"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,14 @@ class Credentials:
     secret: SecretStr
     method: AuthMethod = "password"
     master_user: str | None = None
+
+
+class Namespace(NamedTuple):
+    """The personal namespace (RFC 2342): folder names start with *prefix* (``INBOX.``
+    on many hosts) and *separator* divides the levels."""
+
+    prefix: str
+    separator: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +110,8 @@ class ImapSession:
         self._client = client
         self.capabilities = capabilities
         self._folders: list[FolderEntry] | None = None
+        self._namespace: Namespace | None = None
+        self._probed: dict[str, bool] = {}
         self.selected: FolderState | None = None
         self.commands = 0
         #: Longest UID set in one command; the rest of the line is short and fixed.
@@ -182,37 +196,144 @@ class ImapSession:
             ]
         return self._folders
 
+    def namespace(self) -> Namespace:
+        """The personal namespace's prefix and separator: from ``NAMESPACE`` (RFC 2342)
+        where offered, else the separator of ``LIST "" ""`` (RFC 3501 §6.3.8), no prefix."""
+        if self._namespace is None:
+            prefix, separator = "", None
+            if self.has("NAMESPACE"):
+                with translated():
+                    personal = self._client.namespace().personal
+                self.commands += 1
+                if personal:
+                    prefix, separator = str(personal[0][0]), personal[0][1]
+            if not separator:
+                with translated():
+                    root = self._client.list_folders("", "")
+                self.commands += 1
+                separator = root[0][1] if root else None
+            if isinstance(separator, bytes):
+                separator = separator.decode()
+            self._namespace = Namespace(prefix, separator or "/")
+        return self._namespace
+
     @property
     def separator(self) -> str:
-        """The hierarchy separator of the personal namespace (RFC 3501 §6.3.8)."""
-        for entry in self.folders():
-            if entry.name.upper() == "INBOX":
-                return entry.separator
-        return self.folders()[0].separator if self.folders() else "/"
+        """The hierarchy separator of the personal namespace (RFC 2342, RFC 3501 §6.3.8)."""
+        return self.namespace().separator
 
     def special_folder(self, use: str) -> str | None:
         """The folder with SPECIAL-USE attribute *use* (RFC 6154), or a localised fallback."""
         return find_special(self.folders(), use)
 
-    def ensure_folder(self, name: str) -> None:
-        """Create *name* (and its parents, RFC 3501 §6.3.3) when missing, and subscribe."""
-        if any(entry.name == name for entry in self.folders()):
+    def exists(self, name: str) -> bool:
+        """True when LIST showed *name*."""
+        return any(entry.name == name for entry in self.folders())
+
+    def refusal(self, name: str) -> str | None:
+        """The response code with which the server would refuse *name* as a target, or None.
+
+        Learnt without changing anything: ``STATUS`` of the name, whose ``NO [CANNOT]``
+        (RFC 5530) says the name itself is not allowed; and, where the server has ACL
+        (RFC 4314), ``MYRIGHTS``: an existing folder needs ``i`` (insert), a new one
+        ``k`` on its parent (on the INBOX for a top-level folder, as Dovecot does).
+        Only response codes are read, never the server's English text.
+        """
+        if not self.exists(name):
+            kind, code, _ = self._simple("STATUS", name, "(UIDNEXT)")
+            self._client._imap.untagged_responses.pop("STATUS", None)
+            if kind != "OK" and code in REFUSAL_CODES:
+                return code
+        if not self.has("ACL"):
+            return None
+        folder, needed = (name, "i") if self.exists(name) else (self._parent(name), "k")
+        rights = self._rights(folder)
+        # Rights the server would not tell are no refusal: CREATE or MOVE will say.
+        return "NOPERM" if rights is not None and needed not in rights else None
+
+    def refused_characters(self, characters: Iterable[str]) -> frozenset[str]:
+        """Those of *characters* the server refuses inside a folder name (``[CANNOT]``),
+        each probed once with ``STATUS`` of a name that nobody uses."""
+        prefix, separator = self.namespace()
+        refused: set[str] = set()
+        for char in sorted(set(characters) - {separator}):
+            probe = self._probed.get(char)
+            if probe is None:
+                kind, code, _ = self._simple("STATUS", f"{prefix}iw-probe{char}x", "(UIDNEXT)")
+                self._client._imap.untagged_responses.pop("STATUS", None)
+                probe = kind != "OK" and code == "CANNOT"
+                self._probed[char] = probe
+            if probe:
+                refused.add(char)
+        return frozenset(refused)
+
+    def ensure_folder(self, name: str, *, special_use: str | None = None) -> None:
+        """Create *name* (and its parents, RFC 3501 §6.3.3) when missing, and subscribe;
+        with *special_use* (``\\Trash``) as ``CREATE … (USE (…))`` where the server has
+        CREATE-SPECIAL-USE (RFC 6154 §3). A folder that exists but refuses insertion
+        (ACL without ``i``) is refused here, before any message is sent to it.
+
+        Raises :class:`FolderError` naming the server's response code and reason (the
+        folder's name left out: it may hold an address).
+        """
+        if self.exists(name):
+            if self.has("ACL") and "i" not in (self._rights(name) or "i"):
+                raise FolderError("the server does not let us file into a target folder [NOPERM]")
             return
-        with translated():
-            try:
-                self._client.create_folder(name)
-                self.commands += 1
-            except Exception as exc:
-                # Another client may have created it meanwhile: that is success.
-                self._folders = None
-                if not any(entry.name == name for entry in self.folders()):
-                    raise FolderError("could not create a target folder") from exc
-            try:
-                self._client.subscribe_folder(name)
-                self.commands += 1
-            except Exception:
-                log.warning("subscribe_failed")
+        args: tuple[str, ...] = ()
+        if special_use and self.has("CREATE-SPECIAL-USE"):
+            args = (f"(USE ({special_use}))",)
+        kind, code, text = self._simple("CREATE", name, *args)
         self._folders = None
+        if kind != "OK" and not self.exists(name):  # another client may have created it
+            # The response code is the reason; the text only where there is none (it
+            # varies, and may quote the name, which may hold an address).
+            said = f"[{code}]" if code else text.replace(name, "<folder>")[:120]
+            raise FolderError(f"the server refused to create a target folder: {said}")
+        kind, _, _ = self._simple("SUBSCRIBE", name)
+        if kind != "OK":
+            log.warning("subscribe_failed")
+        self._folders = None
+
+    def ensure_trash(self) -> str:
+        """The trash folder, created (``\\Trash`` special-use where possible) if missing."""
+        found = self.special_folder("\\Trash")
+        if found is not None:
+            return found
+        prefix, _ = self.namespace()
+        name = f"{prefix}Trash"
+        self.ensure_folder(name, special_use="\\Trash")
+        return name
+
+    def _simple(self, command: str, folder: str, *args: str) -> tuple[str, str | None, str]:
+        """Send *command* on *folder*: the answer's kind, response code and text."""
+        imap = self._client._imap
+        with translated():
+            kind, data = imap._simple_command(
+                command, self._client._normalise_folder(folder), *args
+            )
+        self.commands += 1
+        text = _flag_text(data[-1]) if data else ""
+        match = _RESPONSE_CODE.match(text)
+        return kind, (match.group(1).upper() if match else None), text
+
+    def _rights(self, folder: str) -> str | None:
+        """``MYRIGHTS`` (RFC 4314 §3.5): the rights letters this login has on *folder*,
+        or None when the server does not say."""
+        kind, _, _ = self._simple("MYRIGHTS", folder)
+        answers = self._client._imap.untagged_responses.pop("MYRIGHTS", [])
+        if kind != "OK" or not answers:
+            return None
+        return _flag_text(answers[-1]).rsplit(" ", 1)[-1]
+
+    def _parent(self, name: str) -> str:
+        """The folder right above *name* (asked even when it does not exist yet, as
+        Dovecot's ACL does); the INBOX for a top-level name."""
+        prefix, separator = self.namespace()
+        head, sep, _ = name.rpartition(separator)
+        if sep and head and head + separator != prefix:
+            return head
+        return "INBOX"
 
     def select(self, folder: str, *, readonly: bool) -> FolderState:
         """SELECT (or EXAMINE when *readonly*) *folder* and return its state."""
@@ -233,6 +354,18 @@ class ImapSession:
             keywords_allowed="\\*" in permanent,
         )
         return self.selected
+
+    def unselect(self) -> None:
+        """Leave the selected folder without expunging anything: ``UNSELECT`` (RFC 3691)
+        where offered, else an ``EXAMINE`` that cannot succeed, since a failed SELECT or
+        EXAMINE leaves no folder selected (RFC 3501 §6.3.1). Never ``CLOSE``."""
+        if self.has("UNSELECT"):
+            with translated():
+                self._client.unselect_folder()
+            self.commands += 1
+        else:
+            self._simple("EXAMINE", f"{self.namespace().prefix}iw-nothing-here {os.getpid()}")
+        self.selected = None
 
     def status(self, folder: str) -> tuple[int, int]:
         """UIDVALIDITY and UIDNEXT of a folder that is not selected (RFC 3501 §6.3.10)."""

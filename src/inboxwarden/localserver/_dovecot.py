@@ -24,6 +24,7 @@ from inboxwarden.localserver._certificates import Certificates, make_certificate
 from inboxwarden.localserver._config import (
     SPECIAL_USE_FOLDERS,
     DovecotConfig,
+    Layout,
     OAuth2Passdb,
     check_path,
 )
@@ -65,6 +66,9 @@ class LocalDovecot:
         trace: bool = False,
         oauth2: OAuth2Passdb | None = None,
         special_use_folders: Sequence[tuple[str, str]] = SPECIAL_USE_FOLDERS,
+        layout: Layout | None = None,
+        prefix: str = "",
+        acl: str | None = None,
     ) -> None:
         """Prepares a server; nothing runs and nothing is written until it is used.
 
@@ -77,9 +81,18 @@ class LocalDovecot:
         OAUTHBEARER logins checked by a token server; *special_use_folders* names the
         special-use folders (name, attribute; an empty attribute makes a plain folder),
         to look like Exchange (``EXCHANGE_FOLDERS``) or Gmail (``GMAIL_FOLDERS``).
+        *layout* overrides what the separator implies (``maildir++`` with ``/`` is a
+        common setup that refuses ``.`` in names; ``mbox`` needs ``/``); *prefix* is the
+        personal namespace's prefix (``INBOX.`` as on cPanel hosts); *acl* is the text of
+        a global ACL file (``pattern identifier rights`` lines) that switches the ACL
+        plugin on, to make the server refuse chosen folders.
         """
         if separator not in ("/", "."):
             raise ValueError(f"separator must be '/' or '.', not {separator!r}")
+        if layout == "mbox" and separator != "/":
+            raise ValueError("the mbox layout needs separator '/'")
+        if prefix and not prefix.endswith(separator):
+            raise ValueError(f"prefix {prefix!r} must end with the separator {separator!r}")
         if not re.fullmatch(r"[A-Za-z0-9._-]+", master_user):
             raise ValueError(f"master user {master_user!r} must be letters, digits and . _ -")
         self.base_dir = check_path(Path(base_dir).absolute())
@@ -90,6 +103,9 @@ class LocalDovecot:
         self.trace = trace
         self.oauth2 = oauth2
         self.special_use_folders = tuple(special_use_folders)
+        self.layout: Layout | None = layout
+        self.prefix = prefix
+        self.acl = acl
         self.port = 0
         self.tls_port = 0
         self.config_path = self.base_dir / "dovecot.conf"
@@ -272,6 +288,9 @@ class LocalDovecot:
             rawlog_dir=self._rawlog_root if self.trace else None,
             oauth2_args=self._oauth2_args if self.oauth2 is not None else None,
             special_use_folders=self.special_use_folders,
+            layout=self.layout,
+            prefix=self.prefix,
+            acl_file=self._acl_file if self.acl is not None else None,
         )
 
     def _prepare_base_dir(self) -> None:
@@ -285,6 +304,8 @@ class LocalDovecot:
             ca_copy = tls_dir / "oauth2-ca.pem"
             self._write(ca_copy, self.oauth2.ca_file.read_text())
             self._write(self._oauth2_args, self.oauth2.render(ca_copy))
+        if self.acl is not None:
+            self._write(self._acl_file, self.acl)
         self._write(
             self.base_dir / "master-users",
             f"{self.master_user}:{_password_field(self.master_password)}\n",
@@ -409,6 +430,10 @@ class LocalDovecot:
     @property
     def _oauth2_args(self) -> Path:
         return self.base_dir / "dovecot-oauth2.conf.ext"
+
+    @property
+    def _acl_file(self) -> Path:
+        return self.base_dir / "global-acl"
 
     @property
     def _users_dir(self) -> Path:

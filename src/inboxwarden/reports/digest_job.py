@@ -16,6 +16,7 @@ or an address other than the mailbox's own.
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,9 @@ class DigestOutcome:
     due: int = 0
     delivery: str | None = None
     replaced: int = 0
+    left: int = 0
+    """Older digests still in the INBOX because the server could not remove them."""
+    why_left: str | None = None
     error: str | None = None
     message: EmailMessage | None = field(default=None, repr=False)
     """The digest itself, only when asked for (the demo saves it); it holds subjects."""
@@ -139,7 +143,13 @@ class _DigestJob:
             return DigestOutcome(entry.email, "failed", error=planned.error or "plan failed")
         if planned.mode == "observe":
             return DigestOutcome(entry.email, "skipped")
-        decisions = [d for d in planned.plan.decisions if d.action != "keep"]
+        # What the server will not let us do is not announced as going to happen: the
+        # employee reads it as a message to deal with themselves (like ``report``).
+        decisions = [
+            dataclasses.replace(d, action="report", target=None) if d.blocked else d
+            for d in planned.plan.decisions
+            if d.action != "keep"
+        ]
         if not decisions:
             return DigestOutcome(entry.email, "nothing_due")
         imap = self.engine.settings.digest.delivery == "imap"
@@ -149,7 +159,7 @@ class _DigestJob:
             digest, message = self._compose(entry, planned, decisions, session)
             ref = referencer.ref_of(message_id(message))
             events = [AuditEvent("digest", ref, folder=INBOX if imap else None)]
-            replaced = 0
+            replaced, left, why_left = 0, 0, None
             if imap:
                 old = find_old_digests(session, referencer, entry.email)
                 placed = place_digest(
@@ -171,6 +181,8 @@ class _DigestJob:
                     for d in placed.removed
                 ]
                 replaced = len(placed.removed)
+                if placed.why_left is not None:
+                    left, why_left = len(placed.left), placed.why_left
         if not imap:
             if self.smtp is None:
                 raise DeliveryError("digest.delivery is smtp but no relay is configured")
@@ -183,6 +195,8 @@ class _DigestJob:
             due=digest.total,
             delivery="imap" if imap else "smtp",
             replaced=replaced,
+            left=left,
+            why_left=why_left,
             message=message if self.keep_messages else None,
         )
 
@@ -247,6 +261,8 @@ def digest_table(outcomes: list[DigestOutcome]) -> str:
         if o.status == "sent":
             extra = f", replaced {o.replaced} older" if o.replaced else ""
             detail = f"sent ({o.kind}, {o.due} due, by {o.delivery}{extra})"
+            if o.left:
+                detail += f"; {o.left} older digest(s) NOT removed: {o.why_left}"
         elif o.status == "failed":
             detail = f"FAILED ({o.error})"
         elif o.status == "skipped":

@@ -9,7 +9,10 @@ digest is replaced rather than left to pile up: it is found by its header
 which would take the user's own ``\\Deleted`` messages with it.
 
 The new digest is appended *before* the old ones are removed: if the connection
-breaks in between, the employee has two digests for a while, never none.
+breaks in between, the employee has two digests for a while, never none. The INBOX is
+left first (``UNSELECT``): a server may refuse an APPEND to the folder that this
+session has open read-only (Courier does). Where the server can neither ``UID EXPUNGE``
+nor ``MOVE``, an old digest stays and :class:`Placed` says so, for the output to show.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import datetime
 import structlog
 
 from inboxwarden.audit import Referencer
+from inboxwarden.errors import FolderError
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.reports.marker import HEADER, SEARCH_TEXT, is_our_digest
 
@@ -46,6 +50,8 @@ class Placed:
     """The folder the old digests were moved to, or None when they were expunged."""
     left: tuple[OldDigest, ...] = ()
     """Old digests that had to stay (legal hold, or neither UIDPLUS nor MOVE)."""
+    why_left: str | None = None
+    """Why old digests stayed although they were to be removed; None when none did."""
 
 
 def find_old_digests(session: ImapSession, referencer: Referencer, mailbox: str) -> list[OldDigest]:
@@ -76,6 +82,7 @@ def place_digest(
     can never be among them. With *remove_old* false (a mailbox on legal hold, where
     nothing is ever deleted, docs/behaviour.md §5.5) the old ones stay.
     """
+    session.unselect()
     session.append(INBOX, message, (), when)
     if not old:
         return Placed()
@@ -87,10 +94,15 @@ def place_digest(
         session.store(uids, [DELETED], add=True)
         session.expunge(uids)
         return Placed(removed=tuple(old))
-    trash = session.special_folder("\\Trash")
-    if session.has("MOVE") and trash is not None:
-        session.select(INBOX, readonly=False)
-        session.move(uids, trash)
-        return Placed(removed=tuple(old), trash=trash)
-    log.warning("old_digests_left", count=len(old), reason="neither UIDPLUS nor MOVE")
-    return Placed(left=tuple(old))
+    if not session.has("MOVE"):
+        why = "the server has neither UIDPLUS nor MOVE"
+        log.warning("old_digests_left", count=len(old), reason=why)
+        return Placed(left=tuple(old), why_left=why)
+    try:
+        trash = session.ensure_trash()
+    except FolderError as exc:
+        log.warning("old_digests_left", count=len(old), reason=str(exc))
+        return Placed(left=tuple(old), why_left=f"no UIDPLUS and no Trash: {exc}")
+    session.select(INBOX, readonly=False)
+    session.move(uids, trash)
+    return Placed(removed=tuple(old), trash=trash)

@@ -40,6 +40,8 @@ class WeekFigures:
     moved: int = 0
     deleted: int = 0
     runs: int = 1
+    #: Messages the rules sent somewhere that the server refused to take (still there).
+    refused: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ class _Fold:
     moved: int = 0
     deleted: int = 0
     runs: int = 0
+    refused: int = 0
 
 
 def _key(address: str) -> str:
@@ -77,6 +80,7 @@ def fold_runs(rows: Iterable[RunRow], tz: ZoneInfo) -> dict[WeekKey, WeekFigures
         fold = folds.setdefault(key, _Fold())
         fold.moved += int(row.counts.get("moved", 0))
         fold.deleted += int(row.counts.get("deleted", 0))
+        fold.refused += int(row.counts.get("refused", 0))
         fold.runs += 1
         if row.status in ("ok", "partial"):  # a partial run still counted the INBOX
             fold.latest = row
@@ -95,6 +99,7 @@ def fold_runs(rows: Iterable[RunRow], tz: ZoneInfo) -> dict[WeekKey, WeekFigures
             moved=fold.moved,
             deleted=fold.deleted,
             runs=fold.runs,
+            refused=fold.refused,
         )
     return figures
 
@@ -208,6 +213,7 @@ class ManagerReport:
             moved=sum(f.moved for f in seen),
             deleted=sum(f.deleted for f in seen),
             runs=sum(f.runs for f in seen),
+            refused=sum(f.refused for f in seen),
         )
 
     @property
