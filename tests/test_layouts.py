@@ -268,3 +268,26 @@ def test_without_namespace_the_separator_comes_from_list(tmp_path):
 def mail_of(messages: list[tuple[bytes, Any]], domain: bytes) -> list[tuple[bytes, Any]]:
     """Those of *messages* sent from *domain*."""
     return [(data, when) for data, when in messages if b"@" + domain + b">" in data]
+
+
+def test_a_move_refused_at_run_time_is_partial_with_the_response_code(tmp_path):
+    """The folder exists but the user may not insert into it, and the server does not
+    advertise ACL: the UID MOVE's [NOPERM] makes the mailbox PARTIAL, exit 1, the
+    other rules' mail is filed and the refused mail stays in the INBOX."""
+    options, expected = LAYOUTS["maildir++ with /"]
+    folder = expected["customers"]
+    caps = " ".join(DOVECOT_CAPABILITIES)  # without the plugin's ACL
+    acl = f"{ALL_RIGHTS}{folder} -anyone i\n"
+    with special_server(**options, acl=acl, imap_capability=caps) as server:
+        email = new_user(server)
+        seed(server, email, folder, [])
+        usual, _ = _seed(server, email)
+        config = write_config(tmp_path / "cfg", server, [email])
+        result = _cli("--config", str(config), "run", "--once", "--now", NOW)
+        after = _where(census(server, email, skip_deleted=True))
+    assert result.exit_code == 1, result.output
+    assert "PARTIAL (server refused)" in result.output
+    assert "the server refused move: [NOPERM]" in result.output
+    assert {after[m] for m in _message_ids(mail_of(usual, b"kund.se"))} == {"INBOX"}
+    invoices = _message_ids(mail_of(usual, b"fortnox.se"))
+    assert {after[m] for m in invoices} == {expected["invoices"]}

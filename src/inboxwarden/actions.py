@@ -11,13 +11,14 @@ and its audit event is written in the same transaction that closes the journal e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 
 from inboxwarden.audit import Referencer
-from inboxwarden.errors import FolderError, MissingCapability, PolicyError
+from inboxwarden.errors import FolderError, MissingCapability, PolicyError, ServerError
 from inboxwarden.imap import uidset
 from inboxwarden.imap.session import FlagState, ImapSession
 from inboxwarden.message import MessageInfo
@@ -123,6 +124,14 @@ def apply_batches(
                 done.refused += len(chunk)
                 done.reasons.append(str(exc))
                 log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
+            except ServerError as exc:
+                # A NO to the transfer itself (no right to insert, over quota): the journal
+                # entry stays open for recovery; the reason is the response code only, as
+                # the server's text may quote a folder name.
+                reason = f"the server refused {batch.kind}: {_response_code(str(exc))}"
+                done.refused += len(chunk)
+                done.reasons.append(reason)
+                log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=reason)
     return done
 
 
@@ -403,3 +412,9 @@ def _is_deleted(flags: frozenset[str]) -> bool:
 def _carried(flags: frozenset[str]) -> frozenset[str]:
     # \Recent belongs to the session; \Deleted on an original is about the original.
     return frozenset(f for f in flags if f.lower() not in ("\\recent", "\\deleted"))
+
+
+def _response_code(text: str) -> str:
+    """The RFC 5530 response code in a server's answer (``[NOPERM]``), if it gave one."""
+    found = re.search(r"\[([A-Z][A-Z0-9-]*)", text)
+    return f"[{found.group(1)}]" if found else "no response code"
