@@ -32,3 +32,17 @@ def test_the_reference_is_the_same_in_every_folder_and_time_zone():
 
 def test_the_key_never_shows_in_a_repr():
     assert "secret-key" not in repr(Referencer(b"secret-key"))
+
+
+def test_the_engine_shows_no_secret_in_its_repr(dovecot, tmp_path):
+    """repr() of the engine (as a traceback or a debugger prints it) hides every secret."""
+    from tests.enginekit import engine_for, new_user, write_config
+
+    config = write_config(tmp_path, dovecot, [new_user(dovecot)])
+    engine = engine_for(config)
+    try:
+        shown = repr(engine)
+    finally:
+        engine.state.close()
+    assert (tmp_path / "audit.key").read_text() not in shown
+    assert dovecot.master_password not in shown
