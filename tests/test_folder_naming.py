@@ -132,6 +132,12 @@ def test_check_lists_a_name_per_configured_customer_domain():
 
 
 def test_check_shows_fields_without_an_example_as_placeholders():
-    rule = Rule(name="p", action="move", target="Personligt/{from_address}", basis="x")
+    rule = Rule(
+        name="p",
+        action="move",
+        target="Personligt/{from_address}",
+        basis="x",
+        personal_data_in_folder_names=True,
+    )
     (name,) = target_names([rule], {}, MailboxFacts(), now=ENFORCING, tz=STHLM)
     assert name.name == "Personligt/{from_address}"
