@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from inboxwarden.errors import ConfigError
@@ -223,15 +223,7 @@ class StateStore(AuditTrail):
         if not chosen:
             return
         with self.engine.begin() as conn:
-            for start in range(0, len(chosen), 500):
-                conn.execute(
-                    delete(flags).where(
-                        flags.c.mailbox == mailbox,
-                        flags.c.folder == folder,
-                        flags.c.uidvalidity == uidvalidity,
-                        flags.c.uid.in_(chosen[start : start + 500]),
-                    )
-                )
+            _delete_flag_records(conn, mailbox, folder, uidvalidity, chosen)
 
     # --- transfers in flight --------------------------------------------------------
 
@@ -309,15 +301,7 @@ class StateStore(AuditTrail):
         gone = sorted(set(left))
         with self.engine.begin() as conn:
             self._insert_events(conn, rows)
-            for start in range(0, len(gone), 500):
-                conn.execute(
-                    delete(flags).where(
-                        flags.c.mailbox == mailbox,
-                        flags.c.folder == folder,
-                        flags.c.uidvalidity == uidvalidity,
-                        flags.c.uid.in_(gone[start : start + 500]),
-                    )
-                )
+            _delete_flag_records(conn, mailbox, folder, uidvalidity, gone)
             conn.execute(delete(transfers).where(transfers.c.id == transfer_id))
         return len(rows)
 
@@ -406,6 +390,21 @@ class StateStore(AuditTrail):
             conn.execute(
                 delete(leases).where(leases.c.mailbox == mailbox, leases.c.holder == holder)
             )
+
+
+def _delete_flag_records(
+    conn: Connection, mailbox: str, folder: str, uidvalidity: int, uids: Sequence[int]
+) -> None:
+    # In slices: SQLite allows at most 999 bound parameters in one statement.
+    for start in range(0, len(uids), 500):
+        conn.execute(
+            delete(flags).where(
+                flags.c.mailbox == mailbox,
+                flags.c.folder == folder,
+                flags.c.uidvalidity == uidvalidity,
+                flags.c.uid.in_(uids[start : start + 500]),
+            )
+        )
 
 
 def _flag_key(mailbox: str, folder: str, uidvalidity: int, uid: int) -> tuple[Any, ...]:
