@@ -266,10 +266,44 @@ class SmtpSettings(_Section):
 
 
 class ScheduleSettings(_Section):
-    """When ``serve`` runs each job, as cron lines in the organisation's time zone."""
+    """When ``serve`` runs each job, as cron lines in the organisation's time zone.
+
+    Five crontab fields, or six with a leading seconds field (for trials and tests).
+    """
 
     scan: str = "0 2 * * *"
     report: str = "0 7 * * mon"
+    fanout: str = "30 2 * * *"
+    retention: str = "30 3 * * *"
+    #: A job whose time passed while the service was down still runs, once, this late.
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+
+    @field_validator("scan", "report", "fanout", "retention")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        # The scheduler module owns apscheduler; it parses here so a typo stops the load.
+        from inboxwarden.service.scheduler import check_cron
+
+        check_cron(value)
+        return value
+
+
+class ServiceSettings(_Section):
+    """The ``serve`` process: where it answers ``/healthz`` and ``/metrics``."""
+
+    #: host:port; loopback by default, empty disables the endpoint.
+    listen: str = "127.0.0.1:9464"
+    #: How long one mailbox may take in a scheduled job before it is left for the next.
+    mailbox_budget_seconds: float = Field(default=1800, gt=0)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+                raise ValueError(f"{value!r} is not host:port (empty disables it)")
+        return value
 
 
 class Settings(BaseSettings):
@@ -299,6 +333,7 @@ class Settings(BaseSettings):
     report: ReportSettings = ReportSettings()
     smtp: SmtpSettings = SmtpSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    service: ServiceSettings = ServiceSettings()
 
     @classmethod
     def settings_customise_sources(

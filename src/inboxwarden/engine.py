@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,7 +27,13 @@ from inboxwarden.config import Settings, read_secret
 from inboxwarden.cycle import Cycle
 from inboxwarden.directory import Directory
 from inboxwarden.directory import Employee as DirectoryEntry
-from inboxwarden.errors import AuthenticationFailed, ConfigError, MailboxError, PolicyError
+from inboxwarden.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    Interrupted,
+    MailboxError,
+    PolicyError,
+)
 from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
 from inboxwarden.matching import RuleBook
 from inboxwarden.message import MessageInfo
@@ -122,6 +129,9 @@ class Engine:
     sleep: Callable[[float], None] = time.sleep
     #: Where XOAUTH2 / OAUTHBEARER logins get their tokens; None for password logins.
     tokens: TokenSource | None = None
+    #: Set by ``serve`` on SIGTERM: no new mailbox starts, and the one in progress stops
+    #: before its next journalled command (see :func:`_stoppable`).
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory, state: StateStore) -> Engine:
@@ -213,6 +223,8 @@ class Engine:
         ``plan`` writes nothing and takes no lease. The lease is renewed between commands
         (see :class:`Heartbeat`) and released at the end; a holder that dies lets it expire.
         """
+        if self.stop.is_set():
+            return MailboxOutcome(entry.email, self.mode_of(entry), status="stopped")
         if dry or run_id is None:
             return self._with_retries(entry, now, rules, run_id, dry, lambda: None)
         if not self._claim(entry.email, holder):
@@ -226,7 +238,9 @@ class Engine:
             return outcome
         heartbeat = Heartbeat(lambda: self.state.acquire_lease(entry.email, holder, LEASE_TTL))
         try:
-            return self._with_retries(entry, now, rules, run_id, dry, heartbeat)
+            return self._with_retries(
+                entry, now, rules, run_id, dry, _stoppable(heartbeat, self.stop)
+            )
         finally:
             self.state.release_lease(entry.email, holder)
 
@@ -262,6 +276,10 @@ class Engine:
                 if outcome.applied.refused:
                     # The server refused part of the work: not a success (exit code 1).
                     outcome.status, outcome.error = "partial", "refused"
+                break
+            except Interrupted:
+                outcome.status, outcome.error = "stopped", None
+                log.info("mailbox_stopped")
                 break
             except (AuthenticationFailed, PolicyError, ConfigError) as exc:
                 outcome.status, outcome.error = "failed", type(exc).__name__
@@ -431,6 +449,21 @@ def _died_here(holder: str) -> bool:
     except OSError:
         return False  # it exists, owned by someone else
     return False
+
+
+def _stoppable(heartbeat: Callable[[], None], stop: threading.Event) -> Callable[[], None]:
+    """*heartbeat*, raising :class:`Interrupted` once *stop* is set.
+
+    The heartbeat runs before each journalled command, so a stop lands between two
+    commands: the batch in flight is complete and journalled, and recovery needs nothing.
+    """
+
+    def beat() -> None:
+        if stop.is_set():
+            raise Interrupted("the service is stopping")
+        heartbeat()
+
+    return beat
 
 
 class Heartbeat:

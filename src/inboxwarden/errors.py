@@ -13,6 +13,7 @@ CLI need to catch only that::
     │   ├── FolderError              a folder could not be selected or created
     │   └── ServerError              the server answered NO/BAD to a command
     ├── PolicyError                  an action would break a safety invariant (SPEC §5)
+    ├── Interrupted                  the service is stopping; a mailbox was left between commands
     ├── StateError                   the state database failed (state.py)
     ├── DeliveryError                a report or digest could not be sent (reports/smtp.py)
     └── LocalServerError             the demo's or tests' Dovecot failed (localserver/)
@@ -63,3 +64,10 @@ class ServerError(MailboxError):
 
 class PolicyError(InboxWardenError):
     """An action was refused because it would break a safety invariant."""
+
+
+class Interrupted(InboxWardenError):
+    """The service is stopping: the mailbox was left between two journalled commands.
+
+    Not a failure of the mailbox: the next run recovers the journal and goes on.
+    """

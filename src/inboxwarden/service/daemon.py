@@ -1,0 +1,82 @@
+"""``inboxwarden serve``: the scheduler, the health endpoint and the signals, in the foreground.
+
+systemd, a container runtime or Kubernetes supervises the process; it does not fork.
+The first SIGTERM or SIGINT sets the stop signal: no new mailbox starts, each mailbox in
+progress stops before its next journalled command, connections close, and the process
+exits 0 (well within 30 s). A second signal exits at once: the transfer journal makes
+even that safe, and the next start recovers it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+import structlog
+
+from inboxwarden.config import Settings
+from inboxwarden.service.health import HealthServer
+from inboxwarden.service.jobs import Jobs
+from inboxwarden.service.metrics import JOBS, Metrics
+from inboxwarden.service.scheduler import Scheduler
+from inboxwarden.state import StateStore
+
+log = structlog.get_logger(__name__)
+
+#: Exit status after a second signal: the process did not finish its work.
+EXIT_FORCED = 1
+
+
+def serve(settings: Settings) -> int:
+    """Run the schedules until a signal; returns the exit status."""
+    state = StateStore.open(settings.state.url)
+    stop = threading.Event()
+    metrics = Metrics()
+    jobs = Jobs(settings, state, metrics, stop)
+    scheduler = Scheduler(settings.organisation.tz, settings.schedule.misfire_grace_seconds)
+    for name in JOBS:
+        job = jobs.guarded(name, getattr(jobs, name))
+        scheduler.add(name, getattr(settings.schedule, name), job)
+
+    def health() -> tuple[bool, dict[str, Any]]:
+        running, reachable = scheduler.running and not stop.is_set(), state.reachable()
+        body = {"status": "ok" if running and reachable else "unavailable"}
+        return running and reachable, {**body, "scheduler": running, "state": reachable}
+
+    server = None
+    if settings.service.listen:
+        server = HealthServer(settings.service.listen, health, metrics.exposition)
+    _on_signals(stop)
+    scheduler.start()
+    if server is not None:
+        server.start()
+    log.info(
+        "service_started",
+        next_runs={k: v.isoformat() if v else None for k, v in scheduler.next_runs().items()},
+    )
+    try:
+        while not stop.wait(1.0):
+            pass
+        log.info("service_stopping")
+        scheduler.shutdown()  # waits for the jobs in progress, which stop between commands
+    finally:
+        if server is not None:
+            server.close()
+        state.close()
+    log.info("service_stopped")
+    return 0
+
+
+def _on_signals(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            log.warning("service_killed", signal=signal.Signals(signum).name)
+            os._exit(EXIT_FORCED)
+        log.info("service_signal", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
