@@ -70,7 +70,9 @@ class Serve:
                 [sys.executable, "-m", "inboxwarden", "--config", str(config), "serve"],
                 stdout=out,
                 stderr=out,
-                env={k: v for k, v in os.environ.items() if not k.upper().startswith("INBOXWARDEN_")},
+                env={
+                    k: v for k, v in os.environ.items() if not k.upper().startswith("INBOXWARDEN_")
+                },
             )
 
     def get(self, path: str) -> tuple[int, str]:

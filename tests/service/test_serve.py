@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from inboxwarden.message import OWN_MESSAGE_HEADER
 from tests.enginekit import STOCKHOLM, new_user, write_config
 from tests.faultkit import assert_each_once, marked, marker_census
-from tests.imapkit import seed, session
+from tests.imapkit import CuttingProxy, seed, session
 from tests.service.servicekit import (
     Serve,
     add_sections,
@@ -46,7 +47,7 @@ def test_scans_send_one_digest_across_several_scans_and_a_restart(dovecot, tmp_p
         wait_for(lambda: digests_in_inbox(dovecot, email) == 1, what="the digest")
         runs = finished_runs(db)
         wait_for(lambda: finished_runs(db) >= runs + 2, what="two more scans")
-        assert first.stop() [0] == 0
+        assert first.stop()[0] == 0
     finally:
         first.kill()
     second = Serve(config, port, tmp_path / "serve.log")
@@ -102,3 +103,57 @@ def test_sigterm_mid_enforcement_exits_0_loses_nothing_and_a_restart_completes(d
     assert folder_count(dovecot, email, target) == total
     assert folder_count(dovecot, email, "INBOX") == 0
     assert_each_once(marker_census(dovecot, email), markers)
+
+
+def metric(text: str, line_start: str) -> float:
+    """The value of the sample whose line starts with *line_start* in a /metrics body."""
+    for line in text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.split()[-1])
+    return float("nan")
+
+
+def first_run_statuses(db) -> list[str]:
+    """The mailbox statuses of the first scan the state recorded, sorted."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT status FROM mailbox_runs WHERE run_id = "
+            "(SELECT id FROM runs WHERE kind = 'run' ORDER BY started_at LIMIT 1)"
+        ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def test_failing_mailboxes_leave_the_others_and_the_service_running_and_are_counted(
+    dovecot, tmp_path
+):
+    """One login refused, one connection cut: the third completes, /metrics counts both."""
+    one, two = new_user(dovecot), new_user(dovecot)
+    ghost = "ghost-nobody@exempel.se"  # in the directory, unknown to the server
+    cycle, before_boundary = cycle_around_today()
+    for email in (one, two):
+        seed(dovecot, email, "INBOX", marked(2, start=1, when=before_boundary))
+    port = free_port()
+    with CuttingProxy(dovecot.host, dovecot.port) as proxy:
+        config = write_config(
+            tmp_path, dovecot, [one, ghost, two], mode="notify", port=proxy.port, retries=1
+        )
+        add_sections(config, cycle, schedule(scan=EVERY_2S), service(port))
+        # The first mailbox to open its INBOX loses its connection (no retry: retries = 1).
+        proxy.cut_after_command(r"^(SELECT|EXAMINE) ", deliver=False)
+        serve = Serve(config, port, tmp_path / "serve.log")
+        scans = 'inboxwarden_job_runs_total{job="scan",outcome="ok"}'
+        try:
+            wait_for(lambda: metric(serve.get("/metrics")[1], scans) >= 2, what="two scans")
+            body = serve.get("/metrics")[1]
+            assert serve.process.poll() is None
+            assert metric(body, 'inboxwarden_mailboxes_total{status="failed"}') >= 3
+            assert metric(body, 'inboxwarden_mailboxes_total{status="ok"}') >= 2
+            assert proxy.cut_done.is_set()
+            assert serve.get("/healthz")[0] == 200
+            assert serve.stop()[0] == 0
+        finally:
+            serve.kill()
+    assert first_run_statuses(tmp_path / "state.db") == ["failed", "failed", "ok"]
+    assert ghost not in body and one not in body and two not in body
+    # The cut mailbox completes at the next scan: both get their digest.
+    assert digests_in_inbox(dovecot, one) == digests_in_inbox(dovecot, two) == 1
