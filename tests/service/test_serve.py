@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from inboxwarden.message import OWN_MESSAGE_HEADER
+from inboxwarden.state import StateStore
 from tests.enginekit import STOCKHOLM, new_user, write_config
 from tests.faultkit import assert_each_once, marked, marker_census
 from tests.imapkit import CuttingProxy, seed, session
@@ -157,3 +158,45 @@ def test_failing_mailboxes_leave_the_others_and_the_service_running_and_are_coun
     assert ghost not in body and one not in body and two not in body
     # The cut mailbox completes at the next scan: both get their digest.
     assert digests_in_inbox(dovecot, one) == digests_in_inbox(dovecot, two) == 1
+
+
+@pytest.mark.postgres
+def test_two_services_on_one_postgresql_state_never_work_on_one_mailbox_at_once(
+    dovecot, tmp_path, pg_url
+):
+    """Both scan at the same ticks: one of them finds each mailbox busy, nothing doubles."""
+    from sqlalchemy import create_engine, text
+
+    emails = [new_user(dovecot) for _ in range(3)]
+    long_ago = datetime.now(STOCKHOLM).replace(microsecond=0) - timedelta(days=100)
+    markers: set[str] = set()
+    for n, email in enumerate(emails):
+        seed(dovecot, email, "INBOX", marked(300, start=1000 * n, when=long_ago))
+        markers |= {f"m{i:05d}" for i in range(1000 * n, 1000 * n + 300)}
+    config = write_config(tmp_path, dovecot, emails, imap_extra="batch_size = 10", state_url=pg_url)
+    add_sections(config, schedule(scan=EVERY_2S), '[service]\nlisten = ""\n')
+    StateStore.open(pg_url).close()  # the tables exist before anyone polls them
+    state = create_engine(pg_url)
+
+    def statuses() -> dict[str, int]:
+        with state.connect() as conn:
+            rows = conn.execute(text("SELECT status, count(*) FROM mailbox_runs GROUP BY status"))
+            return {status: int(n) for status, n in rows}
+
+    a = Serve(config, None, tmp_path / "a.log")
+    b = Serve(config, None, tmp_path / "b.log")
+    try:
+        wait_for(lambda: statuses().get("busy", 0) >= 1, what="a mailbox found busy")
+        wait_for(
+            lambda: all(folder_count(dovecot, e, "INBOX") == 0 for e in emails),
+            what="every INBOX filed",
+        )
+        assert a.stop()[0] == 0 and b.stop()[0] == 0
+    finally:
+        a.kill()
+        b.kill()
+        final = statuses()
+        state.dispose()
+    counts = marker_census(dovecot, emails[0]) + marker_census(dovecot, emails[1])
+    assert_each_once(counts + marker_census(dovecot, emails[2]), markers)
+    assert not {"failed", "partial"} & set(final)
