@@ -113,6 +113,10 @@ class ImapSettings(_Section):
     max_line_length: int = Field(default=8192, ge=1000, le=1_000_000)
     retries: int = Field(default=3, ge=1, le=10)
     retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    #: All attempts at one mailbox together stop retrying after this long.
+    retry_total_seconds: float = Field(default=300, gt=0)
+    #: One mailbox may take this long in a run; then it is left for the next run.
+    mailbox_budget_seconds: float = Field(default=1800, gt=0)
 
     @property
     def effective_port(self) -> int:
@@ -293,8 +297,6 @@ class ServiceSettings(_Section):
 
     #: host:port; loopback by default, empty disables the endpoint.
     listen: str = "127.0.0.1:9464"
-    #: How long one mailbox may take in a scheduled job before it is left for the next.
-    mailbox_budget_seconds: float = Field(default=1800, gt=0)
 
     @field_validator("listen")
     @classmethod

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 import structlog
 from pydantic import SecretStr
 
+from inboxwarden import retrying
 from inboxwarden.actions import Applied, Target, apply_batches, apply_flags
 from inboxwarden.audit import Referencer
 from inboxwarden.config import Settings, read_secret
@@ -33,6 +34,7 @@ from inboxwarden.errors import (
     Interrupted,
     MailboxError,
     PolicyError,
+    TimeBudgetExceeded,
 )
 from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
 from inboxwarden.matching import RuleBook
@@ -238,9 +240,9 @@ class Engine:
             return outcome
         heartbeat = Heartbeat(lambda: self.state.acquire_lease(entry.email, holder, LEASE_TTL))
         try:
-            return self._with_retries(
-                entry, now, rules, run_id, dry, _stoppable(heartbeat, self.stop)
-            )
+            deadline = time.monotonic() + self.settings.imap.mailbox_budget_seconds
+            beat = _stoppable(heartbeat, self.stop, deadline)
+            return self._with_retries(entry, now, rules, run_id, dry, beat)
         finally:
             self.state.release_lease(entry.email, holder)
 
@@ -268,39 +270,42 @@ class Engine:
         structlog.contextvars.bind_contextvars(run_id=run_id, mailbox=entry.email)
         outcome = MailboxOutcome(entry.email, self.mode_of(entry))
         imap = self.settings.imap
-        for attempt in range(1, imap.retries + 1):
-            outcome.attempts = attempt
-            try:
-                self._process(entry, outcome, now, rules, run_id, dry, heartbeat)
-                outcome.status, outcome.error = "ok", None
-                if outcome.applied.refused:
-                    # The server refused part of the work: not a success (exit code 1).
-                    outcome.status, outcome.error = "partial", "refused"
-                break
-            except Interrupted:
-                outcome.status, outcome.error = "stopped", None
-                log.info("mailbox_stopped")
-                break
-            except (AuthenticationFailed, PolicyError, ConfigError) as exc:
-                outcome.status, outcome.error = "failed", type(exc).__name__
-                log.error("mailbox_failed", error=type(exc).__name__, reason=str(exc))
-                break  # retrying the same credentials or policy cannot help
-            except MailboxError as exc:
-                outcome.status, outcome.error = "failed", type(exc).__name__
-                log.warning(
-                    "mailbox_attempt_failed",
-                    attempt=attempt,
-                    error=type(exc).__name__,
-                    reason=str(exc),
-                )
-                if attempt < imap.retries:
-                    self.sleep(imap.retry_backoff_seconds * 2 ** (attempt - 1))
-            except Exception as exc:  # a bug must not stop the other mailboxes (SPEC §5.7)
-                outcome.status, outcome.error = "failed", type(exc).__name__
-                # The type only at ERROR: an exception's text may quote mailbox content.
-                log.error("mailbox_crashed", error=type(exc).__name__)
-                log.debug("mailbox_crashed_traceback", exc_info=True)
-                break
+        try:
+            # Transient failures only (see inboxwarden.retrying); the last one is re-raised.
+            for attempt in retrying.attempts(
+                tries=imap.retries,
+                backoff_seconds=imap.retry_backoff_seconds,
+                total_seconds=min(imap.retry_total_seconds, imap.mailbox_budget_seconds),
+                sleep=self.sleep,
+                on_retry=_log_retry,
+            ):
+                with attempt:
+                    outcome.attempts = attempt.retry_state.attempt_number
+                    self._process(entry, outcome, now, rules, run_id, dry, heartbeat)
+            outcome.status, outcome.error = "ok", None
+            if outcome.applied.refused:
+                # The server refused part of the work: not a success (exit code 1).
+                outcome.status, outcome.error = "partial", "refused"
+        except Interrupted:
+            outcome.status, outcome.error = "stopped", None
+            log.info("mailbox_stopped")
+        except (AuthenticationFailed, PolicyError, ConfigError) as exc:
+            # Retrying the same credentials or policy cannot help.
+            outcome.status, outcome.error = "failed", type(exc).__name__
+            log.error("mailbox_failed", error=type(exc).__name__, reason=str(exc))
+        except MailboxError as exc:
+            outcome.status, outcome.error = "failed", type(exc).__name__
+            log.warning(
+                "mailbox_attempt_failed",
+                attempt=outcome.attempts,
+                error=type(exc).__name__,
+                reason=str(exc),
+            )
+        except Exception as exc:  # a bug must not stop the other mailboxes (SPEC §5.7)
+            outcome.status, outcome.error = "failed", type(exc).__name__
+            # The type only at ERROR: an exception's text may quote mailbox content.
+            log.error("mailbox_crashed", error=type(exc).__name__)
+            log.debug("mailbox_crashed_traceback", exc_info=True)
         if run_id is not None:
             self.state.record_mailbox(
                 run_id,
@@ -451,8 +456,10 @@ def _died_here(holder: str) -> bool:
     return False
 
 
-def _stoppable(heartbeat: Callable[[], None], stop: threading.Event) -> Callable[[], None]:
-    """*heartbeat*, raising :class:`Interrupted` once *stop* is set.
+def _stoppable(
+    heartbeat: Callable[[], None], stop: threading.Event, deadline: float
+) -> Callable[[], None]:
+    """*heartbeat*, raising once *stop* is set or the monotonic *deadline* has passed.
 
     The heartbeat runs before each journalled command, so a stop lands between two
     commands: the batch in flight is complete and journalled, and recovery needs nothing.
@@ -461,9 +468,17 @@ def _stoppable(heartbeat: Callable[[], None], stop: threading.Event) -> Callable
     def beat() -> None:
         if stop.is_set():
             raise Interrupted("the service is stopping")
+        if time.monotonic() > deadline:
+            raise TimeBudgetExceeded("imap.mailbox_budget_seconds reached; the next run goes on")
         heartbeat()
 
     return beat
+
+
+def _log_retry(attempt: int, exc: BaseException) -> None:
+    log.warning(
+        "mailbox_attempt_failed", attempt=attempt, error=type(exc).__name__, reason=str(exc)
+    )
 
 
 class Heartbeat:

@@ -11,7 +11,8 @@ CLI need to catch only that::
     │   │   └── TokenUnavailable     the identity provider issued no OAuth2 token (oauth/)
     │   ├── MissingCapability        the server lacks what a safe action needs
     │   ├── FolderError              a folder could not be selected or created
-    │   └── ServerError              the server answered NO/BAD to a command
+    │   ├── ServerError              the server answered NO/BAD to a command
+    │   └── TimeBudgetExceeded       the mailbox took longer than imap.mailbox_budget_seconds
     ├── PolicyError                  an action would break a safety invariant (SPEC §5)
     ├── Interrupted                  the service is stopping; a mailbox was left between commands
     ├── StateError                   the state database failed (state.py)
@@ -60,6 +61,14 @@ class FolderError(MailboxError):
 
 class ServerError(MailboxError):
     """The server answered NO or BAD to a command."""
+
+
+class TimeBudgetExceeded(MailboxError):
+    """The mailbox took longer than its time budget; it is left between two commands.
+
+    Not retried: the next run goes on where this one stopped, and the other mailboxes
+    get their turn meanwhile.
+    """
 
 
 class PolicyError(InboxWardenError):
