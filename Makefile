@@ -38,6 +38,19 @@ slapd:
 	    exit 1; \
 	  fi; }
 
+# Debian's systemd package gives systemd-analyze, which verifies deploy/'s unit in a test;
+# nothing is started (the package does not need systemd as PID 1 to verify).
+.PHONY: systemd
+systemd:
+	@command -v systemd-analyze >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends systemd >/dev/null; \
+	  else \
+	    echo "inboxwarden: systemd-analyze is missing: sudo apt-get install systemd" >&2; \
+	    exit 1; \
+	  fi; }
+
 demo: $(STAMP) dovecot
 	$(BIN)/inboxwarden demo
 
@@ -53,6 +66,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP) dovecot
 	$(BIN)/pytest
 pytest: slapd
+pytest: systemd
 
 bench: $(STAMP) dovecot
 	$(BIN)/python benchmarks/bench_enforce.py
