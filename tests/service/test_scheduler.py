@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from inboxwarden.cli import main
 from inboxwarden.config import load_settings
 from inboxwarden.errors import ConfigError
-from inboxwarden.service.scheduler import cron_trigger, crontab_weekdays
+from inboxwarden.service.scheduler import cron_trigger, crontab_weekdays, missed_time
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MINIMAL = """
@@ -102,3 +102,35 @@ def test_the_schedule_defaults_are_those_of_spec_11(tmp_path):
         "0 2 * * *", "30 2 * * *", "0 7 * * mon", "30 3 * * *",
     )  # fmt: skip
     assert load_settings(path).service.listen == "127.0.0.1:9464"
+
+
+def test_a_time_missed_during_a_downtime_within_the_grace_runs_once_at_start():
+    """Down from 01:00 to 03:00: the 02:00 scan is missed and caught up."""
+    last = datetime(2026, 11, 2, 2, 0, 5, tzinfo=STOCKHOLM)
+    now = datetime(2026, 11, 3, 3, 0, tzinfo=STOCKHOLM)
+    missed = missed_time("0 2 * * *", STOCKHOLM, now, 6 * 3600, last)
+    assert missed == datetime(2026, 11, 3, 2, 0, tzinfo=STOCKHOLM)
+
+
+def test_nothing_is_missed_when_the_last_run_came_after_the_last_time():
+    last = datetime(2026, 11, 3, 2, 0, 5, tzinfo=STOCKHOLM)
+    now = datetime(2026, 11, 3, 3, 0, tzinfo=STOCKHOLM)
+    assert missed_time("0 2 * * *", STOCKHOLM, now, 6 * 3600, last) is None
+
+
+def test_a_time_missed_longer_ago_than_the_grace_is_not_caught_up():
+    last = datetime(2026, 11, 1, 2, 0, 5, tzinfo=STOCKHOLM)
+    now = datetime(2026, 11, 3, 9, 0, tzinfo=STOCKHOLM)  # 02:00 was 7 h ago; grace 6 h
+    assert missed_time("0 2 * * *", STOCKHOLM, now, 6 * 3600, last) is None
+
+
+def test_several_missed_times_are_caught_up_as_the_latest_one():
+    last = datetime(2026, 11, 3, 2, 0, 5, tzinfo=STOCKHOLM)
+    now = datetime(2026, 11, 3, 2, 7, 30, tzinfo=STOCKHOLM)
+    missed = missed_time("*/2 * * * *", STOCKHOLM, now, 3600, last)
+    assert missed == datetime(2026, 11, 3, 2, 6, tzinfo=STOCKHOLM)
+
+
+def test_a_job_that_never_ran_has_missed_nothing():
+    now = datetime(2026, 11, 3, 3, 0, tzinfo=STOCKHOLM)
+    assert missed_time("0 2 * * *", STOCKHOLM, now, 6 * 3600, None) is None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -200,3 +201,38 @@ def test_two_services_on_one_postgresql_state_never_work_on_one_mailbox_at_once(
     counts = marker_census(dovecot, emails[0]) + marker_census(dovecot, emails[1])
     assert_each_once(counts + marker_census(dovecot, emails[2]), markers)
     assert not {"failed", "partial"} & set(final)
+
+
+def test_a_scan_missed_while_the_service_was_down_runs_once_at_start(dovecot, tmp_path):
+    """The last scan was before its time two minutes ago: the start catches up, once."""
+    from sqlalchemy import create_engine, text
+
+    email = new_user(dovecot)
+    config = write_config(tmp_path, dovecot, [email], mode="notify")
+    missed = datetime.now(STOCKHOLM) - timedelta(minutes=2)
+    add_sections(
+        config, schedule(scan=f"{missed.minute} {missed.hour} * * *"), '[service]\nlisten = ""\n'
+    )
+    url = f"sqlite:///{tmp_path}/state.db"
+    state = StateStore.open(url)
+    run_id = state.start_run("job:scan", missed - timedelta(hours=1))
+    state.close()
+    db = create_engine(url)
+    with db.begin() as conn:  # that run started an hour before the missed time
+        conn.execute(
+            text("UPDATE runs SET started_at = :at WHERE id = :id"),
+            {
+                "at": (missed - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None),
+                "id": run_id,
+            },
+        )
+    db.dispose()
+    serve = Serve(config, None, tmp_path / "serve.log")
+    try:
+        wait_for(lambda: finished_runs(tmp_path / "state.db") == 1, what="the caught-up scan")
+        time.sleep(3)
+        assert serve.stop()[0] == 0
+    finally:
+        serve.kill()
+    assert finished_runs(tmp_path / "state.db") == 1
+    assert '"job_missed"' in (tmp_path / "serve.log").read_text()

@@ -19,9 +19,9 @@ import structlog
 
 from inboxwarden.config import Settings
 from inboxwarden.service.health import HealthServer
-from inboxwarden.service.jobs import Jobs
+from inboxwarden.service.jobs import Jobs, job_kind
 from inboxwarden.service.metrics import JOBS, Metrics
-from inboxwarden.service.scheduler import Scheduler
+from inboxwarden.service.scheduler import Scheduler, missed_time
 from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,17 @@ def serve(settings: Settings) -> int:
     scheduler = Scheduler(settings.organisation.tz, settings.schedule.misfire_grace_seconds)
     for name in JOBS:
         job = jobs.guarded(name, getattr(jobs, name))
-        scheduler.add(name, getattr(settings.schedule, name), job)
+        expression = getattr(settings.schedule, name)
+        missed = missed_time(
+            expression,
+            settings.organisation.tz,
+            jobs.now(),
+            settings.schedule.misfire_grace_seconds,
+            state.last_run_started(job_kind(name)),
+        )
+        if missed is not None:
+            log.info("job_missed", job=name, scheduled=missed.isoformat())
+        scheduler.add(name, expression, job, now=missed is not None)
 
     def health() -> tuple[bool, dict[str, Any]]:
         running, reachable = scheduler.running and not stop.is_set(), state.reachable()

@@ -9,6 +9,7 @@ on: the next tick tries again.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,12 @@ from inboxwarden.service.metrics import Metrics
 from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
+
+
+def job_kind(name: str) -> str:
+    """The ``runs.kind`` under which the state remembers each run of the job *name*."""
+    return f"job:{name}"
+
 
 #: Digest records are kept at least this long: ``digest_due`` looks back one cycle.
 DIGEST_MEMORY = timedelta(days=62)
@@ -60,16 +67,21 @@ class Jobs:
             structlog.contextvars.clear_contextvars()
             log.info("job_started", job=name)
             start = time.monotonic()
-            ok = False
+            ok, run_id = False, None
             try:
+                # Remembered so that a restart can tell a missed time (see missed_time).
+                run_id = self.state.start_run(job_kind(name), self.now())
                 job()
                 ok = True
             except InboxWardenError as exc:
                 log.error("job_failed", job=name, error=type(exc).__name__, reason=str(exc))
-            except Exception as exc:  # a bug must not stop the service
+            except Exception as exc:  # a bug, or the state database gone: the service goes on
                 log.error("job_crashed", job=name, error=type(exc).__name__)
                 log.debug("job_crashed_traceback", exc_info=True)
             seconds = time.monotonic() - start
+            if run_id is not None:
+                with contextlib.suppress(Exception):  # best effort: the outcome is logged above
+                    self.state.finish_run(run_id, ok=int(ok), failed=int(not ok))
             self.metrics.job_finished(name, ok, seconds, time.time())
             log.info("job_finished", job=name, ok=ok, seconds=round(seconds, 3))
 

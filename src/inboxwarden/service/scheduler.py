@@ -7,7 +7,7 @@ it leaves here: callers hand in plain callables and get plain datetimes back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -76,6 +76,28 @@ def _weekday(number: str) -> str:
     return _CRONTAB_WEEKDAYS[int(number)]
 
 
+def missed_time(
+    expression: str, tz: tzinfo, now: datetime, grace_seconds: int, last_run: datetime | None
+) -> datetime | None:
+    """The latest time of *expression* within the grace before *now* with no run since.
+
+    APScheduler 3.x forgets misfires across restarts (its memory job store), so the
+    service asks this at start-up with the last run the state remembers. A job that
+    never ran has missed nothing: a first start does not run every job at once.
+    """
+    if last_run is None:
+        return None
+    trigger = cron_trigger(expression, tz)
+    start = max(now - timedelta(seconds=grace_seconds), last_run)
+    missed = None
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and fire <= now:
+        if fire > last_run:
+            missed = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return missed
+
+
 class Scheduler:
     """A background scheduler whose jobs never overlap themselves and catch up once.
 
@@ -92,8 +114,11 @@ class Scheduler:
             timezone=tz, executors={"default": ThreadPoolExecutor(4)}
         )
 
-    def add(self, name: str, expression: str, job: Callable[[], None]) -> None:
-        """Run *job* at the times of the cron line *expression*."""
+    def add(
+        self, name: str, expression: str, job: Callable[[], None], *, now: bool = False
+    ) -> None:
+        """Run *job* at the times of the cron line *expression*; once at start if *now*."""
+        first = {"next_run_time": datetime.now(self._tz)} if now else {}
         self._scheduler.add_job(
             job,
             cron_trigger(expression, self._tz),
@@ -102,6 +127,7 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=self._grace,
+            **first,
         )
 
     def start(self) -> None:

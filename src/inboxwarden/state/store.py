@@ -442,6 +442,17 @@ class StateStore(AuditTrail):
             ).rowcount
         return int(gone or 0)
 
+    def last_run_started(self, kind: str) -> datetime | None:
+        """When the latest run of *kind* started (wall time), if any ever did."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(runs.c.started_at)
+                .where(runs.c.kind == kind)
+                .order_by(runs.c.started_at.desc())
+                .limit(1)
+            ).scalar()
+        return None if value is None else as_utc(value)
+
     def reachable(self) -> bool:
         """True when the database answers a trivial query (``/healthz``)."""
         try:
