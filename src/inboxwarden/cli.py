@@ -219,7 +219,12 @@ def serve(ctx: Context) -> None:
     from inboxwarden.service.daemon import serve as run_service  # apscheduler, HTTP
 
     with _errors_exit():
-        code = run_service(ctx.settings)
+        try:
+            code = run_service(ctx.settings)
+        except ConfigError:
+            raise
+        except InboxWardenError as exc:  # the state cannot be opened: let the supervisor retry
+            _fail(str(exc), EXIT_FAILED_MAILBOXES)
     sys.exit(code)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import socket
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
@@ -236,3 +239,47 @@ def test_a_scan_missed_while_the_service_was_down_runs_once_at_start(dovecot, tm
         serve.kill()
     assert finished_runs(tmp_path / "state.db") == 1
     assert '"job_missed"' in (tmp_path / "serve.log").read_text()
+
+
+def test_a_taken_listen_port_exits_2_naming_service_listen(dovecot, tmp_path):
+    email = new_user(dovecot)
+    config = write_config(tmp_path, dovecot, [email])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        add_sections(config, schedule(), service(taken.getsockname()[1]))
+        serve = Serve(config, None, tmp_path / "serve.log")
+        try:
+            code = serve.process.wait(timeout=60)
+        finally:
+            serve.kill()
+    log = (tmp_path / "serve.log").read_text()
+    assert code == 2 and "service.listen: cannot listen" in log and "Traceback" not in log
+
+
+def test_healthz_answers_while_serving_and_sigint_stops_like_sigterm(dovecot, tmp_path):
+    """/healthz is 200 with its JSON; SIGINT mid-run: exit 0, nothing lost or doubled."""
+    email = new_user(dovecot)
+    long_ago = datetime.now(STOCKHOLM).replace(microsecond=0) - timedelta(days=100)
+    seed(dovecot, email, "INBOX", marked(3000, start=1, when=long_ago, spread=timedelta(0)))
+    port = free_port()
+    config = write_config(tmp_path, dovecot, [email], imap_extra="batch_size = 10")
+    add_sections(config, schedule(scan="*/2 * * * * *"), service(port))
+    serve = Serve(config, port, tmp_path / "serve.log")
+    try:
+        wait_for(lambda: serve.get("/healthz")[0] == 200, what="/healthz")
+        assert json.loads(serve.get("/healthz")[1]) == {
+            "status": "ok",
+            "scheduler": True,
+            "state": True,
+        }
+        wait_for(
+            lambda: folder_count(dovecot, email, f"Bokföring/{long_ago.year}") > 0,
+            what="the first moves",
+        )
+        serve.signal(signal.SIGINT)
+        assert serve.process.wait(timeout=30) == 0
+    finally:
+        serve.kill()
+    markers = {f"m{i:05d}" for i in range(1, 3001)}
+    assert_each_once(marker_census(dovecot, email), markers)

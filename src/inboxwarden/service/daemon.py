@@ -18,7 +18,8 @@ from typing import Any
 import structlog
 
 from inboxwarden.config import Settings
-from inboxwarden.service.health import HealthServer
+from inboxwarden.errors import ConfigError
+from inboxwarden.service.health import HealthCheck, HealthServer
 from inboxwarden.service.jobs import Jobs, job_kind
 from inboxwarden.service.metrics import JOBS, Metrics
 from inboxwarden.service.scheduler import Scheduler, missed_time
@@ -56,9 +57,11 @@ def serve(settings: Settings) -> int:
         body = {"status": "ok" if running and reachable else "unavailable"}
         return running and reachable, {**body, "scheduler": running, "state": reachable}
 
-    server = None
-    if settings.service.listen:
-        server = HealthServer(settings.service.listen, health, metrics.exposition)
+    try:
+        server = _health_server(settings.service.listen, health, metrics)
+    except ConfigError:
+        state.close()
+        raise
     _on_signals(stop)
     scheduler.start()
     if server is not None:
@@ -78,6 +81,15 @@ def serve(settings: Settings) -> int:
         state.close()
     log.info("service_stopped")
     return 0
+
+
+def _health_server(listen: str, health: HealthCheck, metrics: Metrics) -> HealthServer | None:
+    if not listen:
+        return None
+    try:
+        return HealthServer(listen, health, metrics.exposition)
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        raise ConfigError(f"service.listen: cannot listen on {listen}: {exc.strerror}") from exc
 
 
 def _on_signals(stop: threading.Event) -> None:
