@@ -3,6 +3,7 @@ and the state's memory of the digests sent."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,8 @@ from inboxwarden.service.jobs import Jobs
 from inboxwarden.service.metrics import Metrics
 from inboxwarden.state import StateStore
 from tests.enginekit import STOCKHOLM, mail, new_user, write_config
+from tests.fanout.test_fanout_imap import NOW as FANOUT_NOW
+from tests.fanout.test_fanout_imap import _fanout_mailbox  # noqa: F401  (the fixture)
 from tests.imapkit import seed
 
 
@@ -83,3 +86,52 @@ def test_an_unreachable_state_is_reported_not_raised(tmp_path):
     (tmp_path / "state.db").unlink()
     (tmp_path / "state.db").mkdir()  # a directory where the database was: cannot open
     assert state.reachable() is False
+
+
+@pytest.mark.imap
+def test_the_fanout_job_counts_the_findings_by_severity(fanout_mailbox):
+    """The same findings as ``inboxwarden fanout``, counted in /metrics by severity only."""
+    _email, config = fanout_mailbox
+    settings = load_settings(config)
+    state = StateStore.open(settings.state.url)
+    metrics = Metrics()
+    try:
+        jobs = Jobs(settings, state, metrics, clock=lambda: FANOUT_NOW)
+        jobs.guarded("fanout", jobs.fanout)()
+        sample = metrics.registry.get_sample_value
+        stored = Counter(f["severity"] for f in state.list_findings())
+        assert sum(stored.values()) == 5 and "high" in stored
+        for severity, n in stored.items():
+            assert sample("inboxwarden_fanout_findings_total", {"severity": severity}) == n
+        assert sample("inboxwarden_job_runs_total", {"job": "fanout", "outcome": "ok"}) == 1
+        assert len(state.list_findings()) == 5
+    finally:
+        state.close()
+
+
+def test_the_retention_job_expires_audit_events_findings_and_old_digest_records(tmp_path):
+    from inboxwarden.state import AuditEvent
+
+    config = tmp_path / "inboxwarden.toml"
+    config.write_text(
+        '[organisation]\ndomains = ["exempel.se"]\n[imap]\nhost = "127.0.0.1"\n'
+        f'security = "plain"\nmaster_user = "m"\n[state]\nurl = "sqlite:///{tmp_path}/s.db"\n'
+        "[audit]\nretention_days = 30\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    state = StateStore.open(settings.state.url)
+    try:
+        run_id = state.start_run("run", at(1, 2))
+        state.audit(run_id, "anna@exempel.se", [AuditEvent("flag", "ref1")])
+        now = datetime.now(UTC)
+        state.record_digest("anna@exempel.se", "boundary", now - timedelta(days=70))
+        state.record_digest("bo@exempel.se", "boundary", now - timedelta(days=20))
+        jobs = Jobs(settings, state, Metrics(), clock=lambda: now + timedelta(days=31))
+        jobs.retention()
+        assert state.last_digest("anna@exempel.se") is None  # older than 62 days
+        assert state.last_digest("bo@exempel.se") is not None  # a cycle's memory is kept
+        with state.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM audit_events").scalar() == 0
+    finally:
+        state.close()
