@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench dovecot clean
+.PHONY: demo test lint typecheck pytest bench dovecot slapd systemd clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -26,7 +26,6 @@ dovecot: $(STAMP)
 
 # OpenLDAP's slapd for the LDAP directory tests (they start their own on loopback). The
 # preseed keeps the package from creating a system database and starting slapd on 389.
-.PHONY: slapd
 slapd:
 	@[ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -40,7 +39,6 @@ slapd:
 
 # Debian's systemd package gives systemd-analyze, which verifies deploy/'s unit in a test;
 # nothing is started (the package does not need systemd as PID 1 to verify).
-.PHONY: systemd
 systemd:
 	@command -v systemd-analyze >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -63,10 +61,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) dovecot
+pytest: $(STAMP) dovecot slapd systemd
 	$(BIN)/pytest
-pytest: slapd
-pytest: systemd
 
 bench: $(STAMP) dovecot
 	$(BIN)/python benchmarks/bench_enforce.py

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from inboxwarden.errors import ConnectionLost
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.localserver import LocalDovecot, LocalServerError, capability_without
 from inboxwarden.state import StateStore
@@ -114,6 +115,88 @@ def test_duplicate_ids_across_commands_cut_after_the_first_then_reruns(tmp_path,
     moves = [e for e in audit_of(config) if e["action"] == "move"]
     assert len(moves) == len(invoices)  # one event per message that left, none twice
     assert open_journal(config, email) == []
+
+
+@pytest.mark.parametrize("crash_at", ["copyuid-recorded", "originals-marked-deleted"])
+def test_a_crash_at_each_step_of_the_copy_path_then_a_rerun_finishes_it(
+    tmp_path, monkeypatch, crash_at
+):
+    """The COPY path stops after its COPYUID is journalled, or after the originals were
+    marked \\Deleted but before the UID EXPUNGE; the next run finishes from the journal:
+    nothing lost or doubled, one audit event per message, messages sharing Message-IDs."""
+    with special_server(imap_capability=capability_without("MOVE")) as server:
+        email = new_user(server)
+        invoices = [
+            m
+            for g in range(10)
+            for m in marked(3, start=g * 3, when=OLD + timedelta(minutes=g),
+                            message_id=None if g % 3 == 0 else f"same-{g}@test",
+                            spread=timedelta(0))
+        ]  # fmt: skip
+        seed(server, email, "INBOX", invoices)
+        config = write_config(tmp_path / "cfg", server, [email], retries=1)
+        if crash_at == "copyuid-recorded":
+            real = StateStore.record_copyuid
+
+            def record_then_cut(self, transfer_id, mapping):
+                real(self, transfer_id, mapping)
+                raise ConnectionLost("cut after the COPYUID was journalled")
+
+            monkeypatch.setattr(StateStore, "record_copyuid", record_then_cut)
+        else:
+
+            def cut_before_expunge(self, uids):
+                raise ConnectionLost("cut before the UID EXPUNGE")
+
+            monkeypatch.setattr(ImapSession, "expunge", cut_before_expunge)
+        first = run(config, ENFORCING)
+        monkeypatch.undo()
+        middle = marker_census(server, email)
+        second = run(config, ENFORCING)
+        counts = marker_census(server, email)
+    assert first.outcomes[0].status == "failed"
+    assert sum(middle.values()) == 2 * len(invoices)  # copied, originals still there
+    assert second.outcomes[0].status == "ok"
+    assert second.outcomes[0].applied.recovered == len(invoices)
+    assert_each_once(counts, markers(invoices))
+    assert set(markers_by_folder(counts)[FILED]) == markers(invoices)
+    moves = [e for e in audit_of(config) if e["action"] == "move"]
+    assert len(moves) == len(invoices)
+    assert open_journal(config, email) == []
+
+
+def test_a_folder_named_after_a_correspondent_is_journalled_and_audited_by_its_hmac(tmp_path):
+    """`Kontakter/{from_address}`: the journal and the audit rows hold the folder's HMAC,
+    and a transfer cut mid-way is still found and finished from that HMAC."""
+    rules = (
+        '[[rules]]\nname = "contacts"\nmatch.from_domain = ["fortnox.se"]\naction = "move"\n'
+        'target = "Kontakter/{from_address}"\nbasis = "Avtal"\n'
+        "personal_data_in_folder_names = true\n"
+    )
+    with (
+        special_server(imap_capability=capability_without("MOVE")) as server,
+        CuttingProxy(server.host, server.port) as proxy,
+    ):
+        email = new_user(server)
+        invoices = marked(6, start=0, when=OLD)
+        seed(server, email, "INBOX", invoices)
+        config = write_config(
+            tmp_path / "cfg", server, [email], port=proxy.port, rules=rules, retries=1
+        )
+        proxy.cut_after_command(r"^UID COPY", deliver=True)
+        first = run(config, ENFORCING)
+        journal = open_journal(config, email)
+        second = run(config, ENFORCING)
+        counts = marker_census(server, email)
+    assert first.outcomes[0].status == "failed"
+    assert [t.target[:5] for t in journal] == ["hmac:"]
+    assert second.outcomes[0].status == "ok"
+    assert_each_once(counts, markers(invoices))
+    assert set(markers_by_folder(counts)["Kontakter/faktura@fortnox.se"]) == markers(invoices)
+    events = [e for e in audit_of(config) if e["action"] == "move"]
+    assert len(events) == len(invoices)
+    assert {str(e["target"])[:5] for e in events} == {"hmac:"}
+    assert b"faktura@fortnox" not in (tmp_path / "cfg" / "state.db").read_bytes()
 
 
 # --- two processes at once ------------------------------------------------------------

@@ -21,7 +21,7 @@ from inboxwarden.errors import FolderError, MissingCapability, PolicyError
 from inboxwarden.imap import uidset
 from inboxwarden.imap.session import FlagState, ImapSession
 from inboxwarden.message import MessageInfo
-from inboxwarden.planning import FLAGGED, Batch, MailboxPlan
+from inboxwarden.planning import FLAGGED, Batch, MailboxPlan, recorded_target
 from inboxwarden.state import AuditEvent, StateStore
 
 log = structlog.get_logger(__name__)
@@ -166,24 +166,26 @@ def _apply_chunk(
 
 def _journal(
     t: Target,
-    batch_rule: str | None,
+    batch: Batch,
     action: str,
     command: str,
     target: str,
     uids: Sequence[int],
     refs: Sequence[str],
 ) -> int:
+    # A folder named after a correspondent is journalled by its HMAC, never its name.
+    recorded = recorded_target(target, batch.personal, t.referencer) or ""
     status = t.session.status(target) if command != "PURGE" else (0, 0)
     return t.state.begin_transfer(
         t.run_id,
         t.mailbox,
         t.folder,
         t.uidvalidity,
-        target=target,
+        target=recorded,
         target_status=status,
         command=command,
         action=action,
-        rule=batch_rule,
+        rule=batch.rule,
         uids=uids,
         refs=refs,
     )
@@ -207,13 +209,14 @@ def _move(
 ) -> None:
     s = t.session
     refs = _refs(t, uids, by_uid)
-    journal = _journal(t, batch.rule, _action(batch), "MOVE", target, uids, refs)
+    journal = _journal(t, batch, _action(batch), "MOVE", target, uids, refs)
     mapping = s.move(uids, target)
     # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
     moved = set(mapping) if mapping or s.has("UIDPLUS") else set(uids) - set(s.present(uids))
     ref_of = dict(zip(uids, refs, strict=True))
     action = _action(batch)
-    events = [_event(batch.rule, action, t.folder, target, ref_of[u]) for u in sorted(moved)]
+    shown = recorded_target(target, batch.personal, t.referencer)
+    events = [_event(batch.rule, action, t.folder, shown, ref_of[u]) for u in sorted(moved)]
     done.audited += t.state.complete_transfer(
         journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=uids
     )
@@ -237,13 +240,14 @@ def _copy(
     if not wanted:
         return
     refs = _refs(t, wanted, by_uid)
-    journal = _journal(t, batch.rule, _action(batch), "COPY", target, wanted, refs)
+    journal = _journal(t, batch, _action(batch), "COPY", target, wanted, refs)
     mapping = s.copy(wanted, target)
     t.state.record_copyuid(journal, mapping)
     done.vanished += len(wanted) - len(mapping)
     settled = settle_copies(t, journal, target, mapping, before, may_give_back=True)
     ref_of = dict(zip(wanted, refs, strict=True))
-    events = [_event(batch.rule, _action(batch), t.folder, target, ref_of[u]) for u in settled.left]
+    shown = recorded_target(target, batch.personal, t.referencer)
+    events = [_event(batch.rule, _action(batch), t.folder, shown, ref_of[u]) for u in settled.left]
     done.audited += t.state.complete_transfer(
         journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=settled.left
     )
@@ -367,7 +371,7 @@ def _purge(
     """Hard delete, only where a rule says ``purge = true``: exactly these UIDs, by UID."""
     s = t.session
     refs = _refs(t, uids, by_uid)
-    journal = _journal(t, batch.rule, "purge", "PURGE", "", uids, refs)
+    journal = _journal(t, batch, "purge", "PURGE", "", uids, refs)
     t.state.set_transfer_phase(journal, "expunging")
     s.store(uids, [DELETED], add=True)
     s.expunge(uids)

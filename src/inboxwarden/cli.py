@@ -1,6 +1,9 @@
 """The ``inboxwarden`` command line (SPEC §13).
 
 Exit codes (SPEC §11): 0 success, 1 some mailboxes failed, 2 bad configuration or usage.
+A state database that cannot be reached (PostgreSQL down) is not a configuration error:
+it exits 1 with a one-line reason, as a failed mailbox does; a SQLite file that cannot
+be created is the configuration's, and exits 2 naming ``state.url``.
 Output for people goes to stdout; logs go to stderr, so ``--format json`` stays parseable.
 """
 
@@ -18,7 +21,7 @@ import click
 from click.core import ParameterSource
 
 from inboxwarden import logs
-from inboxwarden.config import Settings, find_config_path, load_settings
+from inboxwarden.config import Settings, find_config_path, load_settings, state_url
 from inboxwarden.directory import Employee as DirectoryEntry
 from inboxwarden.directory_mapping import EntryProblem
 from inboxwarden.directory_source import load_configured_directory
@@ -26,7 +29,7 @@ from inboxwarden.engine import Engine, RunSummary
 from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError, PolicyError
 from inboxwarden.providers import ProviderProfile, ServerFacts, conclusions, profile_for
 from inboxwarden.register import register_entries, render_markdown
-from inboxwarden.state import StateStore
+from inboxwarden.state import StateError, StateStore
 from inboxwarden.tables import plan_json, plan_table, run_table
 
 EXIT_FAILED_MAILBOXES = 1
@@ -40,11 +43,18 @@ def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
 
 @contextmanager
 def _errors_exit() -> Iterator[None]:
-    """Configuration problems exit 2 with their message; nothing else is swallowed."""
+    """Configuration problems exit 2 with their message, other known failures exit 1.
+
+    Either way the administrator reads one message, never a traceback.
+    """
     try:
         yield
     except ConfigError as exc:
         _fail(str(exc))
+    except StateError as exc:
+        _fail(f"the state database is unavailable: {exc}", EXIT_FAILED_MAILBOXES)
+    except InboxWardenError as exc:
+        _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED_MAILBOXES)
 
 
 class Context:
@@ -76,8 +86,28 @@ class Context:
         settings = self.settings
         loaded = load_configured_directory(settings)
         directory, self.directory_problems = loaded.directory, loaded.problems
-        state = StateStore.open(settings.state.url)
+        state = self.open_state()
         return Engine.create(settings, directory, state)
+
+    def open_state(self) -> StateStore:
+        """The state database; a SQLite file that cannot be made is a `ConfigError`."""
+        state = self.settings.state
+        where = f"{self.config_path}: field 'state.url'"
+        try:
+            return StateStore.open(state_url(state))
+        except OSError as exc:  # the SQLite file's directory could not be created
+            raise ConfigError(f"{where}: cannot create the database: {exc.strerror}") from None
+        except StateError as exc:
+            if state.is_sqlite:
+                raise ConfigError(f"{where}: {exc}") from None
+            raise
+
+    def check_templates(self) -> int:
+        """Render every digest and report template against the samples (see `Templates`)."""
+        from inboxwarden.reports.templating import Templates  # Jinja2 only when needed
+
+        settings = self.settings
+        return Templates(settings.digest.templates_dir).check(settings.organisation.tz)
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -116,8 +146,10 @@ def check(ctx: Context) -> None:
     with _errors_exit():
         engine = ctx.engine()
         employees = engine.chosen(None)
+        rendered = ctx.check_templates()
         click.echo(f"configuration ok: {ctx.config_path}")
         click.echo(f"directory ok: {len(employees)} active mailboxes")
+        click.echo(f"templates ok: {rendered} rendered against sample data")
         for problem in ctx.directory_problems:  # LDAP entries, by DN: for the admin's eyes only
             click.echo(f"  directory entry {problem}")
         failed = 0
@@ -237,6 +269,7 @@ def digest(ctx: Context, mailbox: str | None, now: str | None) -> None:
     from inboxwarden.reports import digest_table, send_digests
 
     with _errors_exit():
+        ctx.check_templates()  # a broken template stops before the first digest goes out
         outcomes = send_digests(ctx.engine(), ctx.parse_now(now), only=mailbox)
         click.echo(digest_table(outcomes))
     sys.exit(EXIT_FAILED_MAILBOXES if any(o.status == "failed" for o in outcomes) else 0)
@@ -266,7 +299,8 @@ def report(
 
     with _errors_exit():
         settings = ctx.settings
-        state = StateStore.open(settings.state.url)
+        ctx.check_templates()  # a broken template stops before the first report goes out
+        state = ctx.open_state()
         try:
             reports = build_reports(
                 settings,

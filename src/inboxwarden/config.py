@@ -21,21 +21,34 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from inboxwarden.cycle import Cycle
-from inboxwarden.errors import ConfigError
+from inboxwarden.directory import login_problem
+from inboxwarden.errors import ConfigError, quoted
+from inboxwarden.files import UnreadableFile, line_of, read_regular_file
 from inboxwarden.providers import profile_for
 from inboxwarden.rules import DefaultRule, Rule
 
 Mode = Literal["observe", "notify", "enforce"]
 DEFAULT_CONFIG_PATH = Path("/etc/inboxwarden/inboxwarden.toml")
 
-_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
-    "inboxwarden_config_file", default=None
+#: A configuration file is a few kilobytes; a secret file a line.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_SECRET_BYTES = 64 * 1024
+#: SQLite files never belong in the kernel's virtual file systems.
+_NO_DATABASE_UNDER = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+#: The longest one problem's text may be in an error message.
+_MAX_PROBLEM = 300
+
+_config_data: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "inboxwarden_config_data", default=None
 )
 
 
@@ -58,7 +71,7 @@ class Organisation(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise ValueError(f"unknown time zone {quoted(value)}") from exc
         return value
 
     @field_validator("domains")
@@ -128,12 +141,16 @@ class ImapSettings(_Section):
     @property
     def is_loopback(self) -> bool:
         """True when the server is this machine, where plain text exposes nothing."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return _is_loopback(self.host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 #: What each provider's IMAP login wants as the token's scope (SPEC §10).
@@ -220,9 +237,37 @@ class DirectorySettings(_Section):
 
 
 class StateSettings(_Section):
-    """Where inboxwarden keeps what it did (SQLite by default, PostgreSQL for several)."""
+    """Where inboxwarden keeps what it did (SQLite by default, PostgreSQL for several).
 
-    url: str = "sqlite:///var/lib/inboxwarden/state.db"
+    The URL's password is a secret: it comes from ``password_file`` or
+    ``INBOXWARDEN_STATE__PASSWORD`` (or a whole ``INBOXWARDEN_STATE__URL``), never from
+    the configuration file; :func:`state_url` puts it in.
+    """
+
+    # Not in repr: a URL from the environment may carry its password.
+    url: str = Field(default="sqlite:///var/lib/inboxwarden/state.db", repr=False)
+    password: SecretStr | None = None
+    password_file: Path | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "not a database URL (sqlite:///path or postgresql+psycopg://user@host/db)"
+            ) from None
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            place = Path(url.database or "").absolute()
+            if any(place.is_relative_to(forbidden) for forbidden in _NO_DATABASE_UNDER):
+                raise ValueError(f"{place} is in a virtual file system, not a place for a database")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for a SQLite file, whose problems are the configuration's, not a server's."""
+        return self.url.startswith("sqlite")
 
 
 class AuditSettings(_Section):
@@ -267,6 +312,12 @@ class SmtpSettings(_Section):
     password: SecretStr | None = None
     password_file: Path | None = None
     ca_file: Path | None = None
+    allow_insecure: bool = False
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the relay is this machine, where plain text exposes nothing."""
+        return _is_loopback(self.host)
 
 
 class ScheduleSettings(_Section):
@@ -348,9 +399,10 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment overrides the file, as SPEC §12 promises administrators.
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = _config_file.get()
-        if path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        data = _config_data.get()
+        if data is not None:
+            # The file as load_settings read and checked it: read once, never re-opened.
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=data))
         return tuple(sources)
 
     @property
@@ -379,37 +431,56 @@ def find_config_path(explicit: Path | None) -> Path:
 
 
 @contextmanager
-def _reading(path: Path) -> Iterator[None]:
-    token = _config_file.set(path)
+def _reading(raw: dict[str, Any]) -> Iterator[None]:
+    token = _config_data.set(raw)
     try:
         yield
     finally:
-        _config_file.reset(token)
+        _config_data.reset(token)
 
 
 def load_settings(path: Path) -> Settings:
     """Load and validate the configuration in *path*, with environment overrides."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: configuration file not found") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = _read_toml(path)
     _refuse_inline_secrets(path, raw)
     try:
-        with _reading(path):
+        with _reading(raw):
             settings = Settings()
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(path, exc, raw)) from exc
+    except RecursionError as exc:  # a value nested thousands deep
+        raise ConfigError(f"{path}: a value is nested too deeply") from exc
     return _resolve(settings, path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML as a dict; every way a file can be wrong is a `ConfigError`."""
+    try:
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
+    except UnreadableFile as exc:
+        if exc.reason == "not found":
+            raise ConfigError(f"{path}: configuration file not found") from None
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.reason}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}:{line_of(data, exc.start)}: not UTF-8 (byte {data[exc.start]:#04x}); "
+            "save the configuration as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
 
 
 _SECRET_KEYS = (
     ("imap", "password"),
     ("smtp", "password"),
     ("audit", "hmac_key"),
+    ("state", "password"),
     ("directory", "bind_password"),
     ("oauth", "client_secret"),
 )
@@ -424,6 +495,21 @@ def _refuse_inline_secrets(path: Path, raw: dict[str, Any]) -> None:
                 f"{path}: field '{section}.{key}': secrets do not belong in the configuration "
                 f"file; use {section}.{key}_file or INBOXWARDEN_{section.upper()}__{key.upper()}"
             )
+    state = raw.get("state")
+    url = state.get("url") if isinstance(state, dict) else None
+    if isinstance(url, str) and _url_password(url) is not None:
+        raise ConfigError(
+            f"{path}: field 'state.url': the database password is a secret and does not "
+            "belong in the configuration file; write the URL without it and use "
+            "state.password_file or INBOXWARDEN_STATE__PASSWORD (or INBOXWARDEN_STATE__URL)"
+        )
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None  # not a URL at all: the field's own validation says so
 
 
 def describe_validation_error(path: Path, exc: ValidationError, raw: dict[str, Any]) -> str:
@@ -431,8 +517,10 @@ def describe_validation_error(path: Path, exc: ValidationError, raw: dict[str, A
     lines = []
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
-        where = _describe_location(loc, raw)
+        where = _describe_location(loc, raw)[:_MAX_PROBLEM]  # a key can be any length
         message = error["msg"].removeprefix("Value error, ")
+        if len(message) > _MAX_PROBLEM:  # a validator may have quoted the whole value
+            message = message[: _MAX_PROBLEM - 1] + "…"
         if error["type"] == "extra_forbidden":
             message = "unknown setting (check the spelling; see config/inboxwarden.toml)"
         elif error["type"] == "missing":
@@ -450,7 +538,7 @@ def _describe_location(loc: list[int | str], raw: dict[str, Any]) -> str:
         name = None
         if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], dict):
             name = rules[index].get("name")
-        rule = f"rule {name!r} (rules[{index}])" if name else f"rules[{index}]"
+        rule = f"rule {quoted(name)} (rules[{index}])" if name else f"rules[{index}]"
         # Pydantic puts model-level errors on the rule itself; their text names the field.
         fields = [str(p) for p in loc[2:] if not str(p).startswith("function-")]
         return f"{rule}, field '{'.'.join(fields)}'" if fields else rule
@@ -467,18 +555,25 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
         for domain in (rule.match.from_domain or []) + (rule.match.to_domain or []):
             if domain.startswith("@") and domain[1:] not in groups:
                 raise ConfigError(
-                    f"{config_path}: rule {rule.name!r}, field 'match': unknown domain group "
-                    f"{domain!r} (define it under [domain_groups])"
+                    f"{config_path}: rule {quoted(rule.name)}, field 'match': unknown domain "
+                    f"group {quoted(domain)} (define it under [domain_groups])"
                 )
     names = [rule.name for rule in settings.rules]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ConfigError(f"{config_path}: rule {duplicates[0]!r}: two rules have this name")
+        raise ConfigError(f"{config_path}: rule {quoted(duplicates[0])}: two rules have this name")
     imap = settings.imap
     if imap.security == "plain" and not (imap.is_loopback or imap.allow_insecure):
         raise ConfigError(
             f"{config_path}: field 'imap.security': plain text is only allowed to loopback; "
             "use tls or starttls, or set imap.allow_insecure = true"
+        )
+    smtp = settings.smtp
+    if smtp.security == "plain" and not (smtp.is_loopback or smtp.allow_insecure):
+        raise ConfigError(
+            f"{config_path}: field 'smtp.security': plain text is only allowed to loopback "
+            "(it would send the relay password and every report unencrypted); use tls or "
+            "starttls, or set smtp.allow_insecure = true"
         )
     if imap.auth in ("master", "authzid") and not imap.master_user:
         raise ConfigError(
@@ -525,6 +620,9 @@ def _resolve(settings: Settings, config_path: Path) -> Settings:
             ),
             "report": settings.report.model_copy(
                 update={"directory": _relative_to(settings.report.directory, base)}
+            ),
+            "state": settings.state.model_copy(
+                update={"password_file": _maybe_relative(settings.state.password_file, base)}
             ),
             "audit": settings.audit.model_copy(
                 update={
@@ -627,9 +725,44 @@ def read_secret(value: SecretStr | None, file: Path | None, what: str) -> Secret
     if file is None:
         raise ConfigError(f"{what}: no secret configured (set the *_file setting)")
     try:
-        text = file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{what}: cannot read secret file {file}: {exc.strerror}") from exc
+        data = read_regular_file(file, MAX_SECRET_BYTES)
+    except UnreadableFile as exc:
+        raise ConfigError(f"{what}: cannot read secret file {file}: {exc.reason}") from None
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        # Neither the byte nor its line: the message must not hint at the secret.
+        raise ConfigError(f"{what}: secret file {file} is not UTF-8 text") from None
     if not text:
         raise ConfigError(f"{what}: secret file {file} is empty")
     return SecretStr(text)
+
+
+def password_file_for(passwords_dir: Path, login: str) -> Path:
+    """The file under *passwords_dir* that holds *login*'s password (``auth = "password"``).
+
+    The login comes from the directory, which is not trusted to choose files: a login
+    such as ``/etc/inboxwarden/audit.key`` or ``../x`` would otherwise send that file's
+    content to the IMAP server as a password. The login must be a plain name, and the
+    path, with symbolic links resolved, must stay inside *passwords_dir*.
+    """
+    problem = login_problem(login)
+    if problem is not None:
+        raise ConfigError(f"imap.passwords_dir: login {quoted(login)} {problem}")
+    base = passwords_dir.resolve()
+    candidate = (base / login).resolve()
+    if candidate.parent != base:
+        raise ConfigError(
+            f"imap.passwords_dir: the password file of login {quoted(login)} leads outside "
+            f"{base} (a symbolic link?); refused"
+        )
+    return candidate
+
+
+def state_url(state: StateSettings) -> str:
+    """``state.url`` with its password from ``state.password_file`` or the environment."""
+    if state.password is None and state.password_file is None:
+        return state.url
+    secret = read_secret(state.password, state.password_file, "state.password_file")
+    url: URL = make_url(state.url).set(password=secret.get_secret_value())
+    return str(url.render_as_string(hide_password=False))

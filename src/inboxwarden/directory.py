@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Literal, Protocol, cast, get_args
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
-from inboxwarden.errors import ConfigError
+from inboxwarden.errors import ConfigError, quoted
+from inboxwarden.files import UnreadableFile, line_of, read_regular_file
 
 __all__ = [
     "FIELDS",
@@ -35,6 +37,7 @@ __all__ = [
     "Language",
     "Mode",
     "load_directory",
+    "login_problem",
     "parse_csv",
     "parse_yaml",
 ]
@@ -61,6 +64,10 @@ _TRUE = frozenset({"true", "yes", "1", "ja"})
 _FALSE = frozenset({"false", "no", "0", "nej", ""})
 # Special-use names (RFC 6761) that email-validator refuses even in its test mode.
 _SPECIAL_USE = ("localhost", "local", "test", "invalid", "example")
+#: A directory of ten thousand employees is about a megabyte.
+MAX_DIRECTORY_BYTES = 50_000_000
+#: Longer than any login a mail server accepts (Dovecot: 255 bytes by default).
+MAX_LOGIN_LENGTH = 320
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +94,16 @@ class Employee:
     """Names for the rule condition ``mailbox_group``."""
 
     def __post_init__(self) -> None:
-        """Default the login to the address, as most IMAP servers log in by address."""
+        """Default the login to the address, as most IMAP servers log in by address.
+
+        Whatever source built it, a login that could inject an IMAP command or name a
+        file is refused here, before anything can send it (see `login_problem`).
+        """
         if not self.login:
             object.__setattr__(self, "login", self.email)
+        problem = login_problem(self.login)
+        if problem is not None:
+            raise ConfigError(f"directory: login {quoted(self.login)} {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +197,13 @@ def load_directory(path: Path, *, allow_test_domains: bool = False) -> Directory
     if suffix not in {".csv", ".yaml", ".yml"}:
         raise ConfigError(f"{path}: a directory file must end in .csv, .yaml or .yml")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the directory: {exc.strerror}") from exc
+        data = read_regular_file(path, MAX_DIRECTORY_BYTES)
+    except UnreadableFile as exc:
+        raise ConfigError(f"{path}: cannot read the directory: {exc.reason}") from None
     try:
         text = data.decode("utf-8-sig")  # Excel writes a BOM
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = line_of(data, exc.start)
         byte = data[exc.start]
         raise ConfigError(f"{path}:{line}: not UTF-8 (byte {byte:#04x}); save it as UTF-8") from exc
     if suffix == ".csv":
@@ -242,9 +256,9 @@ def _csv_header(cells: list[str], location: _Location) -> list[str]:
         if not name:
             raise location.error("the header has an empty column name")
         if name not in FIELDS:
-            raise location.error(f"unknown column {name!r}; known: {', '.join(FIELDS)}")
+            raise location.error(f"unknown column {quoted(name)}; known: {', '.join(FIELDS)}")
         if name in seen:
-            raise location.error(f"column {name!r} appears twice")
+            raise location.error(f"column {quoted(name)} appears twice")
         seen.add(name)
     if "email" not in seen:
         raise location.error("the header has no 'email' column")
@@ -260,16 +274,24 @@ def parse_yaml(text: str, source: str, *, allow_test_domains: bool = False) -> D
     The document is a list of mappings with the CSV's fields, or a mapping with one key
     ``employees`` holding that list. ``groups`` may be a list or a ``;``-separated
     string. Entries are numbered from 1 in error messages.
+
+    Anchors and aliases (``&a`` / ``*a``) are refused: a directory has no use for them,
+    and a few hundred bytes of nested aliases expand to gigabytes (a "billion laughs").
     """
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_class(text)
     try:
         root = loader.get_single_node()
+        _refuse_aliases(root, source)
         data: object = None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = source if mark is None else f"{source}:{mark.line + 1}"
-        raise ConfigError(f"{where}: invalid YAML: {exc}") from exc
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        # The problem only, not str(exc): that quotes the offending input.
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
 
@@ -282,9 +304,33 @@ def parse_yaml(text: str, source: str, *, allow_test_domains: bool = False) -> D
             raise location.error("an entry must be a mapping of field: value")
         for key in entry:
             if key not in FIELDS:
-                raise location.error(f"unknown field {key!r}; known: {', '.join(FIELDS)}")
+                raise location.error(f"unknown field {quoted(key)}; known: {', '.join(FIELDS)}")
         rows.append((location, entry))
     return _build(rows, allow_test_domains=allow_test_domains)
+
+
+def _refuse_aliases(root: yaml.Node | None, source: str) -> None:
+    """Raise `ConfigError` if any node is reached twice, which only an alias does.
+
+    The composed graph shares one node per anchor, so this walk visits each node once
+    and stops at the first repeat: it is linear in the file, whatever the aliases expand to.
+    """
+    seen: set[int] = set()
+    stack = [] if root is None else [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            line = int(node.start_mark.line) + 1
+            raise ConfigError(
+                f"{source}:{line}: YAML anchors and aliases (&name, *name) are not allowed "
+                "in the directory; write each entry out"
+            )
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.extend((key_node, value_node))
 
 
 def _yaml_entries(
@@ -296,7 +342,7 @@ def _yaml_entries(
         if set(data) != {"employees"}:
             raise ConfigError(
                 f"{source}:1: expected a list of employees, or a mapping with only the"
-                f" key 'employees'; found keys {', '.join(map(str, data))}"
+                f" key 'employees'; found keys {quoted(', '.join(map(str, data)))}"
             )
         data = data["employees"]
         node = _yaml_value_node(root, "employees")
@@ -381,7 +427,7 @@ def _build(
         key = _key(employee.email)
         if key in seen:
             raise location.error(
-                f"{employee.email!r} is already listed {seen[key].describe()}", "email"
+                f"{quoted(employee.email)} is already listed {seen[key].describe()}", "email"
             )
         seen[key] = location
         employees.append(employee)
@@ -395,9 +441,14 @@ def _employee(record: Mapping[str, object], *, allow_test_domains: bool) -> Empl
     manager = _address(record, "manager", allow_test_domains)
     if manager is not None and _key(manager) == _key(email):
         raise _FieldError("manager", "an employee cannot be their own manager")
+    # Without a login the address is the login, so it must be as plain a name.
+    login = _text(record, "login")
+    problem = login_problem(login or email)
+    if problem is not None:
+        raise _FieldError("login" if login else "email", f"{quoted(login or email)} {problem}")
     return Employee(
         email=email,
-        login=_text(record, "login") or email,
+        login=login or email,
         manager=manager,
         team=_text(record, "team"),
         language=cast("Language | None", _choice(record, "language", _LANGUAGES)),
@@ -414,8 +465,26 @@ def _text(record: Mapping[str, object], name: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         # YAML turns an unquoted `no`, `off` or `yes` into a boolean.
-        raise _FieldError(name, f"expected text, found {value!r} (quote it in YAML)")
+        raise _FieldError(name, f"expected text, found {quoted(value)} (quote it in YAML)")
     return str(value).strip() or None
+
+
+def login_problem(login: str) -> str | None:
+    """What makes *login* unsafe to use, or ``None`` when it is a plain name.
+
+    A login is sent to the IMAP server and, with ``auth = "password"``, names a file
+    under ``imap.passwords_dir``. A control character (CR/LF would end the IMAP command
+    and start another, RFC 3501 §9) or a path (``/``, ``\\``, ``..``) must never get there.
+    """
+    if len(login) > MAX_LOGIN_LENGTH:
+        return f"is longer than {MAX_LOGIN_LENGTH} characters"
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in login):
+        return "contains a control character (a line break, NUL, tab or the like)"
+    if "/" in login or "\\" in login:
+        return "contains a path separator ('/' or '\\')"
+    if ".." in login or login in (".", ""):
+        return "is not a plain name ('..' or '.')"
+    return None
 
 
 def _address(record: Mapping[str, object], name: str, allow_test_domains: bool) -> str | None:
@@ -425,7 +494,7 @@ def _address(record: Mapping[str, object], name: str, allow_test_domains: bool) 
     try:
         return _validate_address(value, allow_test_domains=allow_test_domains)
     except EmailNotValidError as exc:
-        raise _FieldError(name, f"{value!r} is not a valid e-mail address ({exc})") from None
+        raise _FieldError(name, f"{quoted(value)} is not a valid e-mail address ({exc})") from None
 
 
 def _choice(record: Mapping[str, object], name: str, allowed: tuple[str, ...]) -> str | None:
@@ -433,7 +502,7 @@ def _choice(record: Mapping[str, object], name: str, allowed: tuple[str, ...]) -
     if value is None:
         return None
     if value.lower() not in allowed:
-        raise _FieldError(name, f"{value!r} is not one of {', '.join(allowed)} (or empty)")
+        raise _FieldError(name, f"{quoted(value)} is not one of {', '.join(allowed)} (or empty)")
     return value.lower()
 
 
@@ -446,7 +515,9 @@ def _flag(record: Mapping[str, object], name: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise _FieldError(name, f"{value!r} is not a yes/no value (true/false, yes/no, 1/0, ja/nej)")
+    raise _FieldError(
+        name, f"{quoted(value)} is not a yes/no value (true/false, yes/no, 1/0, ja/nej)"
+    )
 
 
 def _groups(record: Mapping[str, object]) -> tuple[str, ...]:
@@ -458,11 +529,13 @@ def _groups(record: Mapping[str, object]) -> tuple[str, ...]:
     elif isinstance(value, list):
         names = value
     else:
-        raise _FieldError("groups", f"expected names separated by ';' or a list, found {value!r}")
+        raise _FieldError(
+            "groups", f"expected names separated by ';' or a list, found {quoted(value)}"
+        )
     groups: dict[str, None] = {}  # ordered and de-duplicated
     for name in names:
         if not isinstance(name, str):
-            raise _FieldError("groups", f"a group name must be text, found {name!r}")
+            raise _FieldError("groups", f"a group name must be text, found {quoted(name)}")
         if name.strip():
             groups[name.strip()] = None
     return tuple(groups)

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError
 
 from inboxwarden.config import LdapAttributes
-from inboxwarden.directory import Directory, Employee, Language, Mode
+from inboxwarden.directory import Directory, Employee, Language, Mode, login_problem
 from inboxwarden.directory import _validate_address as validate_address
+from inboxwarden.errors import ConfigError, quoted
 
 __all__ = [
     "ACCOUNTDISABLE",
@@ -207,7 +208,7 @@ def map_entries(
     for entry in entries:
         try:
             employee = _employee(entry, attributes, memberships, addresses, problems)
-        except _Unusable as exc:
+        except (_Unusable, ConfigError) as exc:  # ConfigError: Employee refused the login
             problems.append(EntryProblem(entry.dn, str(exc)))
             continue
         email_key = employee.email.casefold()
@@ -282,10 +283,9 @@ def _login(entry: LdapEntry, attributes: LdapAttributes) -> str | None:
     value = entry.first(attributes.login)
     if value is None:
         return None
-    if any(char in "/\\" or ord(char) < 0x20 or ord(char) == 0x7F for char in value):
-        raise _Unusable(
-            f"attribute {attributes.login!r}: {value!r} has a path separator or a control character"
-        )
+    problem = login_problem(value)  # the same rule as the file directory's
+    if problem is not None:
+        raise _Unusable(f"attribute {attributes.login!r}: {quoted(value)} {problem}")
     return value
 
 

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from inboxwarden import retrying
 from inboxwarden.actions import Applied, Target, apply_batches, apply_flags
 from inboxwarden.audit import Referencer
-from inboxwarden.config import Settings, read_secret
+from inboxwarden.config import Settings, password_file_for, read_secret
 from inboxwarden.cycle import Cycle
 from inboxwarden.directory import Directory
 from inboxwarden.directory import Employee as DirectoryEntry
@@ -334,7 +334,9 @@ class Engine:
         elif imap.auth == "password":
             if imap.passwords_dir is None:
                 raise ConfigError("imap.passwords_dir: required for auth = 'password'")
-            secret = read_secret(None, imap.passwords_dir / entry.login, "imap.passwords_dir")
+            # The login is the directory's; password_file_for keeps it inside the dir.
+            path = password_file_for(imap.passwords_dir, entry.login)
+            secret = read_secret(None, path, "imap.passwords_dir")
         elif self.master_secret is not None:
             secret = self.master_secret
         else:

@@ -22,6 +22,8 @@ CLI need to catch only that::
 
 from __future__ import annotations
 
+import reprlib
+
 
 class InboxWardenError(Exception):
     """Root of every error inboxwarden raises on purpose."""
@@ -29,6 +31,27 @@ class InboxWardenError(Exception):
 
 class ConfigError(InboxWardenError):
     """The configuration or the directory is invalid; the message says where."""
+
+
+#: The most characters of a value an error message quotes: a hostile file must not be
+#: able to make its own error message huge, nor a secret typed into the wrong field be
+#: shown whole.
+QUOTE_LIMIT = 80
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """*value* as ``repr`` shows it, cut to about *limit* characters (``…`` marks a cut).
+
+    A string is cut before ``repr`` and any other value goes through :mod:`reprlib`, so
+    quoting a huge value never builds its full text.
+    """
+    if isinstance(value, str):
+        text = repr(value[:limit])
+        return text if len(value) <= limit else f"{text[:-1]}…{text[-1]}"
+    bounded = reprlib.Repr()  # keyword arguments only from Python 3.12
+    bounded.maxlevel, bounded.maxstring, bounded.maxother = 2, limit, limit
+    text = bounded.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class MailboxError(InboxWardenError):

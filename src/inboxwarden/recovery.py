@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 import structlog
 
 from inboxwarden.actions import Applied, Target, settle_copies
 from inboxwarden.errors import FolderError
 from inboxwarden.message import MessageInfo
+from inboxwarden.planning import folder_of_recorded
 from inboxwarden.state import AuditEvent, Transfer
 
 log = structlog.get_logger(__name__)
@@ -42,12 +44,15 @@ def recover_transfers(t: Target) -> Applied:
             # Renumbered UIDs name other messages now; a legacy entry proves nothing.
             t.state.end_transfer(transfer.id)
             continue
+        # The journal may name the target by its HMAC (a personal folder name).
+        folder = folder_of_recorded(transfer.target, _folder_names(t), t.referencer)
+        located = replace(transfer, target=folder or "")
         if transfer.command == "MOVE":
-            left = _recover_move(t, transfer)
+            left = _recover_move(t, located) if folder is not None else []
         elif transfer.command == "PURGE":
             left = _recover_purge(t, transfer)
         else:
-            left = _recover_copy(t, transfer, done)
+            left = _recover_copy(t, located, done) if folder is not None else []
         refs = transfer.ref_of
         events = [
             AuditEvent(
@@ -69,6 +74,10 @@ def recover_transfers(t: Target) -> Applied:
             done.deleted += len(left)
         log.info("transfer_recovered", command=transfer.command, left=len(left))
     return done
+
+
+def _folder_names(t: Target) -> list[str]:
+    return [entry.name for entry in t.session.folders()]
 
 
 def _recover_move(t: Target, transfer: Transfer) -> list[int]:

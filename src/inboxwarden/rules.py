@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from inboxwarden.detectors.kinds import Kind
+from inboxwarden.errors import quoted
 
 
 class Action(StrEnum):
@@ -37,6 +39,9 @@ class Action(StrEnum):
 
 #: Fields a ``target`` template may use; each is filled per message (SPEC §3).
 TEMPLATE_FIELDS = frozenset({"year", "month", "from_domain", "from_address", "rule"})
+#: Characters no target may contain: the IMAP LIST wildcards (RFC 3501 §6.3.8), which
+#: a server would take literally in CREATE and every client then misreads.
+TARGET_WILDCARDS = frozenset("*%")
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -130,6 +135,8 @@ class Rule(BaseModel):
     basis: str | None = None
     retention: str | None = None
     purge: bool = False
+    personal_data_in_folder_names: bool = False
+    """Consent to folder names that carry personal data (see `folder_names_are_personal`)."""
 
     @field_validator("target")
     @classmethod
@@ -139,15 +146,20 @@ class Rule(BaseModel):
         if not value.strip("/ "):
             raise ValueError("target must name a folder")
         try:
-            fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+            parsed = list(string.Formatter().parse(value))
         except ValueError as exc:
-            raise ValueError(f"malformed template {value!r}: {exc}") from exc
+            raise ValueError(f"malformed template {quoted(value)}: {exc}") from exc
+        fields = {f for _, f, _, _ in parsed if f is not None}
         unknown = fields - TEMPLATE_FIELDS
         if unknown:
             allowed = ", ".join(sorted(f"{{{f}}}" for f in TEMPLATE_FIELDS))
-            raise ValueError(
-                f"unknown template field {{{sorted(unknown)[0]}}} (allowed: {allowed})"
-            )
+            field = sorted(unknown)[0][:40]  # the name is the administrator's text: cut it
+            raise ValueError(f"unknown template field {{{field}}} (allowed: {allowed})")
+        if any(spec or conversion for _, f, spec, conversion in parsed if f is not None):
+            raise ValueError("a placeholder takes no format or conversion: {year}, not {year:…}")
+        problem = target_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -162,12 +174,71 @@ class Rule(BaseModel):
             )
         if self.purge and self.action is not Action.DELETE:
             raise ValueError("field 'purge': only a delete rule can purge")
+        if self.target is not None and "{rule}" in self.target:
+            problem = target_problem(self.target.replace("{rule}", self.name))
+            if problem is not None:
+                raise ValueError(f"field 'target': with this rule's name, {problem}")
+        if self.folder_names_are_personal and not self.personal_data_in_folder_names:
+            raise ValueError(f"field 'target': {self._personal_reason()}")
         return self
 
     @property
     def keeps_mail(self) -> bool:
         """True for the actions the register (SPEC §9) must account for."""
         return self.action in (Action.MOVE, Action.KEEP)
+
+    @property
+    def folder_names_are_personal(self) -> bool:
+        """True when the folder names this rule makes may carry personal data.
+
+        ``{from_address}`` names a correspondent. ``{from_domain}`` counts too unless
+        ``match.from_domain`` lists the domains: otherwise any sender chooses the name,
+        and a one-person company's or a family's domain names a person. What inboxwarden
+        records about such a folder is its HMAC (`planning.recorded_target`), not its name.
+        """
+        if self.target is None:
+            return False
+        fields = {f for _, f, _, _ in string.Formatter().parse(self.target) if f}
+        return "from_address" in fields or ("from_domain" in fields and not self.match.from_domain)
+
+    def _personal_reason(self) -> str:
+        if "{from_address}" in (self.target or ""):
+            what = "{from_address} puts each correspondent's address into a folder name"
+        else:
+            what = (
+                "{from_domain} without match.from_domain lets any sender choose a folder "
+                "name, and a domain can name a person (list the domains in match.from_domain)"
+            )
+        return (
+            f"{what}; set personal_data_in_folder_names = true on this rule to allow it "
+            "(inboxwarden then records an HMAC of such a folder's name, never the name)"
+        )
+
+
+def target_problem(target: str) -> str | None:
+    """What is wrong with a target folder template, or ``None``.
+
+    The levels are what ``/`` separates (SPEC §3): none may be empty, ``.`` or ``..``
+    (a path trick, or a name some servers refuse), the name may hold no IMAP wildcard
+    and no control character, and it is never the INBOX itself, whose mail is what the
+    rule takes away.
+    """
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in target):
+        return "a folder name cannot contain control characters (line breaks, NUL, tabs)"
+    wildcards = sorted(TARGET_WILDCARDS.intersection(target))
+    if wildcards:
+        return (
+            f"{' and '.join(wildcards)} are IMAP wildcards (RFC 3501 §6.3.8) and cannot be "
+            "part of a folder name"
+        )
+    levels = [level.strip() for level in target.split("/")]
+    if [level.casefold() for level in levels if level] == ["inbox"]:
+        return "the target cannot be the INBOX itself"
+    if "" in levels:
+        return "a folder level is empty ('//', or '/' at the start or end)"
+    if any(level in (".", "..") for level in levels):
+        return "a folder level cannot be '.' or '..'"
+    return None
 
 
 class DefaultRule(BaseModel):

@@ -1,6 +1,7 @@
 """What ``plan`` and ``run`` print: readable tables, and the JSON object of SPEC §13.
 
-Messages appear only by date, size and HMAC reference, never by subject or address.
+Messages appear only by date, size and HMAC reference, never by subject or address;
+a folder whose name may carry personal data appears as its HMAC (`recorded_target`).
 """
 
 from __future__ import annotations
@@ -9,16 +10,25 @@ from typing import Any
 
 from inboxwarden.audit import Referencer
 from inboxwarden.engine import MailboxOutcome, RunSummary
+from inboxwarden.planning import MailboxPlan, recorded_target
 
 
 def _iso(value: Any) -> str:
     return str(value.isoformat(timespec="seconds"))
 
 
+def _personal_rules(plan: MailboxPlan | None) -> frozenset[str]:
+    """The rules of *plan* whose folder names are shown as HMACs."""
+    if plan is None:
+        return frozenset()
+    return frozenset(d.rule.name for d in plan.decisions if d.rule.folder_names_are_personal)
+
+
 def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False) -> dict[str, Any]:
     """``plan --format json``: ``{"now", "boundary", "enforcement_date", "mailboxes": [...]}``."""
     mailboxes = []
     for o in summary.outcomes:
+        personal = _personal_rules(o.plan)
         entry: dict[str, Any] = {
             "mailbox": o.mailbox,
             "mode": o.mode,
@@ -32,7 +42,7 @@ def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False)
                 {
                     "rule": t.rule,
                     "action": t.action,
-                    "target": t.target,
+                    "target": recorded_target(t.target, t.rule in personal, referencer),
                     "count": t.overdue,
                     "due": t.due,
                 }
@@ -49,7 +59,9 @@ def plan_json(summary: RunSummary, referencer: Referencer, detail: bool = False)
                     "ref": referencer.ref(d.message),
                     "rule": d.rule.name,
                     "action": d.action,
-                    "target": d.target,
+                    "target": recorded_target(
+                        d.target, d.rule.folder_names_are_personal, referencer
+                    ),
                     "overdue": d.overdue,
                 }
                 for d in sorted(o.plan.decisions, key=lambda d: d.message.internaldate)
@@ -90,6 +102,7 @@ def plan_table(summary: RunSummary, referencer: Referencer, detail: bool = False
             lines.append(f"{o.mailbox}  [{o.mode}]  FAILED: {o.error}")
             continue
         p = o.plan
+        personal = _personal_rules(p)
         held = f", {p.held} held (legal hold)" if p.held else ""
         skipped = f", {o.skipped} unreadable (skipped)" if o.skipped else ""
         counts = f"inbox {p.inbox}, due {p.due}, overdue {p.overdue}"
@@ -98,13 +111,21 @@ def plan_table(summary: RunSummary, referencer: Referencer, detail: bool = False
         if tallies:
             rows = [["rule", "action", "target", "due", "overdue"]]
             rows += [
-                [t.rule, t.action, t.target or "", str(t.due), str(t.overdue)] for t in tallies
+                [
+                    t.rule,
+                    t.action,
+                    recorded_target(t.target, t.rule in personal, referencer) or "",
+                    str(t.due),
+                    str(t.overdue),
+                ]
+                for t in tallies
             ]
             lines += _grid(rows, "    ")
         if detail:
             for d in sorted(p.decisions, key=lambda d: d.message.internaldate):
                 when = f"{d.message.internaldate:%Y-%m-%d %H:%M}"
-                outcome = f"{d.rule.name} → {d.action} {d.target or ''}".rstrip()
+                target = recorded_target(d.target, d.rule.folder_names_are_personal, referencer)
+                outcome = f"{d.rule.name} → {d.action} {target or ''}".rstrip()
                 ref = referencer.ref(d.message)
                 lines.append(f"      {when}  {d.message.size:>9}  {ref}  {outcome}")
         lines.append("")

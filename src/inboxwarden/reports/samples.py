@@ -26,7 +26,7 @@ from inboxwarden.reports.weekly import (
     build_manager_reports,
 )
 from inboxwarden.reports.weeks import IsoWeek
-from inboxwarden.rules import Action, Rule
+from inboxwarden.rules import Action, Match, Rule
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ORGANISATION = "Exempel AB"
@@ -48,6 +48,7 @@ _RULES = {
         name="customers",
         action=Action.MOVE,
         target="Kunder/{from_domain}",
+        match=Match(from_domain=["kund.se"]),
         basis="Avtal – GDPR art. 6.1 b",
     ),
     "newsletters": Rule(name="newsletters", action=Action.DELETE),

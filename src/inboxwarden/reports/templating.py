@@ -9,10 +9,19 @@ HTML templates are autoescaped, because the digest shows subjects and sender nam
 that strangers wrote. Text templates are not: escaping would only garble them. An
 undefined variable is an error, not an empty string, so a typo in an override fails
 loudly in ``inboxwarden digest`` instead of sending a message with holes in it.
+
+Whoever can write to ``digest.templates_dir`` must not get the service's powers
+(a master key to every mailbox), so templates render in Jinja2's immutable sandbox:
+no ``__globals__``, no ``os``, no changing the objects passed in. A template that
+fails, in any way, is a :class:`ConfigError` naming the template and its line, whose
+text quotes the template at most, never the data it was rendering (a subject).
+:func:`check_templates` renders every template against the samples, which is how
+``inboxwarden check`` finds a broken override before a digest is due.
 """
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from datetime import date as Day
 from datetime import datetime
@@ -27,10 +36,15 @@ from jinja2 import (
     PackageLoader,
     StrictUndefined,
     TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
     select_autoescape,
 )
+from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from inboxwarden.errors import ConfigError
+from inboxwarden.errors import ConfigError, quoted
 
 Language = Literal["sv", "en"]
 
@@ -133,6 +147,43 @@ class Formatter:
         return f"v.{_NBSP}{number}" if self.language == "sv" else f"W{number}"
 
 
+class _ContainedLoader(FileSystemLoader):
+    """Loads from one directory and refuses a file whose real path leaves it.
+
+    A symbolic link ``digest.sv.txt.j2 -> /run/secrets/imap`` would otherwise mail a
+    secret to every employee. Checked before the file is read.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.root = directory.resolve()
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        candidate = self.root.joinpath(*split_template_path(template))
+        if candidate.is_file() and not candidate.resolve().is_relative_to(self.root):
+            raise SecurityError(f"{template} leads outside digest.templates_dir")
+        return super().get_source(environment, template)
+
+
+class _Undefined(StrictUndefined):
+    """`StrictUndefined` whose error message is the looked-up name alone.
+
+    Jinja's own message quotes the key, and a key can be data (``groups[item.subject]``);
+    `Templates` shows the name only if the template's source contains it.
+    """
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint:
+            return str(self._undefined_hint)
+        return _UNDEFINED_MARK + str(self._undefined_name)
+
+
+_UNDEFINED_MARK = "\x00undefined:"
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """One message's texts: a one-line subject, the plain-text part and the HTML part."""
@@ -157,12 +208,12 @@ class Templates:
                 raise ConfigError(
                     f"field 'digest.templates_dir': {override_dir} is not a directory"
                 )
-            loaders.append(FileSystemLoader(str(override_dir)))
+            loaders.append(_ContainedLoader(override_dir))
         loaders.append(PackageLoader("inboxwarden", "templates"))
-        self.env = Environment(
+        self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader(loaders),
             autoescape=select_autoescape(("html", "html.j2"), default=False),
-            undefined=StrictUndefined,
+            undefined=_Undefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
@@ -184,7 +235,74 @@ class Templates:
     def _one(self, template: str, context: dict[str, Any]) -> str:
         try:
             return self.env.get_template(template).render(**context)
-        except TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            where = f"{template}:{line}" if line else template
-            raise ConfigError(f"template {where}: {exc.message or type(exc).__name__}") from exc
+        except Exception as exc:  # however a template fails, the template is at fault
+            raise ConfigError(self._describe(template, exc)) from None
+
+    def _describe(self, template: str, exc: Exception) -> str:
+        """``template digest.sv.txt.j2:3: …``, quoting the template at most, never data."""
+        name, line = _where(template, exc)
+        where = f"{name}:{line}" if line else name
+        if isinstance(exc, TemplateSyntaxError):
+            problem = f"syntax error: {_cut(exc.message)}"
+        elif isinstance(exc, UndefinedError):
+            problem = self._undefined(name, exc.message or "")
+        elif isinstance(exc, SecurityError):
+            problem = f"refused by the sandbox: {_cut(exc.message)}"
+        elif isinstance(exc, TemplateError):
+            problem = f"{type(exc).__name__}: {_cut(exc.message)}"
+        else:
+            # Python's own messages quote values ("invalid literal for int(): 'Faktura…'").
+            problem = f"{type(exc).__name__} while rendering (the message is not shown)"
+        return f"template {where}: {problem}"
+
+    def _undefined(self, name: str, message: str) -> str:
+        if not message.startswith(_UNDEFINED_MARK):
+            return f"undefined: {_cut(message)}"
+        looked_up = message.removeprefix(_UNDEFINED_MARK)
+        if looked_up and looked_up in self._source(name):
+            return f"{quoted(looked_up, 40)} is undefined (a placeholder that does not exist?)"
+        return "a value looked up from the data is undefined (not shown)"
+
+    def _source(self, name: str) -> str:
+        try:
+            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        except TemplateError:
+            return ""
+        return source
+
+    def check(self, tz: ZoneInfo) -> int:
+        """Render every message in every language against the samples; the count rendered.
+
+        Raises :class:`ConfigError` for the first template that fails.
+        """
+        # Imported here: the samples and the jobs themselves import this module.
+        from inboxwarden.reports.digest_job import render_digest
+        from inboxwarden.reports.samples import sample_digest, sample_report
+        from inboxwarden.reports.weekly_job import render_report
+
+        count = 0
+        for language in _LANGUAGES:
+            render_digest(sample_digest(language), self, tz)
+            render_report(sample_report(language), self, tz, "data:image/png;base64,")
+            count += 2 * 3  # subject, text and HTML of each
+        return count
+
+
+_LANGUAGES: tuple[Language, ...] = ("sv", "en")
+
+
+def _cut(text: str | None, limit: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _where(template: str, exc: Exception) -> tuple[str, int | None]:
+    """The template and line at fault: Jinja rewrites tracebacks to point into templates."""
+    if isinstance(exc, TemplateSyntaxError):
+        return (exc.name or template), exc.lineno
+    found: tuple[str, int | None] = (template, None)
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (Path(filename).name, line)
+    return found
