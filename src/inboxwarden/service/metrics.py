@@ -51,7 +51,9 @@ class Metrics:
         )
         self.findings = Counter(
             "inboxwarden_fanout_findings",
-            "New CC fan-out findings, by severity.",
+            # A message stays in the scan window for fanout.window_days, so each daily
+            # scan counts it again; the state stores it once.
+            "CC fan-out findings seen by the fan-out scans, by severity.",
             ["severity"],
             registry=r,
         )
