@@ -16,7 +16,7 @@ from inboxwarden.errors import (
 )
 from inboxwarden.retrying import MAX_WAIT_SECONDS, attempts, is_transient
 from tests.enginekit import ENFORCING, mail, new_user, run, write_config
-from tests.imapkit import census, seed
+from tests.imapkit import CuttingProxy, census, seed
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,27 @@ def test_a_mailbox_over_its_time_budget_fails_alone_and_loses_nothing(dovecot, t
     after = census(dovecot, slow)
     assert sum(after.values()) == sum(before.values())
     assert {mid for _f, mid in after} == {mid for _f, mid in before}
+
+
+@pytest.mark.imap
+def test_a_connection_cut_during_login_is_retried_not_taken_for_a_refusal(dovecot, tmp_path):
+    """imapclient calls it a LoginError; the broken socket beneath makes it transient."""
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 3))
+    with CuttingProxy(dovecot.host, dovecot.port) as proxy:
+        config = write_config(tmp_path, dovecot, [email], port=proxy.port, retries=2)
+        proxy.cut_after_command(r"^LOGIN ", deliver=True)
+        (outcome,) = run(config, ENFORCING).outcomes
+        assert proxy.cut_done.is_set()
+    assert (outcome.status, outcome.attempts) == ("ok", 2)
+
+
+@pytest.mark.imap
+def test_a_refused_login_is_still_not_retried(dovecot, tmp_path):
+    config = write_config(tmp_path, dovecot, ["nobody-here@exempel.se"], retries=3)
+    (outcome,) = run(config, ENFORCING).outcomes
+    assert (outcome.status, outcome.error, outcome.attempts) == (
+        "failed",
+        "AuthenticationFailed",
+        1,
+    )

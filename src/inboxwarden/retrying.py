@@ -8,6 +8,7 @@ policy refusal, fails the same way every time, so it is not retried.
 
 from __future__ import annotations
 
+import imaplib
 import re
 from collections.abc import Callable
 
@@ -21,7 +22,12 @@ from tenacity import (
     wait_random,
 )
 
-from inboxwarden.errors import ConnectionLost, MailboxError, TokenUnavailable
+from inboxwarden.errors import (
+    AuthenticationFailed,
+    ConnectionLost,
+    MailboxError,
+    TokenUnavailable,
+)
 
 #: RFC 5530 response codes that mean "the same command may succeed later".
 _TRY_LATER = re.compile(r"\[(UNAVAILABLE|INUSE)\]", re.IGNORECASE)
@@ -35,7 +41,23 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, TokenUnavailable):
         return False  # the identity provider's refusal, whatever its words
+    if isinstance(exc, AuthenticationFailed) and _broken_underneath(exc):
+        return True
     return isinstance(exc, MailboxError) and bool(_TRY_LATER.search(str(exc)))
+
+
+def _broken_underneath(exc: BaseException) -> bool:
+    """True when the connection broke beneath *exc*.
+
+    imapclient reports any error during LOGIN as a refused login, even a connection cut
+    before the server answered; the broken socket is still in the exception's context.
+    """
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None:
+        if isinstance(seen, (OSError, EOFError, imaplib.IMAP4.abort)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def attempts(
