@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench dovecot slapd clean
+.PHONY: demo test lint typecheck pytest bench dovecot slapd systemd clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -37,6 +37,18 @@ slapd:
 	    exit 1; \
 	  fi; }
 
+# Debian's systemd package gives systemd-analyze, which verifies deploy/'s unit in a test;
+# nothing is started (the package does not need systemd as PID 1 to verify).
+systemd:
+	@command -v systemd-analyze >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends systemd >/dev/null; \
+	  else \
+	    echo "inboxwarden: systemd-analyze is missing: sudo apt-get install systemd" >&2; \
+	    exit 1; \
+	  fi; }
+
 demo: $(STAMP) dovecot
 	$(BIN)/inboxwarden demo
 
@@ -49,7 +61,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) dovecot slapd
+pytest: $(STAMP) dovecot slapd systemd
 	$(BIN)/pytest
 
 bench: $(STAMP) dovecot

@@ -328,6 +328,22 @@ def run(ctx: Context, once: bool, mailbox: str | None, now: str | None) -> None:
 
 
 @main.command()
+@pass_context
+def serve(ctx: Context) -> None:
+    """Run the schedules in the foreground until SIGTERM or SIGINT (the service)."""
+    from inboxwarden.service.daemon import serve as run_service  # apscheduler, HTTP
+
+    with _errors_exit():
+        try:
+            code = run_service(ctx.settings)
+        except ConfigError:
+            raise
+        except InboxWardenError as exc:  # the state cannot be opened: let the supervisor retry
+            _fail(str(exc), EXIT_FAILED_MAILBOXES)
+    sys.exit(code)
+
+
+@main.command()
 @mailbox_option
 @now_option
 @pass_context

@@ -127,6 +127,10 @@ class ImapSettings(_Section):
     max_line_length: int = Field(default=8192, ge=1000, le=1_000_000)
     retries: int = Field(default=3, ge=1, le=10)
     retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    #: All attempts at one mailbox together stop retrying after this long.
+    retry_total_seconds: float = Field(default=300, gt=0)
+    #: One mailbox may take this long in a run; then it is left for the next run.
+    mailbox_budget_seconds: float = Field(default=1800, gt=0)
 
     @property
     def effective_port(self) -> int:
@@ -321,10 +325,42 @@ class SmtpSettings(_Section):
 
 
 class ScheduleSettings(_Section):
-    """When ``serve`` runs each job, as cron lines in the organisation's time zone."""
+    """When ``serve`` runs each job, as cron lines in the organisation's time zone.
+
+    Five crontab fields, or six with a leading seconds field (for trials and tests).
+    """
 
     scan: str = "0 2 * * *"
     report: str = "0 7 * * mon"
+    fanout: str = "30 2 * * *"
+    retention: str = "30 3 * * *"
+    #: A job whose time passed while the service was down still runs, once, this late.
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+
+    @field_validator("scan", "report", "fanout", "retention")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        # The scheduler module owns apscheduler; it parses here so a typo stops the load.
+        from inboxwarden.service.scheduler import check_cron
+
+        check_cron(value)
+        return value
+
+
+class ServiceSettings(_Section):
+    """The ``serve`` process: where it answers ``/healthz`` and ``/metrics``."""
+
+    #: host:port; loopback by default, empty disables the endpoint.
+    listen: str = "127.0.0.1:9464"
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+                raise ValueError(f"{value!r} is not host:port (empty disables it)")
+        return value
 
 
 class Settings(BaseSettings):
@@ -354,6 +390,7 @@ class Settings(BaseSettings):
     report: ReportSettings = ReportSettings()
     smtp: SmtpSettings = SmtpSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    service: ServiceSettings = ServiceSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 import structlog
 from pydantic import SecretStr
 
+from inboxwarden import retrying
 from inboxwarden.actions import Applied, Target, apply_batches, apply_flags
 from inboxwarden.audit import Referencer
 from inboxwarden.config import Settings, password_file_for, read_secret
@@ -31,8 +33,10 @@ from inboxwarden.errors import (
     AuthenticationFailed,
     ConfigError,
     FolderError,
+    Interrupted,
     MailboxError,
     PolicyError,
+    TimeBudgetExceeded,
 )
 from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
 from inboxwarden.matching import RuleBook
@@ -138,6 +142,9 @@ class Engine:
     sleep: Callable[[float], None] = time.sleep
     #: Where XOAUTH2 / OAUTHBEARER logins get their tokens; None for password logins.
     tokens: TokenSource | None = None
+    #: Set by ``serve`` on SIGTERM: no new mailbox starts, and the one in progress stops
+    #: before its next journalled command (see :func:`_stoppable`).
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory, state: StateStore) -> Engine:
@@ -232,6 +239,8 @@ class Engine:
         ``plan`` writes nothing and takes no lease. The lease is renewed between commands
         (see :class:`Heartbeat`) and released at the end; a holder that dies lets it expire.
         """
+        if self.stop.is_set():
+            return MailboxOutcome(entry.email, self.mode_of(entry), status="stopped")
         if dry or run_id is None:
             return self._with_retries(entry, now, rules, run_id, dry, lambda: None)
         if not self._claim(entry.email, holder):
@@ -245,7 +254,9 @@ class Engine:
             return outcome
         heartbeat = Heartbeat(lambda: self.state.acquire_lease(entry.email, holder, LEASE_TTL))
         try:
-            return self._with_retries(entry, now, rules, run_id, dry, heartbeat)
+            deadline = time.monotonic() + self.settings.imap.mailbox_budget_seconds
+            beat = _stoppable(heartbeat, self.stop, deadline)
+            return self._with_retries(entry, now, rules, run_id, dry, beat)
         finally:
             self.state.release_lease(entry.email, holder)
 
@@ -273,35 +284,42 @@ class Engine:
         structlog.contextvars.bind_contextvars(run_id=run_id, mailbox=entry.email)
         outcome = MailboxOutcome(entry.email, self.mode_of(entry))
         imap = self.settings.imap
-        for attempt in range(1, imap.retries + 1):
-            outcome.attempts = attempt
-            try:
-                self._process(entry, outcome, now, rules, run_id, dry, heartbeat)
-                outcome.status, outcome.error = "ok", None
-                if outcome.applied.refused:
-                    # The server refused part of the work: not a success (exit code 1).
-                    outcome.status, outcome.error = "partial", "refused"
-                break
-            except (AuthenticationFailed, PolicyError, ConfigError) as exc:
-                outcome.status, outcome.error = "failed", type(exc).__name__
-                log.error("mailbox_failed", error=type(exc).__name__, reason=str(exc))
-                break  # retrying the same credentials or policy cannot help
-            except MailboxError as exc:
-                outcome.status, outcome.error = "failed", type(exc).__name__
-                log.warning(
-                    "mailbox_attempt_failed",
-                    attempt=attempt,
-                    error=type(exc).__name__,
-                    reason=str(exc),
-                )
-                if attempt < imap.retries:
-                    self.sleep(imap.retry_backoff_seconds * 2 ** (attempt - 1))
-            except Exception as exc:  # a bug must not stop the others (docs/behaviour.md §5.7)
-                outcome.status, outcome.error = "failed", type(exc).__name__
-                # The type only at ERROR: an exception's text may quote mailbox content.
-                log.error("mailbox_crashed", error=type(exc).__name__)
-                log.debug("mailbox_crashed_traceback", exc_info=True)
-                break
+        try:
+            # Transient failures only (see inboxwarden.retrying); the last one is re-raised.
+            for attempt in retrying.attempts(
+                tries=imap.retries,
+                backoff_seconds=imap.retry_backoff_seconds,
+                total_seconds=min(imap.retry_total_seconds, imap.mailbox_budget_seconds),
+                sleep=self.sleep,
+                on_retry=_log_retry,
+            ):
+                with attempt:
+                    outcome.attempts = attempt.retry_state.attempt_number
+                    self._process(entry, outcome, now, rules, run_id, dry, heartbeat)
+            outcome.status, outcome.error = "ok", None
+            if outcome.applied.refused:
+                # The server refused part of the work: not a success (exit code 1).
+                outcome.status, outcome.error = "partial", "refused"
+        except Interrupted:
+            outcome.status, outcome.error = "stopped", None
+            log.info("mailbox_stopped")
+        except (AuthenticationFailed, PolicyError, ConfigError) as exc:
+            # Retrying the same credentials or policy cannot help.
+            outcome.status, outcome.error = "failed", type(exc).__name__
+            log.error("mailbox_failed", error=type(exc).__name__, reason=str(exc))
+        except MailboxError as exc:
+            outcome.status, outcome.error = "failed", type(exc).__name__
+            log.warning(
+                "mailbox_attempt_failed",
+                attempt=outcome.attempts,
+                error=type(exc).__name__,
+                reason=str(exc),
+            )
+        except Exception as exc:  # a bug must not stop the other mailboxes (docs/behaviour.md §5.7)
+            outcome.status, outcome.error = "failed", type(exc).__name__
+            # The type only at ERROR: an exception's text may quote mailbox content.
+            log.error("mailbox_crashed", error=type(exc).__name__)
+            log.debug("mailbox_crashed_traceback", exc_info=True)
         if run_id is not None:
             self.state.record_mailbox(
                 run_id,
@@ -506,6 +524,31 @@ def _died_here(holder: str) -> bool:
     except OSError:
         return False  # it exists, owned by someone else
     return False
+
+
+def _stoppable(
+    heartbeat: Callable[[], None], stop: threading.Event, deadline: float
+) -> Callable[[], None]:
+    """*heartbeat*, raising once *stop* is set or the monotonic *deadline* has passed.
+
+    The heartbeat runs before each journalled command, so a stop lands between two
+    commands: the batch in flight is complete and journalled, and recovery needs nothing.
+    """
+
+    def beat() -> None:
+        if stop.is_set():
+            raise Interrupted("the service is stopping")
+        if time.monotonic() > deadline:
+            raise TimeBudgetExceeded("imap.mailbox_budget_seconds reached; the next run goes on")
+        heartbeat()
+
+    return beat
+
+
+def _log_retry(attempt: int, exc: BaseException) -> None:
+    log.warning(
+        "mailbox_attempt_failed", attempt=attempt, error=type(exc).__name__, reason=str(exc)
+    )
 
 
 class Heartbeat:

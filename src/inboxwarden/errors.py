@@ -11,8 +11,10 @@ CLI need to catch only that::
     │   │   └── TokenUnavailable     the identity provider issued no OAuth2 token (oauth/)
     │   ├── MissingCapability        the server lacks what a safe action needs
     │   ├── FolderError              a folder could not be selected or created
-    │   └── ServerError              the server answered NO/BAD to a command
+    │   ├── ServerError              the server answered NO/BAD to a command
+    │   └── TimeBudgetExceeded       the mailbox took longer than imap.mailbox_budget_seconds
     ├── PolicyError                  an action would break a safety invariant (docs/behaviour.md §5)
+    ├── Interrupted                  the service is stopping; a mailbox was left between commands
     ├── StateError                   the state database failed (state.py)
     ├── DeliveryError                a report or digest could not be sent (reports/smtp.py)
     └── LocalServerError             the demo's or tests' Dovecot failed (localserver/)
@@ -84,5 +86,20 @@ class ServerError(MailboxError):
     """The server answered NO or BAD to a command."""
 
 
+class TimeBudgetExceeded(MailboxError):
+    """The mailbox took longer than its time budget; it is left between two commands.
+
+    Not retried: the next run goes on where this one stopped, and the other mailboxes
+    get their turn meanwhile.
+    """
+
+
 class PolicyError(InboxWardenError):
     """An action was refused because it would break a safety invariant."""
+
+
+class Interrupted(InboxWardenError):
+    """The service is stopping: the mailbox was left between two journalled commands.
+
+    Not a failure of the mailbox: the next run recovers the journal and goes on.
+    """

@@ -188,6 +188,8 @@ class _DigestJob:
                 raise DeliveryError("digest.delivery is smtp but no relay is configured")
             send(self.smtp, message)
         self.engine.state.audit(self.run_id, entry.email, events)
+        # What `serve` asks before sending again (see .digest.digest_due).
+        self.engine.state.record_digest(entry.email, digest.kind, self.now)
         return DigestOutcome(
             entry.email,
             "sent",

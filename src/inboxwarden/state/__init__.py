@@ -6,6 +6,7 @@ from __future__ import annotations
 from inboxwarden.state.records import AuditEvent, StateError, Transfer
 from inboxwarden.state.schema import (
     audit_events,
+    digests_sent,
     findings,
     flags,
     folders,
@@ -23,6 +24,7 @@ __all__ = [
     "StateStore",
     "Transfer",
     "audit_events",
+    "digests_sent",
     "findings",
     "flags",
     "folders",

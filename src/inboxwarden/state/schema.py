@@ -131,3 +131,12 @@ leases = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+# The digests sent, so a restart or a second scan never sends one twice (revision 0003).
+digests_sent = Table(
+    "digests_sent",
+    metadata,
+    Column("mailbox", String(320), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), primary_key=True),
+    Column("kind", String(16), nullable=False),
+)

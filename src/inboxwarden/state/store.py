@@ -24,7 +24,15 @@ from inboxwarden.errors import ConfigError
 from inboxwarden.planning import FlagRecord
 from inboxwarden.state import migrate
 from inboxwarden.state.records import AuditEvent, StateError, Transfer, as_utc
-from inboxwarden.state.schema import flags, folders, leases, mailbox_runs, runs, transfers
+from inboxwarden.state.schema import (
+    digests_sent,
+    flags,
+    folders,
+    leases,
+    mailbox_runs,
+    runs,
+    transfers,
+)
 from inboxwarden.state.trail import AuditTrail
 
 
@@ -390,6 +398,56 @@ class StateStore(AuditTrail):
             conn.execute(
                 delete(leases).where(leases.c.mailbox == mailbox, leases.c.holder == holder)
             )
+
+    # --- digests and health -------------------------------------------------------
+
+    def record_digest(self, mailbox: str, kind: str, sent_at: datetime) -> None:
+        """Remember that *mailbox* got its *kind* digest as of *sent_at*."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(digests_sent).values(
+                    mailbox=mailbox, kind=kind, sent_at=sent_at.astimezone(UTC)
+                )
+            )
+
+    def last_digest(self, mailbox: str) -> datetime | None:
+        """When *mailbox* last got a digest, for :func:`inboxwarden.reports.digest.digest_due`."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(digests_sent.c.sent_at)
+                .where(digests_sent.c.mailbox == mailbox)
+                .order_by(digests_sent.c.sent_at.desc())
+                .limit(1)
+            ).scalar()
+        return None if value is None else as_utc(value)
+
+    def forget_digests_before(self, cutoff: datetime) -> int:
+        """Drop digest records older than *cutoff*; returns how many."""
+        with self.engine.begin() as conn:
+            gone = conn.execute(
+                delete(digests_sent).where(digests_sent.c.sent_at < cutoff.astimezone(UTC))
+            ).rowcount
+        return int(gone or 0)
+
+    def last_run_started(self, kind: str) -> datetime | None:
+        """When the latest run of *kind* started (wall time), if any ever did."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(runs.c.started_at)
+                .where(runs.c.kind == kind)
+                .order_by(runs.c.started_at.desc())
+                .limit(1)
+            ).scalar()
+        return None if value is None else as_utc(value)
+
+    def reachable(self) -> bool:
+        """True when the database answers a trivial query (``/healthz``)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError:
+            return False
+        return True
 
 
 def _delete_flag_records(
