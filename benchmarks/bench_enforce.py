@@ -1,45 +1,63 @@
-"""Benchmark: `inboxwarden run --once` (enforce) on a 50,000-message INBOX.
+"""Benchmark: `inboxwarden run --once` (enforce) against the server's own move, side by side.
 
-Seeds three identical mailboxes in a private Dovecot by writing maildir files (the
-arrival date is the file's mtime), then times, in the same run:
+For each INBOX size (20,000, 50,000 and 100,000 messages by default) the same mail is
+seeded into a fresh mailbox per contestant in a private Dovecot (maildir files hard-linked
+from one template: the arrival date is the file's mtime, and Dovecot indexes each mailbox
+before the clock starts), then timed, in turn:
 
-- ``inboxwarden run --once`` in enforce mode with five rules, as a subprocess;
+- ``inboxwarden run --once`` in enforce mode with five rules, on the **default**
+  configuration (no ``batch_size`` / ``max_line_length``: the limits are learned from
+  the server), as a subprocess, against a state database that already exists;
+- the same with the hand tuning the README used to ask for (``batch_size = 20000``,
+  ``max_line_length = 65536``), beside it;
 - ``doveadm move`` doing the equivalent server-side move (no IMAP at all);
-- a minimal client: one ``UID SEARCH`` and one ``UID MOVE`` over imapclient.
+- a minimal client: one ``UID SEARCH`` and ``UID MOVE`` to one folder, over imapclient;
+- the very moves inboxwarden makes (same UIDs, same folders), UIDs known in advance.
 
-Prints wall times, the ratios the issue asks for, inboxwarden's peak memory (max RSS of
-the child) and the number of IMAP commands it sent. Usage:
-``python benchmarks/bench_enforce.py [--messages 50000] [--repeat 1]``.
+The runs are interleaved (round 1 of every contestant, then round 2, each round in a
+rotated order), so a load change on the machine hits all of them alike. Prints per size
+the times of every round, their medians, the ratios (median of the per-round ratios),
+inboxwarden's peak memory (max RSS of the child) and its IMAP commands, then a summary.
+Usage: ``python benchmarks/bench_enforce.py [--messages 20000,50000,100000] [--repeat 3]``;
+``--profile FILE`` records a py-spy profile of one default-configuration run instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import re
-import resource
 import secrets
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 
 from inboxwarden.demo_data import SAMPLES, _render
 from inboxwarden.imap import uidset
 from inboxwarden.localserver import LocalDovecot, ensure_dovecot_installed, write_maildir_messages
+from inboxwarden.state import StateStore
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2026, 11, 12, 3, 0, tzinfo=STOCKHOLM)  # enforcement date 2026-11-09 has passed
 START = NOW - timedelta(days=89)
 BOUNDARY = datetime(2026, 11, 1, tzinfo=STOCKHOLM)
+TUNED = "batch_size = 20000\nmax_line_length = 65536"
 
 CONFIG = """
 [organisation]
@@ -53,8 +71,7 @@ security = "plain"
 auth = "master"
 master_user = "{master}"
 password_file = "master.secret"
-batch_size = {batch_size}
-max_line_length = {max_line}
+{limits}
 [directory]
 path = "employees.csv"
 [state]
@@ -93,16 +110,32 @@ target = "Internt/{{year}}-{{month}}"
 basis = "Berättigat intresse – GDPR art. 6.1 f"
 """
 
+#: Rendered messages per sample kind; the rest reuse one with a new Date and Message-ID
+#: (rendering through the email package takes milliseconds a message).
+POOL = 40
+_DATE = re.compile(rb"^Date: [^\n]*\n", re.MULTILINE)
+_MESSAGE_ID = re.compile(rb"^Message-ID: [^\n]*\n", re.MULTILINE)
+
 
 def messages(count: int) -> list[tuple[bytes, datetime]]:
     """*count* messages spread evenly over three months, in arrival order."""
     rng = random.Random(50_000)
     weights = [s.weight for s in SAMPLES]
     span = (NOW - START).total_seconds()
+    pools: dict[int, list[bytes]] = {}
     out = []
     for i in range(count):
         when = START + timedelta(seconds=span * i / count)
-        out.append((_render(rng.choices(SAMPLES, weights)[0], rng, when, "bench@exempel.se"), when))
+        kind = rng.choices(range(len(SAMPLES)), weights)[0]
+        pool = pools.setdefault(kind, [])
+        if len(pool) < POOL:
+            pool.append(_render(SAMPLES[kind], rng, when, "bench@exempel.se"))
+            raw = pool[-1]
+        else:
+            domain = SAMPLES[kind].sender.rpartition("@")[2].rstrip(">")
+            raw = _DATE.sub(f"Date: {format_datetime(when)}\n".encode(), rng.choice(pool), 1)
+            raw = _MESSAGE_ID.sub(f"Message-ID: {make_msgid(domain=domain)}\n".encode(), raw, 1)
+        out.append((raw, when))
     return out
 
 
@@ -123,146 +156,262 @@ def target_of(raw: bytes, when: datetime) -> str:
     return f"Internt/{local.year}-{local.month:02d}"
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+@dataclass
+class Figures:
+    """One contestant's rounds at one size."""
+
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+    commands: list[int] = field(default_factory=list)
+    phases: list[dict[str, float]] = field(default_factory=list)
+    moved: int = 0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=50_000)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--batch-size", type=int, default=5000, help="imap.batch_size")
-    parser.add_argument(
-        "--max-line-length",
-        type=int,
-        default=8192,
-        help="imap.max_line_length for inboxwarden (Dovecot accepts 65536)",
-    )
-    parser.add_argument("--profile", metavar="FILE", help="record a py-spy flame graph into FILE")
-    args = parser.parse_args()
-    ensure_dovecot_installed()
-    base = Path(tempfile.mkdtemp(prefix="iw-bench-"))
-    server_dir = Path(tempfile.mkdtemp(prefix="iw-bench-srv-"))  # reachable by the dovecot user
-    users = {name: f"{name}@exempel.se" for name in ("warden", "doveadm", "minimal", "floor")}
-    try:
-        with LocalDovecot(server_dir, master_password=secrets.token_urlsafe(12)) as server:
-            print(f"seeding 3 × {args.messages:,} messages …", flush=True)
-            mail = messages(args.messages)
-            for address in users.values():
-                server.add_user(address, "pw")
-                write_maildir_messages(server, address, "INBOX", mail)
-            overdue = sum(1 for _, when in mail if when < BOUNDARY)
-            size_mb = sum(len(m) for m, _ in mail) / 1e6
-            print(f"INBOX: {args.messages:,} messages, {size_mb:.0f} MB, {overdue:,} overdue")
+class Bench:
+    """One private Dovecot, a template INBOX per size, and a fresh mailbox per round."""
 
-            work = base / "warden"
+    def __init__(self, server: LocalDovecot, base: Path, profile: str | None) -> None:
+        self.server = server
+        self.base = base
+        self.profile = profile
+        self.mail: list[tuple[bytes, datetime]] = []
+        self.template: Path | None = None
+        self.users = 0
+
+    def seed_template(self, count: int) -> None:
+        """Write *count* messages once; every contestant's INBOX links to these files."""
+        self.mail = messages(count)
+        address = f"template{count}@exempel.se"
+        self.server.add_user(address, "pw")
+        write_maildir_messages(self.server, address, "INBOX", self.mail, sync=False)
+        self.template = self.server.mailbox_path(address, "INBOX") / "cur"
+
+    def fresh_user(self, name: str) -> str:
+        """A new mailbox holding the template INBOX, indexed by Dovecot before any timing."""
+        assert self.template is not None
+        self.users += 1
+        address = f"{name}{self.users}@exempel.se"
+        self.server.add_user(address, "pw")
+        cur = self.server.mailbox_path(address, "INBOX", create=True) / "cur"
+        for entry in os.scandir(self.template):
+            os.link(entry.path, cur / entry.name)
+        self.server.doveadm("mailbox", "status", "-u", address, "messages", "INBOX")
+        return address
+
+    def drop_user(self, address: str) -> None:
+        shutil.rmtree(self.server.maildir(address), ignore_errors=True)
+
+    # --- contestants ----------------------------------------------------------------
+
+    def warden(self, limits: str) -> Callable[[Figures], None]:
+        def contestant(figures: Figures) -> None:
+            address = self.fresh_user("warden")
+            work = self.base / address
             work.mkdir()
-            (work / "master.secret").write_text(server.master_password)
+            (work / "master.secret").write_text(self.server.master_password)
             (work / "audit.key").write_text(secrets.token_hex(16))
-            (work / "employees.csv").write_text(f"email\n{users['warden']}\n")
+            (work / "employees.csv").write_text(f"email\n{address}\n")
             state = work / "state.db"
             config = work / "inboxwarden.toml"
             config.write_text(
                 CONFIG.format(
-                    port=server.port,
-                    master=server.master_user,
+                    port=self.server.port,
+                    master=self.server.master_user,
                     state=state,
-                    max_line=args.max_line_length,
-                    batch_size=args.batch_size,
+                    limits=limits,
                 )
             )
-            spy = [
-                "py-spy",
-                "record",
-                "--subprocesses",
-                "-r",
-                "200",
-                "-f",
-                "raw",
-                "-o",
-                args.profile,
-                "--",
-            ]
-            command = [*(spy if args.profile else []), sys.executable, "-m", "inboxwarden"]
-            command += ["--config", str(config)]
+            StateStore.open(f"sqlite:///{state}").close()  # an administrator's DB exists
+            command = [sys.executable, "-m", "inboxwarden", "--config", str(config)]
             command += ["--log-level", "WARNING", "run", "--once", "--now", NOW.isoformat()]
-            result: subprocess.CompletedProcess[str] | None = None
-
-            def run_warden() -> None:
-                nonlocal result
-                result = subprocess.run(command, capture_output=True, text=True, check=False)
-
-            t_warden = timed(run_warden)
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            assert result is not None
-            if result.returncode != 0:
-                print(result.stdout, result.stderr, file=sys.stderr)
+            if self.profile:
+                spy = ["py-spy", "record", "--subprocesses", "-r", "200", "-f", "raw"]
+                command = [*spy, "-o", self.profile, "--", *command]
+            out = work / "output.txt"
+            with out.open("wb") as sink:
+                start = time.perf_counter()
+                child = subprocess.Popen(command, stdout=sink, stderr=sink)
+                # wait4: this child's own peak memory, not the largest of all children.
+                _, status, usage = os.wait4(child.pid, 0)
+                seconds = time.perf_counter() - start
+                child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                print(out.read_text(errors="replace"), file=sys.stderr)
                 raise SystemExit("inboxwarden run failed")
             with sqlite3.connect(state) as db:
                 (counts,) = db.execute("SELECT counts FROM mailbox_runs").fetchone()
-            figures = json.loads(counts)
-
-            cutoff = BOUNDARY.strftime("%Y-%m-%d")
-            server.doveadm("mailbox", "create", "-u", users["doveadm"], "Archive")
-            t_doveadm = timed(
-                lambda: server.doveadm(
-                    "move", "-u", users["doveadm"], "Archive", "mailbox", "INBOX", "before", cutoff
-                )
+            result = json.loads(counts)
+            figures.seconds.append(seconds)
+            figures.peak_mb.append(usage.ru_maxrss / 1024)
+            figures.commands.append(result["imap_commands"])
+            figures.phases.append(
+                {k.removesuffix("_ms"): v / 1000 for k, v in result.items() if k.endswith("_ms")}
             )
+            figures.moved = result["moved"] + result["deleted"]
+            self.drop_user(address)
 
-            def minimal_client() -> None:
-                with IMAPClient(server.host, port=server.port, ssl=False) as client:
-                    client.login(server.master_login(users["minimal"]), server.master_password)
-                    client.select_folder("INBOX")
-                    uids = client.search(["BEFORE", BOUNDARY.date()])
-                    client.create_folder("Archive")
-                    for text, _ in uidset.chunks(uids, size=len(uids) or 1):
-                        client.move(text, "Archive")
+        return contestant
 
-            t_minimal = timed(minimal_client)
+    def doveadm(self, figures: Figures) -> None:
+        address = self.fresh_user("doveadm")
+        cutoff = BOUNDARY.strftime("%Y-%m-%d")
+        self.server.doveadm("mailbox", "create", "-u", address, "Archive")
+        start = time.perf_counter()
+        self.server.doveadm("move", "-u", address, "Archive", "mailbox", "INBOX", "before", cutoff)
+        figures.seconds.append(time.perf_counter() - start)
+        self.drop_user(address)
 
-            def same_moves() -> None:
-                # The server's share of inboxwarden's work: the same UIDs to the same
-                # folders, told in advance instead of read from the headers.
-                with IMAPClient(server.host, port=server.port, ssl=False) as client:
-                    client.login(server.master_login(users["floor"]), server.master_password)
-                    client.select_folder("INBOX")
-                    by_target: dict[str, list[int]] = {}
-                    for uid, (raw, when) in enumerate(mail, start=1):
-                        if when < BOUNDARY:
-                            by_target.setdefault(target_of(raw, when), []).append(uid)
-                    for target, uids in by_target.items():
-                        client.create_folder(target)
-                        for text, _ in uidset.chunks(uids, size=5000, max_chars=60_000):
-                            client.move(text, target)
+    def minimal(self, figures: Figures) -> None:
+        address = self.fresh_user("minimal")
+        start = time.perf_counter()
+        with IMAPClient(self.server.host, port=self.server.port, ssl=False) as client:
+            client.login(self.server.master_login(address), self.server.master_password)
+            client.select_folder("INBOX")
+            uids = client.search(["BEFORE", BOUNDARY.date()])
+            client.create_folder("Archive")
+            for text, _ in uidset.chunks(uids, size=len(uids) or 1):
+                client.move(text, "Archive")
+        figures.seconds.append(time.perf_counter() - start)
+        self.drop_user(address)
 
-            t_floor = timed(same_moves)
+    def same_moves(self, figures: Figures) -> None:
+        # The server's share of inboxwarden's work: the same UIDs to the same folders,
+        # told in advance instead of read from the headers.
+        address = self.fresh_user("floor")
+        by_target: dict[str, list[int]] = {}
+        for uid, (raw, when) in enumerate(self.mail, start=1):
+            if when < BOUNDARY:
+                by_target.setdefault(target_of(raw, when), []).append(uid)
+        start = time.perf_counter()
+        with IMAPClient(self.server.host, port=self.server.port, ssl=False) as client:
+            client.login(self.server.master_login(address), self.server.master_password)
+            client.select_folder("INBOX")
+            for target, uids in by_target.items():
+                with contextlib.suppress(IMAPClientError):  # Trash exists already
+                    client.create_folder(target)
+                for text, _ in uidset.chunks(uids, size=20_000, max_chars=65_000):
+                    client.move(text, target)
+        figures.seconds.append(time.perf_counter() - start)
+        self.drop_user(address)
+
+
+CONTESTANTS = ("default", "tuned", "doveadm", "minimal", "floor")
+TITLES = {
+    "default": "inboxwarden, default configuration",
+    "tuned": "inboxwarden, tuned (20000 / 65536)",
+    "doveadm": "doveadm move (server-side)",
+    "minimal": "minimal client (SEARCH + MOVE)",
+    "floor": "same moves, UIDs known in advance",
+}
+
+
+def bench_size(bench: Bench, count: int, repeat: int) -> dict[str, Figures]:
+    print(f"\n== {count:,} messages: seeding …", flush=True)
+    bench.seed_template(count)
+    overdue = sum(1 for _, when in bench.mail if when < BOUNDARY)
+    size_mb = sum(len(m) for m, _ in bench.mail) / 1e6
+    print(f"INBOX: {count:,} messages, {size_mb:.0f} MB, {overdue:,} overdue", flush=True)
+    run: dict[str, Callable[[Figures], None]] = {
+        "default": bench.warden(""),
+        "tuned": bench.warden(TUNED),
+        "doveadm": bench.doveadm,
+        "minimal": bench.minimal,
+        "floor": bench.same_moves,
+    }
+    figures = {name: Figures() for name in CONTESTANTS}
+    for round_ in range(repeat):
+        order = CONTESTANTS[round_ % len(CONTESTANTS) :] + CONTESTANTS[: round_ % len(CONTESTANTS)]
+        for name in order:
+            run[name](figures[name])
+        print(f"round {round_ + 1}/{repeat} done", flush=True)
+    report(count, figures, repeat)
+    return figures
+
+
+def ratio(a: Figures, b: Figures) -> float:
+    """The median of the per-round ratios: each round's pair ran side by side."""
+    return statistics.median(x / y for x, y in zip(a.seconds, b.seconds, strict=True))
+
+
+def report(count: int, figures: dict[str, Figures], repeat: int) -> None:
+    default, tuned = figures["default"], figures["tuned"]
+    print(f"\n{count:,} messages, {default.moved:,} moved; {repeat} interleaved rounds")
+    head = "".join(f"{f'round {i + 1}':>9}" for i in range(repeat))
+    print(f"{'':38}{head}{'median':>9}")
+    for name in CONTESTANTS:
+        f = figures[name]
+        cells = "".join(f"{s:9.2f}" for s in f.seconds)
+        print(f"{TITLES[name]:38}{cells}{f.median:9.2f}")
+    doveadm, minimal, floor = figures["doveadm"], figures["minimal"], figures["floor"]
+    for name, f in (("default", default), ("tuned", tuned)):
+        apply = Figures(seconds=[p.get("apply", 0.0) for p in f.phases])
+        print(
+            f"{name:8} / doveadm {ratio(f, doveadm):5.2f}× (goal ≤ 3×)   "
+            f"/ minimal {ratio(f, minimal):5.2f}× (goal ≤ 2×)   "
+            f"apply / same moves {ratio(apply, floor):5.2f}× (goal ≤ 1.2×)"
+        )
+        phases = {k: statistics.median(p[k] for p in f.phases) for k in f.phases[0]}
+        print(
+            f"{'':8}   peak memory {max(f.peak_mb):4.0f} MB (goal < 150 MB), "
+            f"IMAP commands {statistics.median(f.commands):.0f}, phases "
+            + ", ".join(f"{k} {v:.2f}" for k, v in phases.items() if v >= 0.01)
+        )
+
+
+def summary(results: dict[int, dict[str, Figures]]) -> None:
+    print("\nSummary (medians; ratios are medians of per-round ratios)")
+    print(
+        f"{'messages':>9} {'moved':>7} {'default':>8} {'tuned':>7} {'doveadm':>8} "
+        f"{'minimal':>8} {'known':>7} {'÷doveadm':>9} {'÷minimal':>9} {'apply÷known':>12} "
+        f"{'peak MB':>8} {'cmds':>5}"
+    )
+    for count, f in results.items():
+        d = f["default"]
+        apply = Figures(seconds=[p.get("apply", 0.0) for p in d.phases])
+        print(
+            f"{count:9,} {d.moved:7,} {d.median:8.2f} {f['tuned'].median:7.2f} "
+            f"{f['doveadm'].median:8.2f} {f['minimal'].median:8.2f} {f['floor'].median:7.2f} "
+            f"{ratio(d, f['doveadm']):8.2f}× {ratio(d, f['minimal']):8.2f}× "
+            f"{ratio(apply, f['floor']):11.2f}× {max(d.peak_mb):8.0f} "
+            f"{statistics.median(d.commands):5.0f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", default="20000,50000,100000", help="INBOX sizes")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds per size")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="one default-configuration run under py-spy"
+    )
+    args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.messages.split(",")]
+    ensure_dovecot_installed()
+    base = Path(tempfile.mkdtemp(prefix="iw-bench-"))
+    server_dir = Path(tempfile.mkdtemp(prefix="iw-bench-srv-"))  # reachable by the dovecot user
+    results: dict[int, dict[str, Figures]] = {}
+    try:
+        with LocalDovecot(server_dir, master_password=secrets.token_urlsafe(12)) as server:
+            bench = Bench(server, base, args.profile)
+            if args.profile:
+                bench.seed_template(sizes[0])
+                figures = Figures()
+                bench.warden("")(figures)
+                print(f"{sizes[0]:,} messages: {figures.seconds[0]:.2f} s, {figures.phases[0]}")
+                print(f"profile written to {args.profile}")
+                return
+            for count in sizes:
+                results[count] = bench_size(bench, count, args.repeat)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
             shutil.rmtree(server_dir, ignore_errors=True)
-
-    moved = figures["moved"] + figures["deleted"]
-    print()
-    print(f"{'':34}{'seconds':>9}")
-    print(f"{'inboxwarden run --once (enforce)':34}{t_warden:9.2f}   moved {moved:,}")
-    print(f"{'doveadm move (server-side)':34}{t_doveadm:9.2f}")
-    print(f"{'minimal client (SEARCH + MOVE)':34}{t_minimal:9.2f}")
-    print(f"{'same moves, UIDs known in advance':34}{t_floor:9.2f}")
-    print()
-    print(f"inboxwarden / doveadm         {t_warden / t_doveadm:5.2f}×   (goal ≤ 3×)")
-    print(f"inboxwarden / minimal client  {t_warden / t_minimal:5.2f}×   (goal ≤ 2×)")
-    print(f"peak memory (max RSS)         {peak_mb:5.0f} MB (goal < 150 MB)")
-    print(
-        f"IMAP commands                 {figures['imap_commands']:5d}   "
-        f"(batch size {args.batch_size:,}, max_line_length {args.max_line_length})"
-    )
-    phases = ", ".join(
-        f"{k.removesuffix('_ms')} {v / 1000:.2f} s" for k, v in figures.items() if k.endswith("_ms")
-    )
-    print(f"inboxwarden phases            {phases}")
+    summary(results)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta, timezone
 
 from inboxwarden.audit import Referencer
 from inboxwarden.message import MessageInfo
@@ -46,3 +48,20 @@ def test_the_engine_shows_no_secret_in_its_repr(dovecot, tmp_path):
         engine.state.close()
     assert (tmp_path / "audit.key").read_text() not in shown
     assert dovecot.master_password not in shown
+
+
+def test_the_reference_is_the_documented_hmac_whatever_the_speed_up():
+    """A DPO recomputes HMAC-SHA256(key, "Message-ID|UTC second|size")[:24] by hand, and
+    references in an older trail must still match: the fast path changes no reference."""
+    key = b"k" * 32
+    ref = Referencer(key).ref
+    cases = [
+        ("a@x", datetime(2026, 10, 12, 10, 0, 5, 999_999, tzinfo=UTC), 1000),
+        ("b@y", datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=2))), 7),
+        ("c@z", datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC), 12),  # strftime writes "999"
+    ]
+    for message_id, arrived, size in cases:
+        moment = arrived.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        text = f"{message_id}|{moment}|{size}".encode()
+        expected = hmac.new(key, text, hashlib.sha256).hexdigest()[:24]
+        assert ref(message(message_id, arrived=arrived, size=size)) == expected

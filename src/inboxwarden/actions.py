@@ -61,6 +61,9 @@ class Target:
     referencer: Referencer
     #: Called between commands, so a long run keeps its claim on the mailbox.
     heartbeat: Callable[[], None] = lambda: None
+    #: Per target folder: its UIDVALIDITY and a UIDNEXT no higher than the next copy's
+    #: UID, learned from the previous command's COPYUID, so a STATUS is read only once.
+    floors: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
 
 def apply_flags(
@@ -184,7 +187,13 @@ def _journal(
 ) -> int:
     # A folder named after a correspondent is journalled by its HMAC, never its name.
     recorded = recorded_target(target, batch.personal, t.referencer) or ""
-    status = t.session.status(target) if command != "PURGE" else (0, 0)
+    if command == "PURGE":
+        status = (0, 0)
+    else:
+        # Recovery looks for copies at UIDs >= the journalled UIDNEXT, so any lower bound
+        # read before the command is correct; one above our earlier copies keeps them out.
+        status = t.floors.get(target) or t.session.status(target)
+        t.floors[target] = status
     return t.state.begin_transfer(
         t.run_id,
         t.mailbox,
@@ -198,6 +207,19 @@ def _journal(
         uids=uids,
         refs=refs,
     )
+
+
+def _raise_floor(t: Target, target: str, mapping: Mapping[int, int]) -> None:
+    """Remember a UIDNEXT for *target* above the copies just made (RFC 4315 COPYUID).
+
+    The next command's journal then needs no STATUS: that UIDNEXT is still a lower bound
+    of where its copies land, and it keeps this command's copies (which may share a
+    reference with the next command's messages) out of a later recovery's search.
+    Without COPYUID nothing is known, and the next command reads STATUS again.
+    """
+    known = t.floors.pop(target, None)
+    if known is not None and mapping:
+        t.floors[target] = (known[0], max(known[1], max(mapping.values()) + 1))
 
 
 def _refs(t: Target, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
@@ -220,6 +242,7 @@ def _move(
     refs = _refs(t, uids, by_uid)
     journal = _journal(t, batch, _action(batch), "MOVE", target, uids, refs)
     mapping = s.move(uids, target)
+    _raise_floor(t, target, mapping)
     # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
     moved = set(mapping) if mapping or s.has("UIDPLUS") else set(uids) - set(s.present(uids))
     ref_of = dict(zip(uids, refs, strict=True))
@@ -252,6 +275,7 @@ def _copy(
     journal = _journal(t, batch, _action(batch), "COPY", target, wanted, refs)
     mapping = s.copy(wanted, target)
     t.state.record_copyuid(journal, mapping)
+    _raise_floor(t, target, mapping)
     done.vanished += len(wanted) - len(mapping)
     settled = settle_copies(t, journal, target, mapping, before, may_give_back=True)
     ref_of = dict(zip(wanted, refs, strict=True))

@@ -122,9 +122,10 @@ class ImapSettings(_Section):
     passwords_dir: Path | None = None
     max_connections: int = Field(default=8, ge=1, le=256)
     timeout_seconds: float = Field(default=60, gt=0)
-    batch_size: int = Field(default=5000, ge=1, le=100_000)
-    # RFC 7162 §4 asks clients to keep lines under 8192 octets; Dovecot takes 64 KiB.
-    max_line_length: int = Field(default=8192, ge=1000, le=1_000_000)
+    # None: learned from the server after login (providers.learned_limits): Dovecot's
+    # own limits where it identifies itself in ID, RFC 7162's 8192 octets elsewhere.
+    batch_size: int | None = Field(default=None, ge=1, le=100_000)
+    max_line_length: int | None = Field(default=None, ge=1000, le=1_000_000)
     retries: int = Field(default=3, ge=1, le=10)
     retry_backoff_seconds: float = Field(default=2.0, ge=0)
     #: All attempts at one mailbox together stop retrying after this long.

@@ -52,6 +52,7 @@ from inboxwarden.planning import (
     recorded_target,
     withhold,
 )
+from inboxwarden.providers import learned_limits, profile_for
 from inboxwarden.recovery import recover_transfers
 from inboxwarden.scan import scan_inbox
 from inboxwarden.state import StateStore
@@ -357,7 +358,12 @@ class Engine:
             raise ConfigError("imap.password_file: required for a master-user login")
         credentials = Credentials(entry.login, secret, imap.auth, imap.master_user)
         session = ImapSession.open(endpoint, credentials)
-        session.max_set_chars = imap.max_line_length - 200  # room for the verb and folder
+        # What the configuration sets wins; otherwise what the server says it accepts.
+        limits = learned_limits(profile_for(self.settings.oauth.provider), session.server_id)
+        line = imap.max_line_length or limits.max_line_length
+        session.max_set_chars = line - 200  # room for the verb and folder
+        session.batch_size = imap.batch_size or limits.batch_size
+        log.debug("command_limits", source=limits.source, line=line, batch=session.batch_size)
         return session
 
     def _process(
@@ -407,7 +413,7 @@ class Engine:
                     rules=rules,
                     keyword=keyword if folder.keywords_allowed else None,
                     known_uids=records,
-                    batch_size=settings.imap.batch_size,
+                    batch_size=session.batch_size,
                 )
             with outcome.timed("plan"):
                 namespace = session.namespace()
@@ -455,7 +461,7 @@ class Engine:
             applied.flagged, applied.unflagged = flagged.flagged, flagged.unflagged
             if plan.employee.mode == "enforce":
                 moved = apply_batches(
-                    target, plan, by_uid, keyword, batch_size=settings.imap.batch_size
+                    target, plan, by_uid, keyword, batch_size=target.session.batch_size
                 )
                 for name in ("moved", "deleted", "vanished", "refused", "given_back", "audited"):
                     setattr(applied, name, getattr(applied, name) + getattr(moved, name))

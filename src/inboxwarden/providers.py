@@ -19,7 +19,7 @@ explains it, sets a default connection limit, and warns where the server differs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -130,3 +130,35 @@ def _differences(profile: ProviderProfile, facts: ServerFacts, condstore: bool) 
             f"imap.max_connections = {facts.max_connections} is above what "
             f"{profile.title} tolerates ({profile.max_connections})"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CommandLimits:
+    """How long one command line may be, and how many messages one command may name."""
+
+    max_line_length: int
+    batch_size: int
+    #: Where the limits came from, for ``check`` and the DEBUG log (never a secret).
+    source: str
+
+
+#: RFC 7162 §4 asks clients to keep command lines under 8192 octets: what every server
+#: is known to accept. Exchange Online and Gmail publish no larger limit.
+PORTABLE_LIMITS = CommandLimits(max_line_length=8192, batch_size=5000, source="portable")
+#: Dovecot's own ``imap_max_line_length`` default (64 KiB); a larger batch means fewer
+#: MOVEs, and Dovecot rewrites its index once per command, not per message.
+DOVECOT_LIMITS = CommandLimits(max_line_length=65536, batch_size=20_000, source="Dovecot (ID)")
+
+
+def learned_limits(profile: ProviderProfile, server_id: Mapping[str, str]) -> CommandLimits:
+    """The command limits for a server that identified itself as *server_id* (RFC 2971).
+
+    Only a server that names itself Dovecot gets Dovecot's limit; a provider profile
+    (Exchange, Gmail) and any unknown or silent server keep the portable limits, since
+    a line the server refuses would fail the whole batch.
+    """
+    if profile.name != "imap":
+        return PORTABLE_LIMITS
+    if server_id.get("name", "").strip().lower() == "dovecot":
+        return DOVECOT_LIMITS
+    return PORTABLE_LIMITS

@@ -14,7 +14,7 @@ import ipaddress
 import os
 import re
 import ssl
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -106,9 +106,16 @@ class FlagState:
 class ImapSession:
     """A logged-in connection to one mailbox."""
 
-    def __init__(self, client: Any, capabilities: frozenset[str]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        capabilities: frozenset[str],
+        server_id: Mapping[str, str] | None = None,
+    ) -> None:
         self._client = client
         self.capabilities = capabilities
+        #: What the server said about itself in ``ID`` (RFC 2971): lower-case field names.
+        self.server_id: Mapping[str, str] = server_id or {}
         self._folders: list[FolderEntry] | None = None
         self._namespace: Namespace | None = None
         self._probed: dict[str, bool] = {}
@@ -116,6 +123,8 @@ class ImapSession:
         self.commands = 0
         #: Longest UID set in one command; the rest of the line is short and fixed.
         self.max_set_chars = uidset.MAX_SET_CHARS
+        #: Messages per FETCH / MOVE command; the engine sets what the server allows.
+        self.batch_size = 5000
 
     # --- connecting ---------------------------------------------------------------
 
@@ -149,10 +158,13 @@ class ImapSession:
                     # RFC 7162 §3.2.10: expunges then come as one VANISHED range instead of
                     # an EXPUNGE line per message, which is most of a big MOVE's answer.
                     client.enable("QRESYNC")
+            server_id = _identify(client) if "ID" in caps else {}
         except BaseException:
             _shutdown(client)
             raise
-        return cls(client, caps)
+        session = cls(client, caps, server_id)
+        session.commands += 1 if "ID" in caps else 0
+        return session
 
     def close(self) -> None:
         """Log out; never CLOSE the folder, which would expunge ``\\Deleted`` messages."""
@@ -721,6 +733,20 @@ def _bearer_login(client: Any, method: str, login: str, token: str) -> None:
         client._command_and_check("authenticate", method.upper(), respond)
     except imap_exc.IMAPClientError as exc:
         raise imap_exc.LoginError(f"{method.upper()} refused: {exc}") from None
+
+
+def _identify(client: Any) -> dict[str, str]:
+    """The server's ``ID`` fields (RFC 2971 §3.3), to learn its limits; empty if it says NIL.
+
+    A server that advertises ID but refuses it still serves mail: no limits learned.
+    """
+    try:
+        answer = client.id_({"name": "inboxwarden"})
+    except imap_exc.IMAPClientError:
+        return {}
+    fields = answer[0] if answer and isinstance(answer[0], tuple | list) else ()
+    keys, values = fields[0::2], fields[1::2]
+    return {_flag_text(k).lower(): _flag_text(v) for k, v in zip(keys, values, strict=False) if v}
 
 
 def _may_carry_token(endpoint: Endpoint) -> bool:

@@ -45,16 +45,19 @@ class AuditTrail:
     @cached_property
     def _audit_insert(self) -> str:
         columns = ("at", "run_id", "mailbox", "action", "rule", "folder", "target", "ref")
+        marks = self._marks(len(columns))
+        return f"INSERT INTO audit_events ({', '.join(columns)}) VALUES ({', '.join(marks)})"  # noqa: S608 - fixed names
+
+    def _marks(self, count: int) -> list[str]:
+        """*count* positional parameter markers in this driver's DB-API style."""
         style = self.engine.dialect.paramstyle
         if style == "qmark":
-            marks = ["?"] * len(columns)
-        elif style in ("format", "pyformat"):
-            marks = ["%s"] * len(columns)
-        elif style == "numeric":
-            marks = [f":{i + 1}" for i in range(len(columns))]
-        else:
-            raise StateError(f"unsupported DB-API parameter style {style!r}")
-        return f"INSERT INTO audit_events ({', '.join(columns)}) VALUES ({', '.join(marks)})"  # noqa: S608 - fixed names
+            return ["?"] * count
+        if style in ("format", "pyformat"):
+            return ["%s"] * count
+        if style == "numeric":
+            return [f":{i + 1}" for i in range(count)]
+        raise StateError(f"unsupported DB-API parameter style {style!r}")
 
     def _timestamp_param(self, value: datetime) -> Any:
         """A UTC time as this database's driver takes it for a DateTime column.
