@@ -31,9 +31,13 @@ def test_one_status_per_target_however_many_moves_go_there(dovecot, tmp_path):
         )
         summary = run(config, ENFORCING)
         verbs = Counter(proxy.commands_sent())
+        # The journal's STATUS asks UIDVALIDITY; the folder-name probes ask UIDNEXT only.
+        journal_status = [
+            line for line in proxy.command_lines() if " STATUS " in line and "UIDVALIDITY" in line
+        ]
     assert summary.outcomes[0].applied.moved == 42
     assert verbs["UID MOVE"] == 3 + 2
-    assert verbs["STATUS"] == 2  # Bokföring/2026 and Kunder/kund.se, once each
+    assert len(journal_status) == 2  # Bokföring/2026 and Kunder/kund.se, once each
 
 
 def test_a_lost_copy_answer_never_pairs_with_an_earlier_copy_of_an_identical_message(tmp_path):
