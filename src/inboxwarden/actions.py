@@ -12,7 +12,7 @@ and its audit event is written in the same transaction that closes the journal e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -245,14 +245,7 @@ def _move(
     _raise_floor(t, target, mapping)
     # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
     moved = set(mapping) if mapping or s.has("UIDPLUS") else set(uids) - set(s.present(uids))
-    ref_of = dict(zip(uids, refs, strict=True))
-    action = _action(batch)
-    shown = recorded_target(target, batch.personal, t.referencer)
-    events = [_event(batch.rule, action, t.folder, shown, ref_of[u]) for u in sorted(moved)]
-    done.audited += t.state.complete_transfer(
-        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=uids
-    )
-    _count(done, batch.kind, len(moved))
+    _complete(t, batch, target, journal, dict(zip(uids, refs, strict=True)), moved, uids, done)
     done.vanished += len(uids) - len(moved)
 
 
@@ -279,13 +272,29 @@ def _copy(
     done.vanished += len(wanted) - len(mapping)
     settled = settle_copies(t, journal, target, mapping, before, may_give_back=True)
     ref_of = dict(zip(wanted, refs, strict=True))
-    shown = recorded_target(target, batch.personal, t.referencer)
-    events = [_event(batch.rule, _action(batch), t.folder, shown, ref_of[u]) for u in settled.left]
-    done.audited += t.state.complete_transfer(
-        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=settled.left
-    )
-    _count(done, batch.kind, len(settled.left))
+    _complete(t, batch, target, journal, ref_of, settled.left, settled.left, done)
     done.given_back += settled.given_back
+
+
+def _complete(
+    t: Target,
+    batch: Batch,
+    target: str,
+    journal: int,
+    ref_of: Mapping[int, str],
+    left: Iterable[int],
+    forget: Sequence[int],
+    done: Applied,
+) -> None:
+    """Close a journal entry with one audit event per message that *left*, and count them."""
+    shown = recorded_target(target, batch.personal, t.referencer)
+    action = _action(batch)
+    gone = sorted(left)
+    events = [_event(batch.rule, action, t.folder, shown, ref_of[u]) for u in gone]
+    done.audited += t.state.complete_transfer(
+        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=forget
+    )
+    _count(done, batch.kind, len(gone))
 
 
 @dataclass
