@@ -13,11 +13,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import structlog
 from pydantic import SecretStr
@@ -38,12 +39,27 @@ from inboxwarden.errors import (
     PolicyError,
     TimeBudgetExceeded,
 )
-from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
+from inboxwarden.imap.session import (
+    TOKEN_METHODS,
+    Credentials,
+    Endpoint,
+    FolderState,
+    ImapSession,
+)
+from inboxwarden.incremental import (
+    ScanMark,
+    after_changes,
+    nothing_to_write,
+    settings_key,
+    still_stands,
+    window_key,
+)
 from inboxwarden.matching import RuleBook
 from inboxwarden.message import MessageInfo
 from inboxwarden.oauth.cache import TokenSource
 from inboxwarden.planning import (
     Employee,
+    FlagRecord,
     MailboxFacts,
     MailboxPlan,
     Mode,
@@ -59,6 +75,8 @@ from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
 INBOX = "INBOX"
+#: Plans the INBOX again from (messages, flag records, UIDs present, message count).
+Replanner = Callable[[list[MessageInfo], Mapping[int, FlagRecord], list[int], int], MailboxPlan]
 #: How long a claim on a mailbox lasts without renewal: a holder that died (kill -9,
 #: power cut) frees its mailboxes after this; a live one renews well before.
 LEASE_TTL = timedelta(minutes=10)
@@ -78,6 +96,8 @@ class MailboxOutcome:
     attempts: int = 0
     commands: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    #: The folder had not changed since a scan that left nothing to do: not read again.
+    unchanged: bool = False
 
     @contextmanager
     def timed(self, phase: str) -> Iterator[None]:
@@ -106,6 +126,7 @@ class MailboxOutcome:
             "given_back": a.given_back,
             "skipped": self.skipped,
             "imap_commands": self.commands,
+            "unchanged": int(self.unchanged),
             **{f"{phase}_ms": round(seconds * 1000) for phase, seconds in self.timings.items()},
         }
 
@@ -383,8 +404,36 @@ class Engine:
             session = self.open_session(entry)
         with session:
             with outcome.timed("select"):
-                trash, no_trash = find_trash(session, create=writes)
                 folder = session.select(INBOX, readonly=not writes)
+                # Incremental scans need a mark to keep: not for ``plan``, which lists
+                # every decision, and only where the server reports HIGHESTMODSEQ.
+                marking = not dry and run_id is not None and folder.highestmodseq is not None
+                mark = self.state.scan_mark(entry.email, INBOX) if marking else None
+                key = self._settings_key(employee, folder.keywords_allowed)
+                window = window_key(self.cycle, now, self.settings.all_rules)
+                if still_stands(
+                    mark,
+                    uidvalidity=folder.uidvalidity,
+                    modseq=folder.highestmodseq,
+                    window=window,
+                    settings=key,
+                ):
+                    assert mark is not None  # still_stands says so
+                    # Nothing changed since a scan that left nothing to do: same counts.
+                    outcome.plan = MailboxPlan(
+                        employee,
+                        inbox=folder.exists,
+                        due=mark.due,
+                        overdue=mark.overdue,
+                        held=mark.held,
+                    )
+                    outcome.unchanged = True
+                    outcome.commands = session.commands
+                    return
+                if mark is not None:
+                    # It no longer describes the folder: gone before anything is written.
+                    self.state.save_scan_mark(entry.email, INBOX, None)
+                trash, no_trash = find_trash(session, create=writes)
             if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
                 log.warning("uidvalidity_changed", folder=INBOX)
             target = Target(
@@ -425,25 +474,112 @@ class Engine:
                     refused=session.refused_characters(name_characters(scan.messages, rules)),
                     no_trash_reason=no_trash,
                 )
-                plan = plan_mailbox(
-                    employee,
-                    scan.messages,
-                    records=records,
-                    inbox_uids=scan.uids,
-                    inbox_count=folder.exists,
-                    now=now,
-                    cycle=self.cycle,
-                    rules=rules,
-                    facts=facts,
-                    keyword=keyword,
-                    also_flagged=settings.flag.also_flagged,
-                )
+
+                def planned(
+                    messages: list[MessageInfo],
+                    records: Mapping[int, FlagRecord],
+                    inbox_uids: list[int],
+                    inbox_count: int,
+                ) -> MailboxPlan:
+                    return plan_mailbox(
+                        employee,
+                        messages,
+                        records=records,
+                        inbox_uids=inbox_uids,
+                        inbox_count=inbox_count,
+                        now=now,
+                        cycle=self.cycle,
+                        rules=rules,
+                        facts=facts,
+                        keyword=keyword,
+                        also_flagged=settings.flag.also_flagged,
+                    )
+
+                plan = planned(scan.messages, records, scan.uids, folder.exists)
                 withhold(plan, target_refusals(session, plan.targets))
             outcome.plan, outcome.skipped = plan, scan.skipped
             if writes and run_id is not None:
                 self._apply(target, plan, scan.messages, applied, outcome)
             outcome.applied = applied
+            if marking and not scan.skipped and not applied.refused and not applied.vanished:
+                with outcome.timed("mark"):
+                    mark = self._conclude(
+                        session,
+                        folder,
+                        plan,
+                        scan.messages,
+                        window,
+                        key,
+                        planned,
+                        entry.email,
+                        readonly=not writes,
+                    )
+                    if mark is not None:
+                        self.state.save_scan_mark(entry.email, INBOX, mark)
             outcome.commands = session.commands
+
+    def _conclude(
+        self,
+        session: ImapSession,
+        folder: FolderState,
+        plan: MailboxPlan,
+        scanned: list[MessageInfo],
+        window: str,
+        key: str,
+        planned: Callable[
+            [list[MessageInfo], Mapping[int, FlagRecord], list[int], int], MailboxPlan
+        ],
+        mailbox: str,
+        readonly: bool,
+    ) -> ScanMark | None:
+        """The mark this scan leaves, if the folder is now in a state with nothing to do.
+
+        A plan that wrote nothing holds at the HIGHESTMODSEQ the SELECT reported (any
+        later change raises it). After writes, one ``SELECT … (QRESYNC …)`` tells exactly
+        what changed since that SELECT, our writes and anybody else's, at a HIGHESTMODSEQ
+        consistent with it; the scanned messages brought up to date are planned again,
+        and only when that plan has nothing to do either is the conclusion kept.
+        """
+        modseq = folder.highestmodseq
+        if modseq is None or plan.withheld:
+            return None
+        if nothing_to_write(plan):
+            return ScanMark(
+                folder.uidvalidity, modseq, window, key, plan.due, plan.overdue, plan.held
+            )
+        if readonly or not session.qresync:
+            return None  # the next scan, with nothing to write, leaves the mark
+        resync = session.resync(
+            INBOX, uidvalidity=folder.uidvalidity, modseq=modseq, readonly=readonly
+        )
+        now = resync.folder
+        if now.uidvalidity != folder.uidvalidity or now.highestmodseq is None:
+            return None
+        current = after_changes(scanned, resync.gone, resync.changed)
+        if current is None:
+            return None
+        records = self.state.flag_records(mailbox, INBOX, folder.uidvalidity)
+        again = planned(current, records, [m.uid for m in current], now.exists)
+        if not nothing_to_write(again):
+            return None
+        return ScanMark(
+            now.uidvalidity, now.highestmodseq, window, key, again.due, again.overdue, again.held
+        )
+
+    @cached_property
+    def _settings_json(self) -> str:
+        """The settings a plan depends on, as one text for :func:`settings_key`."""
+        return self.settings.model_dump_json(
+            include={"organisation", "cycle", "flag", "domain_groups", "rules", "default_rule"}
+        )
+
+    def _settings_key(self, employee: Employee, keywords_allowed: bool) -> str:
+        return settings_key(
+            self.referencer,
+            settings_json=self._settings_json,
+            employee=employee,
+            keywords_allowed=keywords_allowed,
+        )
 
     def _apply(
         self,

@@ -93,6 +93,25 @@ class FolderState:
     uidnext: int
     exists: int
     keywords_allowed: bool
+    #: The folder's HIGHESTMODSEQ (RFC 7162 §3.1.2.1) where the session tracks changes
+    #: (CONDSTORE enabled); None otherwise, or where the folder keeps no MODSEQs.
+    highestmodseq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """What ``SELECT … (QRESYNC …)`` told about a folder since a MODSEQ (RFC 7162 §3.2.5)."""
+
+    folder: FolderState
+    #: UIDs expunged since then, as inclusive runs (``VANISHED (EARLIER)``); may cover
+    #: UIDs that never existed, so it is only ever asked about UIDs one knows.
+    vanished: tuple[tuple[int, int], ...]
+    #: The flags now of every message changed (or added) since then, by UID.
+    changed: dict[int, frozenset[str]]
+
+    def gone(self, uid: int) -> bool:
+        """True when *uid* was expunged since the MODSEQ asked about."""
+        return any(first <= uid <= last for first, last in self.vanished)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +139,9 @@ class ImapSession:
         self._namespace: Namespace | None = None
         self._probed: dict[str, bool] = {}
         self.selected: FolderState | None = None
+        #: QRESYNC (RFC 7162 §3.2) is enabled; CONDSTORE with it, or alone (tracks_changes).
+        self.qresync = False
+        self.tracks_changes = False
         self.commands = 0
         #: Longest UID set in one command; the rest of the line is short and fixed.
         self.max_set_chars = uidset.MAX_SET_CHARS
@@ -158,12 +180,18 @@ class ImapSession:
                     # RFC 7162 §3.2.10: expunges then come as one VANISHED range instead of
                     # an EXPUNGE line per message, which is most of a big MOVE's answer.
                     client.enable("QRESYNC")
+                elif "CONDSTORE" in caps and "ENABLE" in caps:
+                    # So that SELECT reports HIGHESTMODSEQ (incremental scans, RFC 7162 §3.1).
+                    client.enable("CONDSTORE")
             server_id = _identify(client) if "ID" in caps else {}
         except BaseException:
             _shutdown(client)
             raise
         session = cls(client, caps, server_id)
         session.commands += 1 if "ID" in caps else 0
+        session.qresync = "QRESYNC" in caps
+        session.tracks_changes = session.qresync or {"CONDSTORE", "ENABLE"} <= caps
+        session.commands += session.tracks_changes
         return session
 
     def close(self) -> None:
@@ -357,15 +385,53 @@ class ImapSession:
                     raise
                 raise FolderError(f"cannot select a folder: {str(exc)[:120]}") from exc
         self.commands += 1
+        self.selected = self._folder_state(folder, info)
+        return self.selected
+
+    def _folder_state(self, folder: str, info: Mapping[bytes, Any]) -> FolderState:
         permanent = {f.decode("ascii", "replace") for f in info.get(b"PERMANENTFLAGS", ())}
-        self.selected = FolderState(
+        modseq = info.get(b"HIGHESTMODSEQ") if self.tracks_changes else None
+        return FolderState(
             name=folder,
             uidvalidity=int(info.get(b"UIDVALIDITY", 0)),
             uidnext=int(info.get(b"UIDNEXT", 0)),
             exists=int(info.get(b"EXISTS", 0)),
             keywords_allowed="\\*" in permanent,
+            highestmodseq=None if modseq is None else int(modseq),
         )
-        return self.selected
+
+    def resync(self, folder: str, *, uidvalidity: int, modseq: int, readonly: bool) -> Resync:
+        """SELECT (or EXAMINE) *folder* again with ``QRESYNC (uidvalidity modseq)``:
+        the server answers, in one consistent snapshot, the HIGHESTMODSEQ now, what was
+        expunged and the flags of what changed since *modseq* (RFC 7162 §3.2.5).
+        Only where QRESYNC is enabled; another UIDVALIDITY shows in ``folder``."""
+        if not self.qresync:
+            raise MissingCapability("QRESYNC")
+        imap = self._client._imap
+        imap.untagged_responses.clear()  # as imaplib's own select does
+        with translated():
+            kind, data = imap._simple_command(
+                "EXAMINE" if readonly else "SELECT",
+                self._client._normalise_folder(folder),
+                f"(QRESYNC ({uidvalidity} {modseq}))",
+            )
+        self.commands += 1
+        if kind != "OK":
+            self.selected = None
+            raise FolderError(f"cannot select a folder: {_reason(data)[:120]}")
+        untagged = imap.untagged_responses
+        vanished: list[tuple[int, int]] = []
+        for line in untagged.pop("VANISHED", []):
+            text = _flag_text(line).replace("(EARLIER)", "").strip()
+            vanished += _runs(text)
+        changed: dict[int, frozenset[str]] = {}
+        fetched = untagged.pop("FETCH", [])
+        if fetched:
+            for uid, values in parse_fetch_response(fetched, False, True).items():
+                changed[int(uid)] = frozenset(_flag_text(f) for f in values.get(b"FLAGS", ()))
+        info = self._client._process_select_response(untagged)
+        self.selected = self._folder_state(folder, info)
+        return Resync(self.selected, tuple(vanished), changed)
 
     def unselect(self) -> None:
         """Leave the selected folder without expunging anything: ``UNSELECT`` (RFC 3691)
@@ -685,6 +751,17 @@ class ImapSession:
     def raw_client(self) -> Any:
         """The imapclient object, for tests that must look beneath the wall."""
         return self._client
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    """A sequence-set (``1:5,9``) as inclusive runs, without listing every UID in them."""
+    runs: list[tuple[int, int]] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition(":")
+        if first.isdigit() and (not last or last.isdigit()):
+            a, b = int(first), int(last or first)
+            runs.append((min(a, b), max(a, b)))
+    return runs
 
 
 def _flag_text(value: Any) -> str:

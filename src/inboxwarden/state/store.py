@@ -10,6 +10,7 @@ stored: messages are named by HMAC reference.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, insert,
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from inboxwarden.errors import ConfigError
+from inboxwarden.incremental import ScanMark
 from inboxwarden.planning import FlagRecord
 from inboxwarden.state import migrate
 from inboxwarden.state.records import AuditEvent, StateError, Transfer, as_utc
@@ -32,6 +34,7 @@ from inboxwarden.state.schema import (
     leases,
     mailbox_runs,
     runs,
+    scan_marks,
     transfers,
 )
 from inboxwarden.state.trail import AuditTrail
@@ -233,6 +236,44 @@ class StateStore(AuditTrail):
             return
         with self.engine.begin() as conn:
             _delete_flag_records(conn, mailbox, folder, uidvalidity, chosen)
+
+    # --- incremental scans ----------------------------------------------------------
+
+    def scan_mark(self, mailbox: str, folder: str) -> ScanMark | None:
+        """What the last scan of *folder* concluded, if it left a mark (see
+        :mod:`inboxwarden.incremental`)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(scan_marks).where(
+                    scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder
+                )
+            ).first()
+        if row is None:
+            return None
+        return ScanMark(
+            uidvalidity=row.uidvalidity,
+            modseq=row.modseq,
+            window=row.window,
+            settings=row.settings,
+            due=row.due,
+            overdue=row.overdue,
+            held=row.held,
+        )
+
+    def save_scan_mark(self, mailbox: str, folder: str, mark: ScanMark | None) -> None:
+        """Remember *mark* for *folder*, replacing any earlier one; None forgets it."""
+        key = (scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder)
+        with self.engine.begin() as conn:
+            conn.execute(delete(scan_marks).where(*key))
+            if mark is not None:
+                conn.execute(
+                    insert(scan_marks).values(
+                        mailbox=mailbox,
+                        folder=folder,
+                        marked_at=datetime.now(UTC),
+                        **dataclasses.asdict(mark),
+                    )
+                )
 
     # --- transfers in flight --------------------------------------------------------
 

@@ -1,0 +1,197 @@
+"""Incremental scans against the real Dovecot: an unchanged INBOX is not read again.
+
+Each test counts the commands of the last run through a recording proxy: a run that
+reuses the last scan's conclusion sends a SELECT and no SEARCH or FETCH; every change
+(a message added, re-flagged or expunged by the user, a new UIDVALIDITY, a boundary or
+enforcement date passed) brings the full scan back, and so does a server without
+CONDSTORE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from inboxwarden.engine import MailboxOutcome
+from inboxwarden.localserver import LocalDovecot, capability_without
+from tests.enginekit import (
+    ENFORCING,
+    GRACE,
+    NEW,
+    OLD,
+    mail,
+    new_user,
+    run,
+    special_server,
+    write_config,
+)
+from tests.imapkit import CuttingProxy, census, flags_of, seed, session
+
+KW = "$InboxWardenDue"
+READS = {"FETCH", "UID FETCH", "SEARCH", "UID SEARCH"}
+
+
+class Recorder:
+    """A proxy in front of the server, and one engine run at a time through it."""
+
+    def __init__(self, server: LocalDovecot, proxy: CuttingProxy, base: Path) -> None:
+        self.server, self.proxy, self.base = server, proxy, base
+        self.config = base / "inboxwarden.toml"
+
+    def run(self, now: datetime) -> tuple[MailboxOutcome, list[str]]:
+        """One run; its only mailbox's outcome and the command verbs the run sent."""
+        before = len(self.proxy.commands_sent())
+        summary = run(self.config, now)
+        [outcome] = summary.outcomes
+        assert outcome.status == "ok", outcome.error
+        return outcome, self.proxy.commands_sent()[before:]
+
+
+@pytest.fixture(name="recorder")
+def _recorder(dovecot: LocalDovecot, tmp_path: Path) -> Iterator[Recorder]:
+    with CuttingProxy(dovecot.host, dovecot.port) as proxy:
+        yield Recorder(dovecot, proxy, tmp_path)
+
+
+def configure(recorder: Recorder, email: str, mode: str = "enforce") -> None:
+    write_config(recorder.base, recorder.server, [email], mode=mode, port=recorder.proxy.port)
+
+
+def unchanged(outcome: MailboxOutcome, verbs: list[str]) -> bool:
+    """The run reused the last conclusion: SELECT, and nothing read."""
+    return outcome.unchanged and "SELECT" in verbs and not READS & set(verbs)
+
+
+def test_a_second_scan_of_an_unchanged_mailbox_sends_no_fetch(recorder, dovecot):
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 4) + mail("other", 3, NEW))
+    configure(recorder, email)
+    first, verbs = recorder.run(ENFORCING)
+    assert first.applied.moved == 4 and not first.unchanged
+    assert "UID FETCH" in verbs
+    before = census(dovecot, email)
+
+    second, verbs = recorder.run(ENFORCING + timedelta(hours=5))
+    assert unchanged(second, verbs), verbs
+    assert verbs.count("SELECT") == 1
+    assert set(verbs) <= {"CAPABILITY", "LOGIN", "AUTHENTICATE", "ID", "ENABLE", "SELECT", "LOGOUT"}
+    assert second.counts()["inbox"] == 3 and second.applied.moved == 0
+    assert census(dovecot, email) == before
+    # And again: the conclusion stays as long as the mailbox does.
+    third, verbs = recorder.run(ENFORCING + timedelta(days=1))
+    assert unchanged(third, verbs)
+
+
+def test_due_mail_in_the_grace_days_keeps_its_counts_and_is_enforced_on_time(recorder, dovecot):
+    """Flagged due mail in an unchanged INBOX: the due count stays (for the digest), and
+    the enforcement date passing brings the full scan back, which files the mail."""
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 3, OLD))
+    configure(recorder, email)
+    first, _ = recorder.run(GRACE)
+    assert first.plan is not None and first.plan.due == 3 and first.applied.flagged == 3
+    second, verbs = recorder.run(GRACE + timedelta(hours=1))
+    assert unchanged(second, verbs), verbs
+    assert second.plan is not None and (second.plan.due, second.plan.overdue) == (3, 0)
+
+    enforced, verbs = recorder.run(ENFORCING)
+    assert not enforced.unchanged and "UID FETCH" in verbs
+    assert enforced.applied.moved == 3
+    assert census(dovecot, email)  # nothing lost: the three are in their folder now
+    assert not flags_of(dovecot, email, "INBOX")
+
+
+def test_a_new_boundary_brings_the_full_scan_back(recorder, dovecot):
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("other", 2, NEW))
+    configure(recorder, email, mode="notify")
+    recorder.run(ENFORCING)
+    _, verbs = recorder.run(ENFORCING + timedelta(hours=1))
+    assert not READS & set(verbs)
+    # 1 December: mail of 15 November is due now, in the new cycle's grace days.
+    december, verbs = recorder.run(datetime(2026, 12, 2, 3, 0, tzinfo=ENFORCING.tzinfo))
+    assert not december.unchanged and "UID FETCH" in verbs
+    assert december.applied.flagged == 2
+    assert all(KW in f for f in flags_of(dovecot, email, "INBOX").values())
+
+
+def test_changes_by_the_user_are_picked_up(recorder, dovecot):
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 3, OLD) + mail("other", 2, NEW))
+    configure(recorder, email)
+    recorder.run(GRACE)
+    _, verbs = recorder.run(GRACE)
+    assert not READS & set(verbs)
+
+    # The user takes our keyword off one message: the next run puts it back.
+    with session(dovecot, email) as client:
+        client.select_folder("INBOX")
+        first_uid = min(client.search(["KEYWORD", KW]))
+        client.remove_flags([first_uid], [KW])
+    again, verbs = recorder.run(GRACE)
+    assert not again.unchanged and "UID FETCH" in verbs
+    assert again.applied.flagged == 1
+    _, verbs = recorder.run(GRACE)
+    assert not READS & set(verbs)
+
+    # The user expunges one of the flagged messages: it is no longer counted.
+    with session(dovecot, email) as client:
+        client.select_folder("INBOX")
+        client.delete_messages([first_uid])
+        client.uid_expunge([first_uid])
+    after, verbs = recorder.run(GRACE)
+    assert not after.unchanged and after.plan is not None and after.plan.due == 2
+
+    # An old message arrives (the user moves it back from another folder): enforced.
+    seed(dovecot, email, "INBOX", mail("customer", 1, OLD))
+    _, verbs = recorder.run(ENFORCING)
+    _, verbs = recorder.run(ENFORCING)
+    assert not READS & set(verbs)
+    seed(dovecot, email, "INBOX", mail("customer", 1, OLD))
+    late, verbs = recorder.run(ENFORCING)
+    assert not late.unchanged and late.applied.moved == 1
+
+
+def test_a_new_uidvalidity_brings_the_full_scan_back(recorder, dovecot):
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("other", 2, NEW))
+    configure(recorder, email)
+    recorder.run(ENFORCING)
+    _, verbs = recorder.run(ENFORCING)
+    assert not READS & set(verbs)
+    status = dovecot.doveadm("-f", "flow", "mailbox", "status", "-u", email, "uidvalidity", "INBOX")
+    old = int(status.split("uidvalidity=")[1].split()[0])
+    dovecot.doveadm("mailbox", "update", "-u", email, "--uid-validity", str(old + 1000), "INBOX")
+    renumbered, verbs = recorder.run(ENFORCING)
+    assert not renumbered.unchanged and READS & set(verbs)
+
+
+def test_a_changed_rule_brings_the_full_scan_back(recorder, dovecot):
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("other", 2, NEW))
+    configure(recorder, email)
+    recorder.run(ENFORCING)
+    _, verbs = recorder.run(ENFORCING)
+    assert not READS & set(verbs)
+    text = recorder.config.read_text()
+    recorder.config.write_text(text.replace('default = "enforce"', 'default = "notify"'))
+    changed, verbs = recorder.run(ENFORCING)
+    assert not changed.unchanged and READS & set(verbs)
+
+
+def test_without_condstore_every_scan_is_a_full_one(tmp_path):
+    with special_server(imap_capability=capability_without("CONDSTORE", "QRESYNC")) as server:
+        email = new_user(server)
+        seed(server, email, "INBOX", mail("invoice", 2, OLD) + mail("other", 2, NEW))
+        with CuttingProxy(server.host, server.port) as proxy:
+            recorder = Recorder(server, proxy, tmp_path)
+            configure(recorder, email)
+            first, _ = recorder.run(ENFORCING)
+            assert first.applied.moved == 2
+            for _ in range(2):
+                again, verbs = recorder.run(ENFORCING)
+                assert not again.unchanged and READS & set(verbs)
+                assert again.counts()["inbox"] == 2
