@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden.engine import MailboxOutcome
-from inboxwarden.localserver import LocalDovecot, capability_without
+from inboxwarden.demo.localserver import LocalDovecot, capability_without
+from inboxwarden.mailbox.engine import MailboxOutcome
 from tests.enginekit import (
     ENFORCING,
     GRACE,

@@ -1,0 +1,145 @@
+"""Incremental scans: when the last scan's conclusion still stands (RFC 7162 CONDSTORE/QRESYNC).
+
+Pure code: the engine asks the server and the state, and this module decides.
+
+A *mark* remembers, per mailbox and folder, the conclusion of the last scan: "at
+HIGHESTMODSEQ *m* under UIDVALIDITY *u*, in this window of the cycle and with these
+settings, the plan had nothing to write; it counted *d* due, *o* overdue and *h* held".
+No message facts are kept, so the state holds no personal data: only numbers and two
+keyed digests. A later scan that finds the same UIDVALIDITY and HIGHESTMODSEQ (nothing
+in the folder changed: no message added, expunged or re-flagged, RFC 7162 §3.1.1), the
+same window and the same settings would build the very same plan, so it reuses the
+counts and sends no FETCH. Anything else (another HIGHESTMODSEQ, a boundary or an
+enforcement date passed, a changed rule, mode, legal hold or group, a server without
+CONDSTORE) means the full scan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import Employee, MailboxPlan
+from inboxwarden.policy.references import Referencer
+from inboxwarden.policy.rules import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class ScanMark:
+    """The conclusion of one mailbox folder's last scan, as the state remembers it."""
+
+    uidvalidity: int
+    modseq: int
+    #: `window_key`: which messages were due and overdue at that scan.
+    window: str
+    #: `settings_key`: everything else the plan depended on, as a keyed digest.
+    settings: str
+    due: int
+    overdue: int
+    held: int
+
+
+def window_key(cycle: Cycle, now: datetime, rules: Sequence[Rule]) -> str:
+    """What decides, besides the messages, which are due and overdue at *now*.
+
+    Within one cycle that is the boundary and the latest enforced boundary (and the
+    ``SEARCH BEFORE`` date that follows from the boundary): the key changes when a
+    boundary or an enforcement date passes. A minimum age that is stricter than the
+    boundary, or a rule with ``older_than``, moves with the clock itself: then *now* is
+    part of the key, which makes every scan a full one.
+    """
+    window = cycle.window(now)
+    parts = [
+        window.boundary.isoformat(),
+        window.overdue_before.isoformat() if window.overdue_before else "-",
+        window.search_before.isoformat(),
+    ]
+    age_cutoff = now - timedelta(days=cycle.min_age_days)
+    by_clock = cycle.min_age_days and age_cutoff < window.boundary
+    if by_clock or any(rule.match.older_than is not None for rule in rules):
+        parts.append(now.isoformat())
+    return "|".join(parts)
+
+
+def settings_key(
+    referencer: Referencer,
+    *,
+    settings_json: str,
+    employee: Employee,
+    keywords_allowed: bool,
+) -> str:
+    """A keyed digest of the settings (with the program's version: a new release may
+    plan differently), the employee's facts and the server's answers the plan depends
+    on; the legal hold and the groups are not stored in the clear."""
+    facts = {
+        "settings": settings_json,
+        "mode": employee.mode,
+        "legal_hold": employee.legal_hold,
+        "groups": sorted(employee.groups),
+        "keywords_allowed": keywords_allowed,
+    }
+    return referencer.ref_of("scan-mark:" + json.dumps(facts, sort_keys=True))
+
+
+def still_stands(
+    mark: ScanMark | None,
+    *,
+    uidvalidity: int,
+    modseq: int | None,
+    window: str,
+    settings: str,
+) -> bool:
+    """True when *mark* describes the folder as it is now, under the same window and
+    settings: the scan can be skipped and its counts reused."""
+    return (
+        mark is not None
+        and modseq is not None
+        and mark.uidvalidity == uidvalidity
+        and mark.modseq == modseq
+        and mark.window == window
+        and mark.settings == settings
+    )
+
+
+def nothing_to_write(plan: MailboxPlan) -> bool:
+    """True when applying *plan* would change nothing, on the server or in the state."""
+    return not (
+        plan.add_keyword
+        or plan.add_flagged
+        or plan.remove_keyword
+        or plan.remove_flagged
+        or plan.forget
+        or plan.batches
+        or plan.withheld
+    )
+
+
+def after_changes(
+    messages: Iterable[MessageInfo],
+    gone: Callable[[int], bool],
+    changed: Mapping[int, frozenset[str]],
+) -> list[MessageInfo] | None:
+    """The scanned *messages* as they are now, given what the server says changed since
+    the scan: expunged ones (*gone*) dropped, re-flagged ones with their new flags.
+
+    None when a message the scan did not read changed or arrived: the scan's view
+    cannot be brought up to date without reading it, so no conclusion is drawn.
+    """
+    out: list[MessageInfo] = []
+    seen: set[int] = set()
+    for message in messages:
+        seen.add(message.uid)
+        if gone(message.uid):
+            continue
+        flags = changed.get(message.uid)
+        if flags is not None and flags != message.flags:
+            message = dataclasses.replace(message, flags=flags)
+        out.append(message)
+    if any(uid not in seen for uid in changed):
+        return None
+    return out

@@ -1,0 +1,109 @@
+"""The pure side of incremental scans: when a scan's conclusion may be reused."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import Batch, Employee, MailboxPlan
+from inboxwarden.policy.references import Referencer
+from inboxwarden.policy.rules import Rule
+from inboxwarden.policy.scan_marks import (
+    ScanMark,
+    after_changes,
+    nothing_to_write,
+    settings_key,
+    still_stands,
+    window_key,
+)
+
+TZ = ZoneInfo("Europe/Stockholm")
+CYCLE = Cycle(timezone=TZ)
+RULES = (Rule.model_validate({"name": "all", "action": "move", "target": "Arkiv", "basis": "b"}),)
+
+
+def at(day: int, month: int = 11, hour: int = 3) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=TZ)
+
+
+def test_the_window_changes_only_when_a_boundary_or_an_enforcement_date_passes():
+    grace = window_key(CYCLE, at(3), RULES)
+    assert window_key(CYCLE, at(5, hour=23), RULES) == grace
+    enforcing = window_key(CYCLE, at(20), RULES)
+    assert enforcing != grace  # the enforcement date (9 November) passed
+    assert window_key(CYCLE, at(30, hour=23), RULES) == enforcing
+    assert window_key(CYCLE, at(1, month=12), RULES) != enforcing  # a new boundary
+
+
+def test_a_clock_bound_rule_or_minimum_age_makes_every_window_new():
+    aged = Rule.model_validate(
+        {
+            "name": "old",
+            "match": {"older_than": "30d"},
+            "action": "move",
+            "target": "Arkiv",
+            "basis": "b",
+        }
+    )
+    assert window_key(CYCLE, at(20), (aged,)) != window_key(CYCLE, at(20, hour=4), (aged,))
+    strict = Cycle(timezone=TZ, min_age_days=30)
+    assert window_key(strict, at(20), RULES) != window_key(strict, at(20, hour=4), RULES)
+    # A minimum age already met by everything before the boundary changes nothing.
+    mild = Cycle(timezone=TZ, min_age_days=1)
+    assert window_key(mild, at(20), RULES) == window_key(mild, at(20, hour=4), RULES)
+
+
+def test_the_settings_key_is_keyed_and_follows_the_employee():
+    ref = Referencer(b"k" * 32)
+    base = Employee("anna@exempel.se", "enforce")
+    key = settings_key(ref, settings_json="{}", employee=base, keywords_allowed=True)
+    assert len(key) == 24 and "enforce" not in key
+    held = Employee("anna@exempel.se", "enforce", legal_hold=True)
+    assert settings_key(ref, settings_json="{}", employee=held, keywords_allowed=True) != key
+    assert settings_key(ref, settings_json="{}", employee=base, keywords_allowed=False) != key
+    assert settings_key(ref, settings_json='{"a":1}', employee=base, keywords_allowed=True) != key
+    other = Referencer(b"x" * 32)
+    assert settings_key(other, settings_json="{}", employee=base, keywords_allowed=True) != key
+
+
+def test_a_mark_stands_only_for_the_same_folder_state_window_and_settings():
+    mark = ScanMark(7, 100, "w", "s", due=3, overdue=1, held=0)
+    same = {"uidvalidity": 7, "modseq": 100, "window": "w", "settings": "s"}
+    assert still_stands(mark, **same)  # type: ignore[arg-type]
+    for name, value in (("uidvalidity", 8), ("modseq", 101), ("window", "v"), ("settings", "t")):
+        assert not still_stands(mark, **{**same, name: value})  # type: ignore[arg-type]
+    assert not still_stands(mark, **{**same, "modseq": None})  # type: ignore[arg-type]
+    assert not still_stands(None, **same)  # type: ignore[arg-type]
+
+
+def test_nothing_to_write_means_no_flag_no_batch_and_nothing_to_forget():
+    plan = MailboxPlan(Employee("a@exempel.se", "enforce"), inbox=5, due=2)
+    assert nothing_to_write(plan)
+    for change in (
+        {"add_keyword": [1]},
+        {"remove_flagged": [1]},
+        {"forget": [9]},
+        {"batches": [Batch("move", "r", "Arkiv", (1,))]},
+    ):
+        changed = MailboxPlan(plan.employee, **change)  # type: ignore[arg-type]
+        assert not nothing_to_write(changed)
+
+
+def message(uid: int, *flags: str) -> MessageInfo:
+    return MessageInfo(uid, at(1) - timedelta(days=uid), 100, frozenset(flags))
+
+
+def test_after_changes_applies_expunges_and_new_flags_to_what_was_scanned():
+    scanned = [message(1), message(2, "\\Seen"), message(3)]
+    now = after_changes(scanned, lambda uid: uid == 3, {2: frozenset({"$Due", "\\Seen"})})
+    assert now is not None
+    assert [(m.uid, m.flags) for m in now] == [
+        (1, frozenset()),
+        (2, frozenset({"$Due", "\\Seen"})),
+    ]
+
+
+def test_after_changes_gives_up_when_something_unread_changed_or_arrived():
+    assert after_changes([message(1)], lambda uid: False, {5: frozenset()}) is None
