@@ -10,10 +10,12 @@ from docs/behaviour.md §5 are enforced here because every caller goes through i
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import os
 import re
 import ssl
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -153,7 +155,7 @@ class ImapSession:
     @classmethod
     def open(cls, endpoint: Endpoint, credentials: Credentials) -> ImapSession:
         """Connect, secure and log in; raises :class:`MailboxError` subclasses only."""
-        context = ssl.create_default_context(cafile=endpoint.ca_file)
+        context = None if endpoint.security == "plain" else tls_context(endpoint.ca_file)
         timeout = SocketTimeout(connect=min(endpoint.timeout, 15.0), read=endpoint.timeout)
         with translated():
             client = IMAPClient(
@@ -751,6 +753,19 @@ class ImapSession:
     def raw_client(self) -> Any:
         """The imapclient object, for tests that must look beneath the wall."""
         return self._client
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying TLS context, shared by the connections (and threads) of the next hour:
+    loading the trust store takes milliseconds, once per mailbox otherwise. A CA file
+    that changes on disk, and after an hour the system's store, are read anew."""
+    changed = os.stat(ca_file).st_mtime_ns if ca_file else 0
+    return _tls_context(ca_file, changed, int(time.monotonic() // 3600))
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_file: str | None, _changed: int, _hour: int) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file)
 
 
 def _runs(text: str) -> list[tuple[int, int]]:

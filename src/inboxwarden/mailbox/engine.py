@@ -343,6 +343,14 @@ class Engine:
             # The type only at ERROR: an exception's text may quote mailbox content.
             log.error("mailbox_crashed", error=type(exc).__name__)
             log.debug("mailbox_crashed_traceback", exc_info=True)
+        if run_id is not None and outcome.status in ("stopped", "failed"):
+            # The counts of an attempt cut short never reached the outcome; the audit
+            # trail has one event per message that left, committed with its journal entry.
+            left = self.state.left_in_run(run_id, entry.email)
+            outcome.applied.moved = max(outcome.applied.moved, left.get("move", 0))
+            outcome.applied.deleted = max(
+                outcome.applied.deleted, left.get("delete", 0) + left.get("purge", 0)
+            )
         if run_id is not None:
             self.state.record_mailbox(
                 run_id,
@@ -502,6 +510,10 @@ class Engine:
             if writes and run_id is not None:
                 self._apply(target, plan, scan.messages, applied, outcome)
             outcome.applied = applied
+            if not dry:
+                # A run keeps every mailbox's outcome until it ends; the decisions hold
+                # each message's headers, and only ``plan`` (and the digest) reads them.
+                outcome.plan = counts_only(plan)
             if marking and not scan.skipped and not applied.refused and not applied.vanished:
                 with outcome.timed("mark"):
                     mark = self._conclude(
@@ -610,6 +622,18 @@ class Engine:
                         withheld.target, withheld.rule in personal, self.referencer
                     )
                     applied.reasons.append(f"{shown or 'Trash'}: {withheld.reason}")
+
+
+def counts_only(plan: MailboxPlan) -> MailboxPlan:
+    """*plan*'s counts, without the decisions and batches that reference the messages."""
+    return MailboxPlan(
+        plan.employee,
+        inbox=plan.inbox,
+        due=plan.due,
+        overdue=plan.overdue,
+        held=plan.held,
+        user_deleted=plan.user_deleted,
+    )
 
 
 def find_trash(session: ImapSession, *, create: bool) -> tuple[str | None, str]:

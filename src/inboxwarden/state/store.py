@@ -446,10 +446,13 @@ class StateStore(AuditTrail):
         return bool(taken)
 
     def release_lease(self, mailbox: str, holder: str) -> None:
-        """Give up the claim on *mailbox*."""
+        """Give up the claim on *mailbox*: the row stays, expired, so that the next claim
+        is one UPDATE instead of an UPDATE that misses and an INSERT."""
         with self.engine.begin() as conn:
             conn.execute(
-                delete(leases).where(leases.c.mailbox == mailbox, leases.c.holder == holder)
+                update(leases)
+                .where(leases.c.mailbox == mailbox, leases.c.holder == holder)
+                .values(expires_at=_RELEASED)
             )
 
     # --- digests and health -------------------------------------------------------
@@ -501,6 +504,10 @@ class StateStore(AuditTrail):
         except SQLAlchemyError:
             return False
         return True
+
+
+#: The expiry a released lease gets: long past on every clock.
+_RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _delete_flag_records(
