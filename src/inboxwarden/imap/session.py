@@ -139,7 +139,9 @@ class ImapSession:
         self.server_id: Mapping[str, str] = server_id or {}
         self._folders: list[FolderEntry] | None = None
         self._namespace: Namespace | None = None
-        self._probed: dict[str, bool] = {}
+        #: Characters probed for ``[CANNOT]`` in folder names, and the answer: a fact of
+        #: the server, not of the mailbox, so the engine shares one dict per run.
+        self.probed: dict[str, bool] = {}
         self.selected: FolderState | None = None
         #: QRESYNC (RFC 7162 §3.2) is enabled; CONDSTORE with it, or alone (tracks_changes).
         self.qresync = False
@@ -299,12 +301,12 @@ class ImapSession:
         prefix, separator = self.namespace()
         refused: set[str] = set()
         for char in sorted(set(characters) - {separator}):
-            probe = self._probed.get(char)
+            probe = self.probed.get(char)
             if probe is None:
                 kind, code, _ = self._simple("STATUS", f"{prefix}iw-probe{char}x", "(UIDNEXT)")
                 self._client._imap.untagged_responses.pop("STATUS", None)
                 probe = kind != "OK" and code == "CANNOT"
-                self._probed[char] = probe
+                self.probed[char] = probe
             if probe:
                 refused.add(char)
         return frozenset(refused)
@@ -326,7 +328,12 @@ class ImapSession:
         if special_use and self.has("CREATE-SPECIAL-USE"):
             args = (f"(USE ({special_use}))",)
         kind, code, text = self._simple("CREATE", name, *args)
-        self._folders = None
+        if kind == "OK" and self._folders is not None:
+            # Known now without listing again (one LIST per new folder otherwise).
+            flags = frozenset({special_use}) if special_use and args else frozenset()
+            self._folders.append(FolderEntry(name, flags, self.separator))
+        else:
+            self._folders = None
         if kind != "OK" and not self.exists(name):  # another client may have created it
             # The response code is the reason; the text only where there is none (it
             # varies, and may quote the name, which may hold an address).
@@ -335,7 +342,6 @@ class ImapSession:
         kind, _, _ = self._simple("SUBSCRIBE", name)
         if kind != "OK":
             log.warning("subscribe_failed")
-        self._folders = None
 
     def ensure_trash(self) -> str:
         """The trash folder, created (``\\Trash`` special-use where possible) if missing."""

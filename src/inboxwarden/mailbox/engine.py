@@ -168,6 +168,9 @@ class Engine:
     #: Set by ``serve`` on SIGTERM: no new mailbox starts, and the one in progress stops
     #: before its next journalled command (see :func:`_stoppable`).
     stop: threading.Event = field(default_factory=threading.Event)
+    #: What the server answered to folder-name character probes, shared by the sessions
+    #: (see ImapSession.refused_characters): one STATUS per run instead of per mailbox.
+    probed: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory, state: StateStore) -> Engine:
@@ -388,6 +391,7 @@ class Engine:
             raise ConfigError("imap.password_file: required for a master-user login")
         credentials = Credentials(entry.login, secret, imap.auth, imap.master_user)
         session = ImapSession.open(endpoint, credentials)
+        session.probed = self.probed
         # What the configuration sets wins; otherwise what the server says it accepts.
         limits = learned_limits(profile_for(self.settings.oauth.provider), session.server_id)
         line = imap.max_line_length or limits.max_line_length
