@@ -85,6 +85,26 @@ def test_a_second_scan_of_an_unchanged_mailbox_sends_no_fetch(recorder, dovecot)
     assert unchanged(third, verbs)
 
 
+def test_new_mail_that_is_not_due_costs_one_fetch_of_flags_and_dates(recorder, dovecot):
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 2) + mail("other", 1, NEW))
+    configure(recorder, email)
+    recorder.run(ENFORCING)
+    _, verbs = recorder.run(ENFORCING)
+    assert not READS & set(verbs)
+
+    seed(dovecot, email, "INBOX", mail("other", 2, NEW))  # arrived today: not due
+    before = len(recorder.proxy.command_lines())
+    arrived, verbs = recorder.run(ENFORCING)
+    assert arrived.unchanged and arrived.counts()["inbox"] == 3
+    assert [v for v in verbs if v in READS] == ["UID FETCH"]
+    [fetch] = [line for line in recorder.proxy.command_lines()[before:] if "FETCH" in line]
+    assert "CHANGEDSINCE" in fetch and "BODY" not in fetch
+    # The conclusion moved on to the new HIGHESTMODSEQ: the next run reads nothing.
+    again, verbs = recorder.run(ENFORCING)
+    assert unchanged(again, verbs), verbs
+
+
 def test_due_mail_in_the_grace_days_keeps_its_counts_and_is_enforced_on_time(recorder, dovecot):
     """Flagged due mail in an unchanged INBOX: the due count stays (for the digest), and
     the enforcement date passing brings the full scan back, which files the mail."""
@@ -195,3 +215,21 @@ def test_without_condstore_every_scan_is_a_full_one(tmp_path):
                 again, verbs = recorder.run(ENFORCING)
                 assert not again.unchanged and READS & set(verbs)
                 assert again.counts()["inbox"] == 2
+
+
+def test_with_condstore_but_no_qresync_the_scan_after_the_writes_leaves_the_mark(tmp_path):
+    """Without QRESYNC a run that wrote cannot tell what else changed meanwhile: the next
+    run scans in full, finds nothing to do and leaves the mark; the one after skips."""
+    with special_server(imap_capability=capability_without("QRESYNC")) as server:
+        email = new_user(server)
+        seed(server, email, "INBOX", mail("invoice", 2, OLD) + mail("other", 2, NEW))
+        with CuttingProxy(server.host, server.port) as proxy:
+            recorder = Recorder(server, proxy, tmp_path)
+            configure(recorder, email)
+            first, verbs = recorder.run(ENFORCING)
+            assert first.applied.moved == 2 and "ENABLE" in verbs
+            second, verbs = recorder.run(ENFORCING)
+            assert not second.unchanged and READS & set(verbs)
+            third, verbs = recorder.run(ENFORCING)
+            assert unchanged(third, verbs), verbs
+            assert third.counts()["inbox"] == 2

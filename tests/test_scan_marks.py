@@ -11,11 +11,13 @@ from inboxwarden.policy.planning import Batch, Employee, MailboxPlan
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Rule
 from inboxwarden.policy.scan_marks import (
+    Arrival,
     ScanMark,
     after_changes,
+    describes,
     nothing_to_write,
+    only_new_mail_that_is_not_due,
     settings_key,
-    still_stands,
     window_key,
 )
 
@@ -68,14 +70,34 @@ def test_the_settings_key_is_keyed_and_follows_the_employee():
     assert settings_key(other, settings_json="{}", employee=base, keywords_allowed=True) != key
 
 
-def test_a_mark_stands_only_for_the_same_folder_state_window_and_settings():
-    mark = ScanMark(7, 100, "w", "s", due=3, overdue=1, held=0)
-    same = {"uidvalidity": 7, "modseq": 100, "window": "w", "settings": "s"}
-    assert still_stands(mark, **same)  # type: ignore[arg-type]
-    for name, value in (("uidvalidity", 8), ("modseq", 101), ("window", "v"), ("settings", "t")):
-        assert not still_stands(mark, **{**same, name: value})  # type: ignore[arg-type]
-    assert not still_stands(mark, **{**same, "modseq": None})  # type: ignore[arg-type]
-    assert not still_stands(None, **same)  # type: ignore[arg-type]
+def test_a_mark_describes_only_the_same_folder_window_and_settings():
+    mark = ScanMark(7, 100, 50, 40, "w", "s", due=3, overdue=1, held=0)
+    same = {"uidvalidity": 7, "window": "w", "settings": "s"}
+    assert describes(mark, **same)  # type: ignore[arg-type]
+    for name, value in (("uidvalidity", 8), ("window", "v"), ("settings", "t")):
+        assert not describes(mark, **{**same, name: value})  # type: ignore[arg-type]
+    assert not describes(None, **same)  # type: ignore[arg-type]
+
+
+def test_only_new_mail_that_is_not_due_leaves_the_conclusion_standing():
+    mark = ScanMark(7, 100, 50, 40, "w", "s", due=3, overdue=1, held=0)
+    fresh, old = at(20), at(1, month=10)
+
+    def is_due(when: datetime) -> bool:
+        return when < at(1)
+
+    def stands(changed: dict[int, Arrival], exists: int = 42) -> bool:
+        return only_new_mail_that_is_not_due(
+            mark, exists=exists, changed=changed, is_due=is_due, keyword="$Due"
+        )
+
+    new = {50: Arrival(frozenset(), fresh), 51: Arrival(frozenset({"\\Seen"}), fresh)}
+    assert stands(new)
+    assert stands({}, exists=40)  # only flag changes that were undone: MODSEQ moved alone
+    assert not stands(new, exists=41)  # an old message was expunged meanwhile
+    assert not stands({**new, 49: Arrival(frozenset(), fresh)}, exists=43)  # an old one changed
+    assert not stands({50: Arrival(frozenset(), old)}, exists=41)  # moved in: due
+    assert not stands({50: Arrival(frozenset({"$Due"}), fresh)}, exists=41)  # our keyword
 
 
 def test_nothing_to_write_means_no_flag_no_batch_and_nothing_to_forget():

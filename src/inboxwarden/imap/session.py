@@ -610,6 +610,29 @@ class ImapSession:
                 )
         return out
 
+    def changed_since(self, modseq: int) -> dict[int, tuple[frozenset[str], datetime]]:
+        """The flags and INTERNALDATE of every message in the selected folder that was
+        added or changed since *modseq*: ``UID FETCH 1:* (…) (CHANGEDSINCE …)``
+        (RFC 7162 §3.1.4). Expunged messages do not show; EXISTS tells of those."""
+        imap = self._client._imap
+        with translated():
+            tag = imap._command(
+                "UID", "FETCH", "1:*", "(UID FLAGS INTERNALDATE)", f"(CHANGEDSINCE {modseq})"
+            )
+            kind, data = imap._command_complete("FETCH", tag)
+            if kind != "OK":
+                raise ServerError(f"FETCH refused: {_reason(data)}")
+            kind, data = imap._untagged_response(kind, data, "FETCH")
+            response = parse_fetch_response(data, False, True) if data != [None] else {}
+        self.commands += 1
+        out: dict[int, tuple[frozenset[str], datetime]] = {}
+        for uid, values in response.items():
+            when = values.get(b"INTERNALDATE")
+            if not isinstance(when, datetime):
+                raise ServerError("FETCH CHANGEDSINCE: an answer without INTERNALDATE")
+            out[int(uid)] = (frozenset(_flag_text(f) for f in values.get(b"FLAGS", ())), when)
+        return out
+
     def _fetch_set(self, text: str, items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
         """UID FETCH over a folded UID set; imapclient's ``fetch`` would spell out every UID."""
         wanted = set(uidset.parse(text))

@@ -8,6 +8,7 @@ nothing applied.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -65,11 +66,13 @@ from inboxwarden.policy.planning import (
 )
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.scan_marks import (
+    Arrival,
     ScanMark,
     after_changes,
+    describes,
     nothing_to_write,
+    only_new_mail_that_is_not_due,
     settings_key,
-    still_stands,
     window_key,
 )
 from inboxwarden.state import StateStore
@@ -424,21 +427,18 @@ class Engine:
                 mark = self.state.scan_mark(entry.email, INBOX) if marking else None
                 key = self._settings_key(employee, folder.keywords_allowed)
                 window = window_key(self.cycle, now, self.settings.all_rules)
-                if still_stands(
-                    mark,
-                    uidvalidity=folder.uidvalidity,
-                    modseq=folder.highestmodseq,
-                    window=window,
-                    settings=key,
-                ):
-                    assert mark is not None  # still_stands says so
-                    # Nothing changed since a scan that left nothing to do: same counts.
+                current = self._reusable(session, folder, mark, window, key, now)
+                if current is not None:
+                    if current != mark:
+                        self.state.save_scan_mark(entry.email, INBOX, current)
+                    # Nothing changed since a scan that left nothing to do, or only new
+                    # mail arrived that is not due: the same plan, the same counts.
                     outcome.plan = MailboxPlan(
                         employee,
                         inbox=folder.exists,
-                        due=mark.due,
-                        overdue=mark.overdue,
-                        held=mark.held,
+                        due=current.due,
+                        overdue=current.overdue,
+                        held=current.held,
                     )
                     outcome.unchanged = True
                     outcome.commands = session.commands
@@ -535,6 +535,46 @@ class Engine:
                         self.state.save_scan_mark(entry.email, INBOX, mark)
             outcome.commands = session.commands
 
+    def _reusable(
+        self,
+        session: ImapSession,
+        folder: FolderState,
+        mark: ScanMark | None,
+        window: str,
+        key: str,
+        now: datetime,
+    ) -> ScanMark | None:
+        """The mark that describes the INBOX now, if the last scan's conclusion holds.
+
+        The same HIGHESTMODSEQ: nothing changed. A higher one: one ``FETCH … (CHANGEDSINCE
+        …)`` of flags and dates shows what did, and only new mail that is not due (see
+        `only_new_mail_that_is_not_due`) leaves the conclusion standing.
+        """
+        modseq = folder.highestmodseq
+        if modseq is None or mark is None:
+            return None
+        if not describes(mark, uidvalidity=folder.uidvalidity, window=window, settings=key):
+            return None
+        if modseq == mark.modseq:
+            return mark
+        if modseq < mark.modseq:
+            return None  # a folder restored from a backup, or a rebuilt index
+        arrivals = {
+            uid: Arrival(flags, when)
+            for uid, (flags, when) in session.changed_since(mark.modseq).items()
+        }
+        if not only_new_mail_that_is_not_due(
+            mark,
+            exists=folder.exists,
+            changed=arrivals,
+            is_due=lambda when: self.cycle.is_due(when, now),
+            keyword=self.settings.flag.keyword,
+        ):
+            return None
+        return dataclasses.replace(
+            mark, modseq=modseq, uidnext=folder.uidnext, messages=folder.exists
+        )
+
     def _conclude(
         self,
         session: ImapSession,
@@ -562,7 +602,15 @@ class Engine:
             return None
         if nothing_to_write(plan):
             return ScanMark(
-                folder.uidvalidity, modseq, window, key, plan.due, plan.overdue, plan.held
+                folder.uidvalidity,
+                modseq,
+                folder.uidnext,
+                folder.exists,
+                window,
+                key,
+                plan.due,
+                plan.overdue,
+                plan.held,
             )
         if readonly or not session.qresync:
             return None  # the next scan, with nothing to write, leaves the mark
@@ -580,7 +628,15 @@ class Engine:
         if not nothing_to_write(again):
             return None
         return ScanMark(
-            now.uidvalidity, now.highestmodseq, window, key, again.due, again.overdue, again.held
+            now.uidvalidity,
+            now.highestmodseq,
+            now.uidnext,
+            now.exists,
+            window,
+            key,
+            again.due,
+            again.overdue,
+            again.held,
         )
 
     @cached_property

@@ -9,9 +9,11 @@ No message facts are kept, so the state holds no personal data: only numbers and
 keyed digests. A later scan that finds the same UIDVALIDITY and HIGHESTMODSEQ (nothing
 in the folder changed: no message added, expunged or re-flagged, RFC 7162 §3.1.1), the
 same window and the same settings would build the very same plan, so it reuses the
-counts and sends no FETCH. Anything else (another HIGHESTMODSEQ, a boundary or an
-enforcement date passed, a changed rule, mode, legal hold or group, a server without
-CONDSTORE) means the full scan.
+counts and sends no FETCH. Where only new mail arrived that is not due yet, one
+``FETCH … (CHANGEDSINCE …)`` of flags and dates shows it, and the conclusion stands at
+the new HIGHESTMODSEQ. Anything else (an old message changed or expunged, a boundary
+or an enforcement date passed, a changed rule, mode, legal hold or group, a server
+without CONDSTORE) means the full scan.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ class ScanMark:
 
     uidvalidity: int
     modseq: int
+    #: UIDNEXT and EXISTS then: what is new since, and whether anything was expunged.
+    uidnext: int
+    messages: int
     #: `window_key`: which messages were due and overdue at that scan.
-    window: str
+    cycle_window: str
     #: `settings_key`: everything else the plan depended on, as a keyed digest.
     settings: str
     due: int
@@ -86,23 +91,48 @@ def settings_key(
     return referencer.ref_of("scan-mark:" + json.dumps(facts, sort_keys=True))
 
 
-def still_stands(
-    mark: ScanMark | None,
-    *,
-    uidvalidity: int,
-    modseq: int | None,
-    window: str,
-    settings: str,
-) -> bool:
-    """True when *mark* describes the folder as it is now, under the same window and
-    settings: the scan can be skipped and its counts reused."""
+def describes(mark: ScanMark | None, *, uidvalidity: int, window: str, settings: str) -> bool:
+    """True when *mark* is about this folder (same UIDVALIDITY) under the same window and
+    settings; whether the folder changed since is the HIGHESTMODSEQ's to say."""
     return (
         mark is not None
-        and modseq is not None
         and mark.uidvalidity == uidvalidity
-        and mark.modseq == modseq
-        and mark.window == window
+        and mark.cycle_window == window
         and mark.settings == settings
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What ``UID FETCH … (CHANGEDSINCE …)`` tells about one changed or new message."""
+
+    flags: frozenset[str]
+    internaldate: datetime
+
+
+def only_new_mail_that_is_not_due(
+    mark: ScanMark,
+    *,
+    exists: int,
+    changed: Mapping[int, Arrival],
+    is_due: Callable[[datetime], bool],
+    keyword: str,
+) -> bool:
+    """True when what changed since *mark* cannot change its conclusion: every changed
+    message is new (its UID at or above the mark's UIDNEXT), none is due, none carries
+    our keyword, and none of the old ones left (EXISTS grew by exactly the new ones).
+
+    A new message that is not due and does not carry our keyword is neither flagged,
+    filed nor unflagged by any rule, so the plan stays empty and the counts stay. A
+    message moved into the INBOX keeps its old INTERNALDATE and may be due: then, as
+    for any change to an old message or an expunge, the full scan decides.
+    """
+    if any(uid < mark.uidnext for uid in changed):
+        return False
+    if exists != mark.messages + len(changed):
+        return False
+    return not any(
+        is_due(arrival.internaldate) or keyword in arrival.flags for arrival in changed.values()
     )
 
 

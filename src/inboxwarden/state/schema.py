@@ -151,7 +151,9 @@ scan_marks = Table(
     Column("uidvalidity", BigInteger, nullable=False),
     # MODSEQs are unsigned 63-bit (RFC 7162 §3.1.1): BigInteger holds them.
     Column("modseq", BigInteger, nullable=False),
-    Column("window", String(128), nullable=False),
+    Column("uidnext", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("cycle_window", String(128), nullable=False),
     Column("settings", String(64), nullable=False),
     Column("due", Integer, nullable=False),
     Column("overdue", Integer, nullable=False),

@@ -253,7 +253,9 @@ class StateStore(AuditTrail):
         return ScanMark(
             uidvalidity=row.uidvalidity,
             modseq=row.modseq,
-            window=row.window,
+            uidnext=row.uidnext,
+            messages=row.messages,
+            cycle_window=row.cycle_window,
             settings=row.settings,
             due=row.due,
             overdue=row.overdue,
