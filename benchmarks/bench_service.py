@@ -177,7 +177,7 @@ class Bench:
         command = [sys.executable, "-m", "inboxwarden", "--config", str(self.config)]
         command += ["--log-level", "WARNING", "run", "--once", "--now", NOW.isoformat()]
         if profile:
-            spy = ["py-spy", "record", "--subprocesses", "-r", "200", "-f", "raw"]
+            spy = ["py-spy", "record", "--subprocesses", "--gil", "-r", "200", "-f", "raw"]
             command = [*spy, "-o", profile, "--", *command]
         out = self.base / "output.txt"
         with out.open("wb") as sink:
