@@ -180,13 +180,17 @@ class ImapSession:
                 caps = frozenset(
                     c.decode("ascii", "replace").upper() for c in client.capabilities()
                 )
+                tracking = False
                 if "QRESYNC" in caps:
                     # RFC 7162 §3.2.10: expunges then come as one VANISHED range instead of
                     # an EXPUNGE line per message, which is most of a big MOVE's answer.
                     client.enable("QRESYNC")
+                    tracking = True
                 elif "CONDSTORE" in caps and "ENABLE" in caps:
                     # So that SELECT reports HIGHESTMODSEQ (incremental scans, RFC 7162 §3.1).
-                    client.enable("CONDSTORE")
+                    # Only an optimisation: refused, every scan is a full one.
+                    with contextlib.suppress(imap_exc.IMAPClientError):
+                        tracking = bool(client.enable("CONDSTORE"))
             server_id = _identify(client) if "ID" in caps else {}
         except BaseException:
             _shutdown(client)
@@ -194,8 +198,8 @@ class ImapSession:
         session = cls(client, caps, server_id)
         session.commands += 1 if "ID" in caps else 0
         session.qresync = "QRESYNC" in caps
-        session.tracks_changes = session.qresync or {"CONDSTORE", "ENABLE"} <= caps
-        session.commands += session.tracks_changes
+        session.tracks_changes = tracking
+        session.commands += "QRESYNC" in caps or {"CONDSTORE", "ENABLE"} <= caps
         return session
 
     def close(self) -> None:

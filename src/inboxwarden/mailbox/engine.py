@@ -35,6 +35,7 @@ from inboxwarden.errors import (
     Interrupted,
     MailboxError,
     PolicyError,
+    ServerError,
     TimeBudgetExceeded,
 )
 from inboxwarden.imap.providers import learned_limits, profile_for
@@ -559,10 +560,12 @@ class Engine:
             return mark
         if modseq < mark.modseq:
             return None  # a folder restored from a backup, or a rebuilt index
-        arrivals = {
-            uid: Arrival(flags, when)
-            for uid, (flags, when) in session.changed_since(mark.modseq).items()
-        }
+        try:
+            changed = session.changed_since(mark.modseq)
+        except ServerError as exc:  # a server that advertises more than it does
+            log.warning("changedsince_refused", reason=str(exc))
+            return None
+        arrivals = {uid: Arrival(flags, when) for uid, (flags, when) in changed.items()}
         if not only_new_mail_that_is_not_due(
             mark,
             exists=folder.exists,
@@ -614,9 +617,13 @@ class Engine:
             )
         if readonly or not session.qresync:
             return None  # the next scan, with nothing to write, leaves the mark
-        resync = session.resync(
-            INBOX, uidvalidity=folder.uidvalidity, modseq=modseq, readonly=readonly
-        )
+        try:
+            resync = session.resync(
+                INBOX, uidvalidity=folder.uidvalidity, modseq=modseq, readonly=readonly
+            )
+        except (ServerError, FolderError) as exc:  # no conclusion; the next scan is full
+            log.warning("resync_refused", reason=str(exc))
+            return None
         now = resync.folder
         if now.uidvalidity != folder.uidvalidity or now.highestmodseq is None:
             return None
