@@ -16,6 +16,10 @@ mailboxes were found unchanged, and the child's CPU time (user + system: what th
 client itself costs, whatever else runs on the machine); then the second run's
 speed-up. Figures taken while other work runs on the machine are noisy.
 
+The server is Dovecot's default (two new processes per connection); with
+``--reuse-processes`` its login and imap processes serve one connection after another,
+as a busy production server's do: then the logins cost Dovecot far less.
+
 Usage: ``python benchmarks/bench_service.py [--mailboxes 1000] [--messages 200]``;
 ``--profile FILE`` records a py-spy profile (raw, for flame graphs) of the first run,
 ``--profile-second FILE`` of the second.
@@ -47,7 +51,6 @@ from inboxwarden.demo.localserver import (
     ensure_dovecot_installed,
     write_maildir_messages,
 )
-from inboxwarden.state import StateStore
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2026, 11, 12, 3, 0, tzinfo=STOCKHOLM)  # enforcement date 2026-11-09 has passed
@@ -142,6 +145,8 @@ class Bench:
         self.count = count
         self.state = base / "state.db"
         self.config = base / "inboxwarden.toml"
+        #: Another checkout's ``src`` to time instead of this one (``--child-src``).
+        self.child_src: str | None = None
 
     def seed(self) -> None:
         """Every user's INBOX: the same files, hard-linked; then indexed by Dovecot."""
@@ -171,7 +176,13 @@ class Bench:
             CONFIG.format(port=self.server.port, master=self.server.master_user, state=self.state),
             encoding="utf-8",
         )
-        StateStore.open(f"sqlite:///{self.state}").close()  # an administrator's DB exists
+        # An administrator's database exists, made by the inboxwarden that is timed.
+        make = f"from inboxwarden.state import StateStore; StateStore.open({self.url!r}).close()"
+        subprocess.run([sys.executable, "-c", make], check=True, env=_env(self.child_src))
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.state}"
 
     def run(self, profile: str | None) -> RunFigures:
         command = [sys.executable, "-m", "inboxwarden", "--config", str(self.config)]
@@ -182,7 +193,9 @@ class Bench:
         out = self.base / "output.txt"
         with out.open("wb") as sink:
             start = time.perf_counter()
-            child = subprocess.Popen(command, stdout=sink, stderr=sink, cwd=self.base, env=_env())
+            child = subprocess.Popen(
+                command, stdout=sink, stderr=sink, cwd=self.base, env=_env(self.child_src)
+            )
             # wait4: this child's own peak memory, not the largest of all children.
             _, status, usage = os.wait4(child.pid, 0)
             seconds = time.perf_counter() - start
@@ -209,9 +222,10 @@ class Bench:
         )
 
 
-def _env() -> dict[str, str]:
-    """The environment for the child: the same inboxwarden as this process imported."""
-    source = str(Path(inboxwarden.__file__).resolve().parents[1])
+def _env(source: str | None) -> dict[str, str]:
+    """The environment for the child: the inboxwarden of *source* (a ``src`` directory),
+    else the one this process imported."""
+    source = source or str(Path(inboxwarden.__file__).resolve().parents[1])
     return {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
 
 
@@ -234,13 +248,26 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE", help="py-spy profile of the first run")
     parser.add_argument("--profile-second", metavar="FILE", help="… of the second run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
+    parser.add_argument(
+        "--child-src", metavar="DIR", help="time the inboxwarden of another checkout's src/"
+    )
+    parser.add_argument(
+        "--reuse-processes",
+        action="store_true",
+        help="Dovecot's login and imap processes serve many connections (production-like)",
+    )
     args = parser.parse_args()
     ensure_dovecot_installed()
     base = Path(tempfile.mkdtemp(prefix="iw-bench-service-"))
     server_dir = Path(tempfile.mkdtemp(prefix="iw-bench-srv-"))  # reachable by dovecot
     try:
-        with LocalDovecot(server_dir, master_password=secrets.token_urlsafe(12)) as server:
+        with LocalDovecot(
+            server_dir,
+            master_password=secrets.token_urlsafe(12),
+            reuse_processes=args.reuse_processes,
+        ) as server:
             bench = Bench(server, base, args.mailboxes, args.messages)
+            bench.child_src = args.child_src
             start = time.perf_counter()
             bench.seed()
             bench.configure()
