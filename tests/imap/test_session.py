@@ -14,9 +14,10 @@ from inboxwarden.errors import AuthenticationFailed, ConnectionLost
 from inboxwarden.imap import client_internals, stream
 from inboxwarden.imap.answers import to_message
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
-from tests.enginekit import OLD, mail, new_user, special_server
-from tests.imapkit import make_message, seed
-from tests.imapkit import session as session_for
+from tests.kit.engine import OLD, mail
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user, special_server
+from tests.kit.servers import session as session_for
 
 pytestmark = pytest.mark.imap
 
