@@ -35,12 +35,19 @@ from inboxwarden.config import (
 from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.directory.mapping import EntryProblem
 from inboxwarden.directory.source import load_configured_directory
-from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError, PolicyError
+from inboxwarden.errors import (
+    ConfigError,
+    DeliveryError,
+    InboxWardenError,
+    MailboxError,
+    PolicyError,
+    StateError,
+)
 from inboxwarden.imap.providers import ProviderProfile, ServerFacts, conclusions, profile_for
 from inboxwarden.mailbox.engine import Engine, RunSummary, find_trash
 from inboxwarden.mailbox.folder_probe import folder_lines
 from inboxwarden.reports.register import register_entries, render_markdown
-from inboxwarden.state import StateError, StateStore
+from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
 EXIT_FAILED_MAILBOXES = 1
@@ -214,7 +221,7 @@ def _check_delivery(settings: Settings) -> bool:
     The relay is tested (connect, TLS, login; nothing is sent) when ``[smtp]`` is
     configured or digests go by SMTP. Returns False when the relay fails.
     """
-    from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
+    from inboxwarden.reports.smtp import SmtpEndpoint, probe
 
     domains = settings.organisation.domains
     for key, sender in (

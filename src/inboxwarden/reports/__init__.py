@@ -44,7 +44,7 @@ from inboxwarden.demo.outputs import demo_digests, demo_report
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, digest_due
 from inboxwarden.reports.digest_job import DigestOutcome, digest_table, send_digests
 from inboxwarden.reports.history import last_digest_sent
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint
+from inboxwarden.reports.smtp import SmtpEndpoint
 from inboxwarden.reports.weekly import ManagerReport
 from inboxwarden.reports.weekly_job import (
     ReportOutcome,
@@ -56,7 +56,6 @@ from inboxwarden.reports.weekly_job import (
 from inboxwarden.reports.weeks import IsoWeek
 
 __all__ = [
-    "DeliveryError",
     "Digest",
     "DigestKind",
     "DigestOutcome",

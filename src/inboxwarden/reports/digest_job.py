@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from inboxwarden.directory.entries import Employee as DirectoryEntry
-from inboxwarden.errors import InboxWardenError, MailboxError
+from inboxwarden.errors import DeliveryError, InboxWardenError, MailboxError
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.mailbox.engine import Engine, MailboxOutcome
 from inboxwarden.policy.message import MessageInfo
@@ -36,7 +36,7 @@ from inboxwarden.reports.digest import Digest, DigestKind, build_digest, listed_
 from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
 from inboxwarden.reports.marker import HEADER, new_marker
 from inboxwarden.reports.mime import build_message, message_bytes, message_id
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, send
+from inboxwarden.reports.smtp import SmtpEndpoint, send
 from inboxwarden.reports.templating import Formatter, Language, Rendered, Templates
 from inboxwarden.state import AuditEvent
 

@@ -23,13 +23,9 @@ from typing import Literal
 from pydantic import SecretStr
 
 from inboxwarden.config import SmtpSettings, read_secret
-from inboxwarden.errors import ConfigError, InboxWardenError
+from inboxwarden.errors import ConfigError, DeliveryError
 
 SmtpSecurity = Literal["tls", "starttls", "plain"]
-
-
-class DeliveryError(InboxWardenError):
-    """A message could not be handed to the SMTP relay (or appended to a mailbox)."""
 
 
 @dataclass(frozen=True, slots=True)

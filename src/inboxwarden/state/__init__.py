@@ -3,7 +3,7 @@ UIDVALIDITY, transfers, leases), `trail` (audit events and findings), `records`.
 
 from __future__ import annotations
 
-from inboxwarden.state.records import AuditEvent, StateError, Transfer
+from inboxwarden.state.records import AuditEvent, Transfer
 from inboxwarden.state.schema import (
     audit_events,
     digests_sent,
@@ -20,7 +20,6 @@ from inboxwarden.state.store import StateStore
 
 __all__ = [
     "AuditEvent",
-    "StateError",
     "StateStore",
     "Transfer",
     "audit_events",

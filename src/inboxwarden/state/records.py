@@ -1,15 +1,9 @@
-"""Plain records the state hands out, its error, and time handling shared by its parts."""
+"""Plain records the state hands out, and time handling shared by its parts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from inboxwarden.errors import InboxWardenError
-
-
-class StateError(InboxWardenError):
-    """The state database could not be reached or written."""
 
 
 @dataclass(frozen=True, slots=True)

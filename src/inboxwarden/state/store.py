@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from inboxwarden.errors import ConfigError
+from inboxwarden.errors import ConfigError, StateError
 from inboxwarden.policy.planning import FlagRecord
 from inboxwarden.state import migrate
-from inboxwarden.state.records import AuditEvent, StateError, Transfer, as_utc
+from inboxwarden.state.records import AuditEvent, Transfer, as_utc
 from inboxwarden.state.schema import (
     digests_sent,
     flags,

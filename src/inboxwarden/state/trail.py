@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from inboxwarden.state.records import AuditEvent, StateError, as_utc
+from inboxwarden.errors import StateError
+from inboxwarden.state.records import AuditEvent, as_utc
 from inboxwarden.state.schema import audit_events, findings, mailbox_runs
 
 
