@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee
 from inboxwarden.policy.planning import (
-    Employee,
     MailboxFacts,
     name_characters,
     plan_mailbox,
@@ -52,8 +52,9 @@ def render(template: str, sender: str, **facts: object) -> str:
 
 def plan(messages: list[MessageInfo], facts: MailboxFacts, mode: str = "enforce"):
     return plan_mailbox(
-        Employee("anna@exempel.se", mode),  # type: ignore[arg-type]
+        Employee("anna@exempel.se"),
         messages,
+        mode=mode,  # type: ignore[arg-type]
         records={},
         inbox_uids=[m.uid for m in messages],
         inbox_count=len(messages),

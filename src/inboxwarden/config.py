@@ -29,14 +29,14 @@ from pydantic_settings import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from inboxwarden.directory.entries import login_problem
 from inboxwarden.errors import ConfigError, quoted
 from inboxwarden.files import UnreadableFile, line_of, read_regular_file
 from inboxwarden.imap.providers import profile_for
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.people import Language, Mode, login_problem
 from inboxwarden.policy.rules import DefaultRule, Rule
+from inboxwarden.transport import AuthMethod, Security
 
-Mode = Literal["observe", "notify", "enforce"]
 DEFAULT_CONFIG_PATH = Path("/etc/inboxwarden/inboxwarden.toml")
 
 #: A configuration file is a few kilobytes; a secret file a line.
@@ -63,7 +63,7 @@ class Organisation(_Section):
     name: str = "Organisation"
     domains: list[str] = Field(default_factory=list)
     timezone: str = "Europe/Stockholm"
-    language: Literal["sv", "en"] = "sv"
+    language: Language = "sv"
     policy_url: str | None = None
 
     @field_validator("timezone")
@@ -112,10 +112,10 @@ class ImapSettings(_Section):
 
     host: str = "localhost"
     port: int | None = Field(default=None, ge=1, le=65535)
-    security: Literal["tls", "starttls", "plain"] = "tls"
+    security: Security = "tls"
     allow_insecure: bool = False
     ca_file: Path | None = None
-    auth: Literal["password", "master", "authzid", "xoauth2", "oauthbearer"] = "master"
+    auth: AuthMethod = "master"
     master_user: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
@@ -312,7 +312,7 @@ class SmtpSettings(_Section):
 
     host: str = "localhost"
     port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["tls", "starttls", "plain"] = "starttls"
+    security: Security = "starttls"
     username: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxwarden.config import Settings
-from inboxwarden.directory.entries import Directory, Employee
+from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import ConfigError
+from inboxwarden.policy.people import Employee
 from inboxwarden.reports.history import (
     RunRow,
     findings_table,

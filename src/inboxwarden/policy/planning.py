@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.matching import MatchContext, RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Action, Rule
 
-Mode = Literal["observe", "notify", "enforce"]
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
 #: What stands in a folder name for a character the server refuses there (its hierarchy
@@ -54,16 +54,6 @@ class MailboxFacts:
     refused: frozenset[str] = frozenset()
     #: Why there is no trash (it could not be created), for the plan to say so.
     no_trash_reason: str = "no Trash folder and none could be created"
-
-
-@dataclass(frozen=True, slots=True)
-class Employee:
-    """The directory facts the plan needs about the mailbox's owner."""
-
-    email: str
-    mode: Mode
-    legal_hold: bool = False
-    groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +113,8 @@ class MailboxPlan:
     """Everything a run would do in one mailbox."""
 
     employee: Employee
+    #: The mode this run treats the mailbox in: the directory's, else ``mode.default``.
+    mode: Mode
     inbox: int = 0
     due: int = 0
     overdue: int = 0
@@ -334,6 +326,7 @@ def plan_mailbox(
     employee: Employee,
     messages: Iterable[MessageInfo],
     *,
+    mode: Mode,
     records: Mapping[int, FlagRecord],
     inbox_uids: Sequence[int] | None = None,
     inbox_count: int,
@@ -346,18 +339,19 @@ def plan_mailbox(
 ) -> MailboxPlan:
     """Decide flags and actions for the fetched INBOX *messages* of one mailbox.
 
-    *records* are the flags inboxwarden set earlier in this folder and UIDVALIDITY;
+    *mode* is the one this run treats the mailbox in (the directory's own or the
+    default); *records* are the flags inboxwarden set earlier in this folder and UIDVALIDITY;
     *inbox_uids*, when known, lets records of messages that left the INBOX be forgotten.
     """
-    plan = MailboxPlan(employee=employee, inbox=inbox_count)
+    plan = MailboxPlan(employee=employee, mode=mode, inbox=inbox_count)
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
     personal = {c.rule.name for c in rules.rules if c.rule.folder_names_are_personal}
     render = TargetRenderer(cycle.timezone, facts.separator, facts.prefix, facts.refused)
     ours = frozenset(uid for uid, record in records.items() if record.flagged)
-    ctx = MatchContext(now=now, mailbox_groups=employee.groups, our_flagged=ours)
+    ctx = MatchContext(now=now, mailbox_groups=frozenset(employee.groups), our_flagged=ours)
     use_flagged = also_flagged or not facts.keywords_allowed
-    writes = employee.mode != "observe"
-    acts = employee.mode == "enforce"
+    writes = mode != "observe"
+    acts = mode == "enforce"
     leaving: dict[tuple[BatchKind, str, str | None], list[MessageInfo]] = {}
     seen: set[int] = set()
 

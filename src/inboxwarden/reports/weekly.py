@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inboxwarden.directory.entries import Directory, Employee
+from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import ConfigError
+from inboxwarden.policy.people import Employee, Language
 from inboxwarden.reports.history import FindingRow, RunRow
-from inboxwarden.reports.templating import Language
 from inboxwarden.reports.weeks import IsoWeek
 
 #: Weeks the chart shows, the report's week included.
