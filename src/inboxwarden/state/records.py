@@ -51,3 +51,23 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One mailbox in one run: when the run acted as of, how it went, and its counts."""
+
+    mailbox: str
+    as_of: datetime
+    status: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    """One fan-out finding, reduced to what the report counts (docs/behaviour.md §6, §7)."""
+
+    mailbox: str
+    at: datetime
+    external: bool
+    high: bool
