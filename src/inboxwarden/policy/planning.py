@@ -8,8 +8,6 @@ only in how much of it :mod:`inboxwarden.mailbox.actions` applies (docs/behaviou
 from __future__ import annotations
 
 import dataclasses
-import string
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,12 +21,10 @@ from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Action, Rule
+from inboxwarden.policy.target_template import TargetTemplate, parse_target
 
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
-#: What stands in a folder name for a character the server refuses there (its hierarchy
-#: separator inside a value, or what it answers ``[CANNOT]`` to): ``kund.se`` → ``kund_se``.
-SUBSTITUTE = "_"
 BatchKind = Literal["move", "delete", "purge"]
 
 
@@ -162,7 +158,7 @@ class TargetRenderer:
     """Renders target folders, remembering each distinct result.
 
     A 50,000-message INBOX has a few dozen distinct targets; the key holds only the
-    fields the template uses, so most messages cost one dictionary look-up.
+    values of the fields the template uses, so most messages cost one dictionary look-up.
     """
 
     def __init__(
@@ -170,33 +166,15 @@ class TargetRenderer:
     ) -> None:
         self.tz, self.separator = tz, separator
         self.prefix, self.refused = prefix, refused
-        self._fields: dict[str, frozenset[str]] = {}
         self._done: dict[tuple[object, ...], str] = {}
 
-    def __call__(self, template: str, message: MessageInfo, rule: str) -> str:
-        fields = self._fields.get(template)
-        if fields is None:
-            fields = frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
-            self._fields[template] = fields
-        arrival = message.internaldate.astimezone(self.tz) if fields & {"year", "month"} else None
-        key = (
-            template,
-            rule,
-            (arrival.year, arrival.month) if arrival else None,
-            message.from_domain if "from_domain" in fields else None,
-            message.from_address if "from_address" in fields else None,
-        )
+    def __call__(self, template: TargetTemplate, message: MessageInfo, rule: str) -> str:
+        values = template.value_tuple(message, rule, self.tz)
+        key = (template.text, values)
         done = self._done.get(key)
         if done is None:
-            done = render_target(
-                template,
-                message,
-                rule,
-                self.tz,
-                self.separator,
-                prefix=self.prefix,
-                refused=self.refused,
-            )
+            named = template.named(values)
+            done = template.render(named, self.separator, prefix=self.prefix, refused=self.refused)
             self._done[key] = done
         return done
 
@@ -212,37 +190,10 @@ def render_target(
     refused: frozenset[str] = frozenset(),
 ) -> str:
     """The folder a ``move`` rule files *message* into (docs/behaviour.md §3), as the
-    server names it.
-
-    ``/`` in the template means one level down; a field's value never adds a level, so
-    the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``, as
-    does each character in *refused*. The sender writes ``from_domain`` and
-    ``from_address``: an IMAP wildcard or a control character in them becomes ``_`` too,
-    and a value of ``.`` or ``..`` is ``_``. The name starts with the personal
-    namespace's *prefix*: ``Kunder/{from_domain}`` is ``INBOX.Kunder.kund_se`` on an
-    ``INBOX.`` server (a template that already starts with ``INBOX/`` is not prefixed
-    twice).
-    """
-    arrival = message.internaldate.astimezone(tz)
-    values = {
-        "year": f"{arrival.year:04d}",
-        "month": f"{arrival.month:02d}",
-        "from_domain": message.from_domain or "unknown",
-        "from_address": message.from_address or "unknown",
-        "rule": rule,
-    }
-    bad = {separator, *refused} - {SUBSTITUTE}
-
-    def clean(text: str) -> str:
-        for char in bad:
-            text = text.replace(char, SUBSTITUTE)
-        return text
-
-    safe = {k: clean(_folder_safe(v, separator)) for k, v in values.items()}
-    segments = [clean(s.format_map(safe).strip()) for s in template.split("/") if s.strip()]
-    if prefix and segments and segments[0].upper() == prefix.rstrip(separator).upper():
-        segments = segments[1:]
-    return prefix + separator.join(segments)
+    server names it: see `TargetTemplate.render`."""
+    parsed = parse_target(template)
+    values = parsed.values(message, rule, tz)
+    return parsed.render(values, separator, prefix=prefix, refused=refused)
 
 
 def name_characters(messages: Iterable[MessageInfo], rules: RuleBook) -> frozenset[str]:
@@ -251,13 +202,11 @@ def name_characters(messages: Iterable[MessageInfo], rules: RuleBook) -> frozens
     texts: set[str] = set()
     fields: set[str] = set()
     for compiled in rules.rules:
-        template = compiled.rule.target
+        template = compiled.rule.template
         if template is None:
             continue
-        for literal, name, _, _ in string.Formatter().parse(template):
-            texts.add(literal)
-            if name:
-                fields.add(name)
+        texts.add(template.literals)
+        fields |= template.fields
         if "rule" in fields:
             texts.add(compiled.rule.name)
     if fields & {"from_domain", "from_address"}:
@@ -288,14 +237,6 @@ def withhold(plan: MailboxPlan, refusals: Mapping[str, str]) -> None:
         else:
             kept.append(batch)
     plan.batches = kept
-
-
-def _folder_safe(value: str, separator: str) -> str:
-    cleaned = "".join(
-        "_" if char in ("*", "%", separator) or unicodedata.category(char) in ("Cc", "Cf") else char
-        for char in value
-    )
-    return "_" if cleaned.strip() in ("", ".", "..") else cleaned
 
 
 def recorded_target(target: str | None, personal: bool, referencer: Referencer) -> str | None:
@@ -416,8 +357,8 @@ def _disposition(
     rule: Rule, msg: MessageInfo, facts: MailboxFacts, render: TargetRenderer
 ) -> tuple[BatchKind | None, str | None]:
     """Whether the rule makes the message leave the INBOX, and for which folder."""
-    if rule.action is Action.MOVE and rule.target is not None:
-        return "move", render(rule.target, msg, rule.name)
+    if rule.action is Action.MOVE and rule.template is not None:
+        return "move", render(rule.template, msg, rule.name)
     if rule.action is Action.DELETE:
         return ("purge", None) if rule.purge else ("delete", facts.trash)
     return None, None
