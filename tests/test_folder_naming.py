@@ -12,14 +12,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import name_characters, render_target
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.people import Employee
 from inboxwarden.policy.planning import (
     MailboxFacts,
-    name_characters,
     plan_mailbox,
-    render_target,
     withhold,
 )
 from inboxwarden.policy.rules import DefaultRule, Rule

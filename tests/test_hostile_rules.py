@@ -13,6 +13,7 @@ from inboxwarden.directory.entries import load_directory
 from inboxwarden.directory.mapping import LdapEntry, map_entries
 from inboxwarden.errors import ConfigError
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import render_target
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.people import Employee
@@ -21,7 +22,6 @@ from inboxwarden.policy.planning import (
     folder_of_recorded,
     plan_mailbox,
     recorded_target,
-    render_target,
 )
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Rule

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import render_target
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.people import Employee
@@ -16,7 +17,6 @@ from inboxwarden.policy.planning import (
     FlagRecord,
     MailboxFacts,
     plan_mailbox,
-    render_target,
 )
 from inboxwarden.policy.rules import DefaultRule, Rule
 

@@ -41,13 +41,13 @@ from inboxwarden.mailbox.inbox_scan import scan_inbox
 from inboxwarden.mailbox.recovery import recover_transfers
 from inboxwarden.oauth.cache import TokenSource
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import name_characters
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.planning import (
     MailboxFacts,
     MailboxPlan,
-    name_characters,
     plan_mailbox,
     recorded_target,
     withhold,
