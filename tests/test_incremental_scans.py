@@ -17,18 +17,11 @@ import pytest
 
 from inboxwarden.demo.localserver import LocalDovecot, capability_without
 from inboxwarden.mailbox.engine import MailboxOutcome
-from tests.enginekit import (
-    ENFORCING,
-    GRACE,
-    NEW,
-    OLD,
-    mail,
-    new_user,
-    run,
-    special_server,
-    write_config,
-)
-from tests.imapkit import CuttingProxy, census, flags_of, seed, session
+from tests.kit.census import census, flags_of
+from tests.kit.engine import ENFORCING, GRACE, NEW, OLD, mail, run, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user, session, special_server
 
 KW = "$InboxWardenDue"
 READS = {"FETCH", "UID FETCH", "SEARCH", "UID SEARCH"}

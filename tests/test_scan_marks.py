@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.planning import Batch, Employee, MailboxPlan
+from inboxwarden.policy.people import Employee
+from inboxwarden.policy.planning import Batch, MailboxPlan
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Rule
 from inboxwarden.policy.scan_marks import (
@@ -59,15 +60,36 @@ def test_a_clock_bound_rule_or_minimum_age_makes_every_window_new():
 
 def test_the_settings_key_is_keyed_and_follows_the_employee():
     ref = Referencer(b"k" * 32)
-    base = Employee("anna@exempel.se", "enforce")
-    key = settings_key(ref, settings_json="{}", employee=base, keywords_allowed=True)
+    base = Employee("anna@exempel.se")
+
+    def key_of(
+        employee: Employee = base,
+        settings: str = "{}",
+        keywords: bool = True,
+        mode: str = "enforce",
+    ) -> str:
+        return settings_key(
+            ref,
+            settings_json=settings,
+            employee=employee,
+            mode=mode,  # type: ignore[arg-type]
+            keywords_allowed=keywords,
+        )
+
+    key = key_of()
     assert len(key) == 24 and "enforce" not in key
-    held = Employee("anna@exempel.se", "enforce", legal_hold=True)
-    assert settings_key(ref, settings_json="{}", employee=held, keywords_allowed=True) != key
-    assert settings_key(ref, settings_json="{}", employee=base, keywords_allowed=False) != key
-    assert settings_key(ref, settings_json='{"a":1}', employee=base, keywords_allowed=True) != key
+    assert key_of(Employee("anna@exempel.se", legal_hold=True)) != key
+    assert key_of(Employee("anna@exempel.se", groups=("sales",))) != key
+    assert key_of(mode="notify") != key
+    assert key_of(keywords=False) != key
+    assert key_of(settings='{"a":1}') != key
     other = Referencer(b"x" * 32)
-    assert settings_key(other, settings_json="{}", employee=base, keywords_allowed=True) != key
+    assert (
+        settings_key(
+            other, settings_json="{}", employee=base, mode="enforce", keywords_allowed=True
+        )
+        != key
+    )
 
 
 def test_a_mark_describes_only_the_same_folder_window_and_settings():
@@ -101,7 +123,7 @@ def test_only_new_mail_that_is_not_due_leaves_the_conclusion_standing():
 
 
 def test_nothing_to_write_means_no_flag_no_batch_and_nothing_to_forget():
-    plan = MailboxPlan(Employee("a@exempel.se", "enforce"), inbox=5, due=2)
+    plan = MailboxPlan(Employee("a@exempel.se"), "enforce", inbox=5, due=2)
     assert nothing_to_write(plan)
     for change in (
         {"add_keyword": [1]},
@@ -109,7 +131,7 @@ def test_nothing_to_write_means_no_flag_no_batch_and_nothing_to_forget():
         {"forget": [9]},
         {"batches": [Batch("move", "r", "Arkiv", (1,))]},
     ):
-        changed = MailboxPlan(plan.employee, **change)  # type: ignore[arg-type]
+        changed = MailboxPlan(plan.employee, "enforce", **change)  # type: ignore[arg-type]
         assert not nothing_to_write(changed)
 
 

@@ -27,7 +27,6 @@ from pydantic import SecretStr
 from inboxwarden import __version__
 from inboxwarden.config import Settings, password_file_for, read_secret
 from inboxwarden.directory.entries import Directory
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -47,20 +46,19 @@ from inboxwarden.imap.session import (
     ImapSession,
 )
 from inboxwarden.mailbox import retrying
-from inboxwarden.mailbox.actions import Applied, Target, apply_batches, apply_flags
+from inboxwarden.mailbox.actions import Applied, SelectedFolder, apply_batches, apply_flags
 from inboxwarden.mailbox.inbox_scan import scan_inbox
 from inboxwarden.mailbox.recovery import recover_transfers
 from inboxwarden.oauth.cache import TokenSource
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import name_characters
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.planning import (
-    Employee,
     FlagRecord,
     MailboxFacts,
     MailboxPlan,
-    Mode,
-    name_characters,
     plan_mailbox,
     recorded_target,
     withhold,
@@ -209,7 +207,7 @@ class Engine:
         """The configured rules, compiled."""
         return RuleBook.compile(self.settings.all_rules, self.settings.domain_groups)
 
-    def chosen(self, only: str | None) -> list[DirectoryEntry]:
+    def chosen(self, only: str | None) -> list[Employee]:
         """The active employees, or the one named by ``--mailbox``."""
         active = list(self.directory.active())
         if only is None:
@@ -248,7 +246,7 @@ class Engine:
         )
         return summary
 
-    def mode_of(self, entry: DirectoryEntry) -> Mode:
+    def mode_of(self, entry: Employee) -> Mode:
         """The employee's own mode if the directory sets one, else the default.
 
         See docs/behaviour.md §4.
@@ -257,7 +255,7 @@ class Engine:
 
     def _claimed(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         now: datetime,
         rules: RuleBook,
         run_id: str | None,
@@ -303,7 +301,7 @@ class Engine:
 
     def _with_retries(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         now: datetime,
         rules: RuleBook,
         run_id: str | None,
@@ -371,7 +369,7 @@ class Engine:
         structlog.contextvars.clear_contextvars()
         return outcome
 
-    def open_session(self, entry: DirectoryEntry) -> ImapSession:
+    def open_session(self, entry: Employee) -> ImapSession:
         """Log in to *entry*'s mailbox with the configured method."""
         imap = self.settings.imap
         endpoint = Endpoint(
@@ -406,7 +404,7 @@ class Engine:
 
     def _process(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         outcome: MailboxOutcome,
         now: datetime,
         rules: RuleBook,
@@ -415,8 +413,7 @@ class Engine:
         heartbeat: Callable[[], None],
     ) -> None:
         settings = self.settings
-        employee = Employee(entry.email, outcome.mode, entry.legal_hold, frozenset(entry.groups))
-        writes = not dry and employee.mode != "observe"
+        writes = not dry and outcome.mode != "observe"
         with outcome.timed("connect"):
             session = self.open_session(entry)
         with session:
@@ -426,7 +423,7 @@ class Engine:
                 # every decision, and only where the server reports HIGHESTMODSEQ.
                 marking = not dry and run_id is not None and folder.highestmodseq is not None
                 mark = self.state.scan_mark(entry.email, INBOX) if marking else None
-                key = self._settings_key(employee, folder.keywords_allowed)
+                key = self._settings_key(entry, outcome.mode, folder.keywords_allowed)
                 window = window_key(self.cycle, now, self.settings.all_rules)
                 current = self._reusable(session, folder, mark, window, key, now)
                 if current is not None:
@@ -435,7 +432,8 @@ class Engine:
                     # Nothing changed since a scan that left nothing to do, or only new
                     # mail arrived that is not due: the same plan, the same counts.
                     outcome.plan = MailboxPlan(
-                        employee,
+                        entry,
+                        outcome.mode,
                         inbox=folder.exists,
                         due=current.due,
                         overdue=current.overdue,
@@ -450,7 +448,7 @@ class Engine:
                 trash, no_trash = find_trash(session, create=writes)
             if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
                 log.warning("uidvalidity_changed", folder=INBOX)
-            target = Target(
+            selected = SelectedFolder(
                 session,
                 self.state,
                 run_id or "plan",
@@ -463,7 +461,7 @@ class Engine:
             applied = Applied()
             if writes and run_id is not None:
                 with outcome.timed("recover"):
-                    applied = recover_transfers(target)
+                    applied = recover_transfers(selected)
                     if applied.recovered or applied.given_back:
                         folder = session.select(INBOX, readonly=False)
             records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
@@ -496,8 +494,9 @@ class Engine:
                     inbox_count: int,
                 ) -> MailboxPlan:
                     return plan_mailbox(
-                        employee,
+                        entry,
                         messages,
+                        mode=outcome.mode,
                         records=records,
                         inbox_uids=inbox_uids,
                         inbox_count=inbox_count,
@@ -513,7 +512,7 @@ class Engine:
                 withhold(plan, target_refusals(session, plan.targets))
             outcome.plan, outcome.skipped = plan, scan.skipped
             if writes and run_id is not None:
-                self._apply(target, plan, scan.messages, applied, outcome)
+                self._apply(selected, plan, scan.messages, applied, outcome)
             outcome.applied = applied
             if not dry:
                 # A run keeps every mailbox's outcome until it ends; the decisions hold
@@ -652,17 +651,18 @@ class Engine:
         relevant = {"organisation", "cycle", "flag", "domain_groups", "rules", "default_rule"}
         return __version__ + self.settings.model_dump_json(include=relevant)
 
-    def _settings_key(self, employee: Employee, keywords_allowed: bool) -> str:
+    def _settings_key(self, entry: Employee, mode: Mode, keywords_allowed: bool) -> str:
         return settings_key(
             self.referencer,
             settings_json=self._settings_json,
-            employee=employee,
+            employee=entry,
+            mode=mode,
             keywords_allowed=keywords_allowed,
         )
 
     def _apply(
         self,
-        target: Target,
+        selected: SelectedFolder,
         plan: MailboxPlan,
         messages: list[MessageInfo],
         applied: Applied,
@@ -672,11 +672,11 @@ class Engine:
         keyword = settings.flag.keyword
         with outcome.timed("apply"):
             by_uid = {m.uid: m for m in messages}
-            flagged = apply_flags(target, plan, by_uid, keyword)
+            flagged = apply_flags(selected, plan, by_uid, keyword)
             applied.flagged, applied.unflagged = flagged.flagged, flagged.unflagged
-            if plan.employee.mode == "enforce":
+            if plan.mode == "enforce":
                 moved = apply_batches(
-                    target, plan, by_uid, keyword, batch_size=target.session.batch_size
+                    selected, plan, by_uid, keyword, batch_size=selected.session.batch_size
                 )
                 for name in ("moved", "deleted", "vanished", "refused", "given_back", "audited"):
                     setattr(applied, name, getattr(applied, name) + getattr(moved, name))
@@ -695,6 +695,7 @@ def counts_only(plan: MailboxPlan) -> MailboxPlan:
     """*plan*'s counts, without the decisions and batches that reference the messages."""
     return MailboxPlan(
         plan.employee,
+        plan.mode,
         inbox=plan.inbox,
         due=plan.due,
         overdue=plan.overdue,

@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.planning import Employee, MailboxPlan
+from inboxwarden.policy.people import Employee, Mode
+from inboxwarden.policy.planning import MailboxPlan
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Rule
 
@@ -76,6 +77,7 @@ def settings_key(
     *,
     settings_json: str,
     employee: Employee,
+    mode: Mode,
     keywords_allowed: bool,
 ) -> str:
     """A keyed digest of the settings (with the program's version: a new release may
@@ -83,7 +85,7 @@ def settings_key(
     on; the legal hold and the groups are not stored in the clear."""
     facts = {
         "settings": settings_json,
-        "mode": employee.mode,
+        "mode": mode,
         "legal_hold": employee.legal_hold,
         "groups": sorted(employee.groups),
         "keywords_allowed": keywords_allowed,

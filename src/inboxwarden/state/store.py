@@ -22,11 +22,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from inboxwarden.errors import ConfigError
+from inboxwarden.errors import ConfigError, StateError
 from inboxwarden.policy.planning import FlagRecord
 from inboxwarden.policy.scan_marks import ScanMark
 from inboxwarden.state import migrate
-from inboxwarden.state.records import AuditEvent, StateError, Transfer, as_utc
+from inboxwarden.state.history import History
+from inboxwarden.state.records import AuditEvent, Transfer, as_utc
 from inboxwarden.state.schema import (
     digests_sent,
     flags,
@@ -40,11 +41,12 @@ from inboxwarden.state.schema import (
 from inboxwarden.state.trail import AuditTrail
 
 
-class StateStore(AuditTrail):
+class StateStore(AuditTrail, History):
     """The state database; one instance per process, safe to share between threads."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        # Private: every query lives in state/, behind a method that says what it answers.
+        self._engine = engine
 
     @classmethod
     def open(cls, url: str) -> StateStore:
@@ -66,14 +68,14 @@ class StateStore(AuditTrail):
 
     def close(self) -> None:
         """Release the connection pool."""
-        self.engine.dispose()
+        self._engine.dispose()
 
     # --- runs ---------------------------------------------------------------------
 
     def start_run(self, kind: str, as_of: datetime) -> str:
         """Record that a run started; returns its id."""
         run_id = str(uuid.uuid4())
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 insert(runs).values(
                     id=run_id,
@@ -87,7 +89,7 @@ class StateStore(AuditTrail):
 
     def finish_run(self, run_id: str, *, ok: int, failed: int) -> None:
         """Record the end of a run and how many mailboxes succeeded."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -110,7 +112,7 @@ class StateStore(AuditTrail):
         error: str | None = None,
     ) -> None:
         """Store the counts of one mailbox in one run (the weekly report reads these)."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 insert(mailbox_runs).values(
                     run_id=run_id,
@@ -125,7 +127,7 @@ class StateStore(AuditTrail):
 
     def mailbox_history(self, mailbox: str) -> list[tuple[datetime, str, dict[str, int]]]:
         """Every recorded run of *mailbox*: time, status and counts, oldest first."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             rows = conn.execute(
                 select(mailbox_runs.c.at, mailbox_runs.c.status, mailbox_runs.c.counts)
                 .where(mailbox_runs.c.mailbox == mailbox)
@@ -141,7 +143,7 @@ class StateStore(AuditTrail):
         Returns True when the folder's UIDVALIDITY changed since the last run
         (docs/behaviour.md §5.3).
         """
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             known = conn.execute(
                 select(folders.c.uidvalidity).where(
                     folders.c.mailbox == mailbox, folders.c.folder == folder
@@ -172,7 +174,7 @@ class StateStore(AuditTrail):
 
     def flag_records(self, mailbox: str, folder: str, uidvalidity: int) -> dict[int, FlagRecord]:
         """The flags inboxwarden set in this folder under this UIDVALIDITY, by UID."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             rows = conn.execute(
                 select(flags.c.uid, flags.c.keyword, flags.c.flagged).where(
                     flags.c.mailbox == mailbox,
@@ -217,7 +219,7 @@ class StateStore(AuditTrail):
                 )
             elif (keyword_set, flagged_set) != (old.keyword, old.flagged):
                 changed.append((uid, keyword_set, flagged_set))
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             if new_rows:
                 conn.execute(insert(flags), new_rows)
             for uid, keyword_set, flagged_set in changed:
@@ -234,7 +236,7 @@ class StateStore(AuditTrail):
         chosen = sorted(set(uids))
         if not chosen:
             return
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             _delete_flag_records(conn, mailbox, folder, uidvalidity, chosen)
 
     # --- incremental scans ----------------------------------------------------------
@@ -242,7 +244,7 @@ class StateStore(AuditTrail):
     def scan_mark(self, mailbox: str, folder: str) -> ScanMark | None:
         """What the last scan of *folder* concluded, if it left a mark (see
         :mod:`inboxwarden.incremental`)."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             row = conn.execute(
                 select(scan_marks).where(
                     scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder
@@ -265,7 +267,7 @@ class StateStore(AuditTrail):
     def save_scan_mark(self, mailbox: str, folder: str, mark: ScanMark | None) -> None:
         """Remember *mark* for *folder*, replacing any earlier one; None forgets it."""
         key = (scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder)
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(delete(scan_marks).where(*key))
             if mark is not None:
                 conn.execute(
@@ -295,7 +297,7 @@ class StateStore(AuditTrail):
         refs: Sequence[str],
     ) -> int:
         """Journal one transfer command before it is sent (docs/behaviour.md §5.2); its id."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             result = conn.execute(
                 insert(transfers).values(
                     mailbox=mailbox,
@@ -322,7 +324,7 @@ class StateStore(AuditTrail):
     def record_copyuid(self, transfer_id: int, mapping: Mapping[int, int]) -> None:
         """Write down the server's COPYUID before the next command (phase ``copied``)."""
         text = ",".join(f"{src}:{dst}" for src, dst in sorted(mapping.items()))
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 update(transfers)
                 .where(transfers.c.id == transfer_id)
@@ -331,7 +333,7 @@ class StateStore(AuditTrail):
 
     def set_transfer_phase(self, transfer_id: int, phase: str) -> None:
         """Move a journalled transfer on to *phase* (``expunging`` before ``\\Deleted``)."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(update(transfers).where(transfers.c.id == transfer_id).values(phase=phase))
 
     def complete_transfer(
@@ -351,7 +353,7 @@ class StateStore(AuditTrail):
         """
         rows = self._event_rows(run_id, mailbox, events)
         gone = [(mailbox, folder, uidvalidity, uid) for uid in sorted(set(left))]
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             self._insert_events(conn, rows)
             if gone:
                 # By primary key in the driver's executemany: SQLAlchemy compiling an IN
@@ -370,12 +372,12 @@ class StateStore(AuditTrail):
 
     def end_transfer(self, transfer_id: int) -> None:
         """Forget a transfer that needs nothing more (resolved, or its folder renumbered)."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(delete(transfers).where(transfers.c.id == transfer_id))
 
     def open_transfers(self, mailbox: str, folder: str) -> list[Transfer]:
         """Transfers a crash or a cut connection left unfinished in *folder*, oldest first."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             rows = conn.execute(
                 select(transfers)
                 .where(transfers.c.mailbox == mailbox, transfers.c.folder == folder)
@@ -409,7 +411,7 @@ class StateStore(AuditTrail):
     def acquire_lease(self, mailbox: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* for *holder* so two instances never work on it at once."""
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             taken = conn.execute(
                 update(leases)
                 .where(
@@ -421,7 +423,7 @@ class StateStore(AuditTrail):
         if taken:
             return True
         try:
-            with self.engine.begin() as conn:
+            with self._engine.begin() as conn:
                 conn.execute(
                     insert(leases).values(mailbox=mailbox, holder=holder, expires_at=now + ttl)
                 )
@@ -431,7 +433,7 @@ class StateStore(AuditTrail):
 
     def lease_holder(self, mailbox: str) -> str | None:
         """Who holds *mailbox*'s lease now (expired or not), if anyone."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             holder = conn.execute(
                 select(leases.c.holder).where(leases.c.mailbox == mailbox)
             ).scalar()
@@ -439,7 +441,7 @@ class StateStore(AuditTrail):
 
     def take_over_lease(self, mailbox: str, dead: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* from a holder known to be *dead*; False if it changed meanwhile."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             taken = conn.execute(
                 update(leases)
                 .where(leases.c.mailbox == mailbox, leases.c.holder == dead)
@@ -450,7 +452,7 @@ class StateStore(AuditTrail):
     def release_lease(self, mailbox: str, holder: str) -> None:
         """Give up the claim on *mailbox*: the row stays, expired, so that the next claim
         is one UPDATE instead of an UPDATE that misses and an INSERT."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 update(leases)
                 .where(leases.c.mailbox == mailbox, leases.c.holder == holder)
@@ -461,7 +463,7 @@ class StateStore(AuditTrail):
 
     def record_digest(self, mailbox: str, kind: str, sent_at: datetime) -> None:
         """Remember that *mailbox* got its *kind* digest as of *sent_at*."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 insert(digests_sent).values(
                     mailbox=mailbox, kind=kind, sent_at=sent_at.astimezone(UTC)
@@ -470,7 +472,7 @@ class StateStore(AuditTrail):
 
     def last_digest(self, mailbox: str) -> datetime | None:
         """When *mailbox* last got a digest, for :func:`inboxwarden.reports.digest.digest_due`."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             value = conn.execute(
                 select(digests_sent.c.sent_at)
                 .where(digests_sent.c.mailbox == mailbox)
@@ -481,7 +483,7 @@ class StateStore(AuditTrail):
 
     def forget_digests_before(self, cutoff: datetime) -> int:
         """Drop digest records older than *cutoff*; returns how many."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             gone = conn.execute(
                 delete(digests_sent).where(digests_sent.c.sent_at < cutoff.astimezone(UTC))
             ).rowcount
@@ -489,7 +491,7 @@ class StateStore(AuditTrail):
 
     def last_run_started(self, kind: str) -> datetime | None:
         """When the latest run of *kind* started (wall time), if any ever did."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             value = conn.execute(
                 select(runs.c.started_at)
                 .where(runs.c.kind == kind)
@@ -501,7 +503,7 @@ class StateStore(AuditTrail):
     def reachable(self) -> bool:
         """True when the database answers a trivial query (``/healthz``)."""
         try:
-            with self.engine.connect() as conn:
+            with self._engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
         except SQLAlchemyError:
             return False
