@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from inboxwarden.demo.localserver import LocalDovecot, capability_without
-from inboxwarden.mailbox.engine import MailboxOutcome
+from inboxwarden.mailbox.engine import Engine, MailboxOutcome
 from tests.kit.census import census, flags_of
 from tests.kit.engine import ENFORCING, GRACE, NEW, OLD, mail, run, write_config
 from tests.kit.faults import CuttingProxy
@@ -226,3 +226,35 @@ def test_with_condstore_but_no_qresync_the_scan_after_the_writes_leaves_the_mark
             third, verbs = recorder.run(ENFORCING)
             assert unchanged(third, verbs), verbs
             assert third.counts()["inbox"] == 2
+
+
+@pytest.mark.parametrize("change", ["arrival", "unflag"])
+def test_a_change_by_the_user_during_the_run_leaves_no_mark(recorder, dovecot, monkeypatch, change):
+    """The user acts between our scan and the end of our writes: the QRESYNC check at
+    the end sees it, no conclusion is kept, and the next run does what is needed."""
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 3, OLD) + mail("other", 1, NEW))
+    configure(recorder, email)
+    original = Engine._apply
+
+    def apply_then_user_acts(self: Engine, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        with session(dovecot, email) as client:
+            if change == "arrival":  # moved back in from another folder: an old date
+                seed(client, email, "INBOX", mail("customer", 1, OLD))
+            else:
+                client.select_folder("INBOX")
+                client.remove_flags(client.search(["KEYWORD", KW])[:1], [KW])
+
+    monkeypatch.setattr(Engine, "_apply", apply_then_user_acts)
+    first, _ = recorder.run(GRACE)
+    assert first.applied.flagged == 3
+    monkeypatch.setattr(Engine, "_apply", original)
+
+    second, verbs = recorder.run(GRACE)
+    assert not second.unchanged and "UID FETCH" in verbs
+    if change == "arrival":
+        assert second.plan is not None and second.plan.due == 4
+    else:
+        assert second.applied.flagged == 1
+    assert all(KW in f for f in flags_of(dovecot, email, "INBOX").values() if f)
