@@ -5,15 +5,15 @@ Pure code: the engine asks the server and the state, and this module decides.
 A *mark* remembers, per mailbox and folder, the conclusion of the last scan: "at
 HIGHESTMODSEQ *m* under UIDVALIDITY *u*, in this window of the cycle and with these
 settings, the plan had nothing to write; it counted *d* due, *o* overdue and *h* held".
-No message facts are kept, so the state holds no personal data: only numbers and two
-keyed digests. A later scan that finds the same UIDVALIDITY and HIGHESTMODSEQ (nothing
-in the folder changed: no message added, expunged or re-flagged, RFC 7162 §3.1.1), the
-same window and the same settings would build the very same plan, so it reuses the
-counts and sends no FETCH. Where only new mail arrived that is not due yet, one
-``FETCH … (CHANGEDSINCE …)`` of flags and dates shows it, and the conclusion stands at
-the new HIGHESTMODSEQ. Anything else (an old message changed or expunged, a boundary
-or an enforcement date passed, a changed rule, mode, legal hold or group, a server
-without CONDSTORE) means the full scan.
+No message facts are kept, so the state holds no personal data: only numbers, the
+cycle's dates and a keyed digest of the settings. A later scan that finds the same
+UIDVALIDITY and HIGHESTMODSEQ (nothing in the folder changed: no message added,
+expunged or re-flagged, RFC 7162 §3.1.1), the same window and the same settings would
+build the very same plan, so it reuses the counts and sends no FETCH. Where only new
+mail arrived that is not due yet, one ``FETCH … (CHANGEDSINCE …)`` of flags and dates
+shows it, and the conclusion stands at the new HIGHESTMODSEQ. Anything else (an old
+message changed or expunged, a boundary or an enforcement date passed, a changed rule,
+mode, legal hold or group, a server without CONDSTORE) means the full scan.
 """
 
 from __future__ import annotations

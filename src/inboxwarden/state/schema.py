@@ -142,7 +142,7 @@ digests_sent = Table(
 )
 
 # What the last scan of a folder concluded, for incremental scans (revision 0004): counts
-# and keyed digests only, never a message fact (see inboxwarden.incremental).
+# and keyed digests only, never a message fact (see inboxwarden.policy.scan_marks).
 scan_marks = Table(
     "scan_marks",
     metadata,

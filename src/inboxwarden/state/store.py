@@ -243,7 +243,7 @@ class StateStore(AuditTrail, History):
 
     def scan_mark(self, mailbox: str, folder: str) -> ScanMark | None:
         """What the last scan of *folder* concluded, if it left a mark (see
-        :mod:`inboxwarden.incremental`)."""
+        :mod:`inboxwarden.policy.scan_marks`)."""
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(scan_marks).where(
