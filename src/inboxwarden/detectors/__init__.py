@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "mask": "masking",
     "mask_text": "masking",
-    "scan_message": "scan",
-    "scan_text": "scan",
+    "scan_message": "message_scan",
+    "scan_text": "message_scan",
     "swedish_id_kind": "swedish_id",
     "DEFAULT_MAX_BYTES": "text",
     "DEFAULT_MAX_RAW_BYTES": "text",
