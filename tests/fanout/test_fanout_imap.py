@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from inboxwarden.cli.commands import main
 from inboxwarden.fanout.job import run_fanout
-from tests.enginekit import STOCKHOLM, engine_for, new_user, write_config
+from tests.enginekit import STOCKHOLM, new_user, runner_for, write_config
 from tests.imapkit import make_message, seed, session
 
 pytestmark = pytest.mark.imap
@@ -97,9 +97,9 @@ def _fanout_mailbox(dovecot, tmp_path):
 
 def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox, dovecot):
     email, config = fanout_mailbox
-    engine = engine_for(config)
-    outcomes = run_fanout(engine, NOW)
-    refs = refs_on_server(engine.referencer, dovecot, email)
+    runner = runner_for(config)
+    outcomes = run_fanout(runner, NOW)
+    refs = refs_on_server(runner.referencer, dovecot, email)
     found = {refs[f.ref]: f for f in outcomes[0].findings}
     assert set(found) == {"high@t", "medium@t", "attached@t", "html@t", "inbox@t"}
     assert found["high@t"].severity == "high"
@@ -109,11 +109,11 @@ def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox, dove
     assert {k.value for k in found["html@t"].kinds} == {"personnummer"}
     assert {k.value for k in found["attached@t"].kinds} == {"personnummer"}
     assert found["inbox@t"].folder == "INBOX"
-    stored = engine.state.list_findings(email)
+    stored = runner.state.list_findings(email)
     assert len(stored) == 5
     # A second scan finds the same messages and stores nothing twice.
-    run_fanout(engine, NOW)
-    assert len(engine.state.list_findings(email)) == 5
+    run_fanout(runner, NOW)
+    assert len(runner.state.list_findings(email)) == 5
     sent_scan = next(f for f in outcomes[0].folders if f.folder == "Sent")
     assert (sent_scan.messages, sent_scan.candidates) == (6, 5)  # the old one is out of the window
 
@@ -121,7 +121,7 @@ def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox, dove
 def test_no_value_or_address_reaches_logs_database_or_cli(fanout_mailbox, tmp_path):
     _email, config = fanout_mailbox
     with capture_logs() as logs:
-        run_fanout(engine_for(config), NOW)
+        run_fanout(runner_for(config), NOW)
     runner = CliRunner()
     results = [
         runner.invoke(main, ["--config", str(config), "fanout", "--now", NOW.isoformat(), *fmt])

@@ -13,11 +13,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.matching import MatchContext, RuleBook
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.references import Referencer
@@ -337,8 +336,7 @@ def plan_mailbox(
     records: Mapping[int, FlagRecord],
     inbox_uids: Sequence[int] | None = None,
     inbox_count: int,
-    now: datetime,
-    cycle: Cycle,
+    window: Window,
     rules: RuleBook,
     facts: MailboxFacts,
     keyword: str,
@@ -348,13 +346,14 @@ def plan_mailbox(
 
     *records* are the flags inboxwarden set earlier in this folder and UIDVALIDITY;
     *inbox_uids*, when known, lets records of messages that left the INBOX be forgotten.
+    *window* is the cycle as this run sees it, computed once for every mailbox.
     """
     plan = MailboxPlan(employee=employee, inbox=inbox_count)
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
     personal = {c.rule.name for c in rules.rules if c.rule.folder_names_are_personal}
-    render = TargetRenderer(cycle.timezone, facts.separator, facts.prefix, facts.refused)
+    render = TargetRenderer(window.timezone, facts.separator, facts.prefix, facts.refused)
     ours = frozenset(uid for uid, record in records.items() if record.flagged)
-    ctx = MatchContext(now=now, mailbox_groups=employee.groups, our_flagged=ours)
+    ctx = MatchContext(now=window.now, mailbox_groups=employee.groups, our_flagged=ours)
     use_flagged = also_flagged or not facts.keywords_allowed
     writes = employee.mode != "observe"
     acts = employee.mode == "enforce"
@@ -369,11 +368,11 @@ def plan_mailbox(
             continue
         record = records.get(msg.uid)
         has_kw = keyword in msg.flags
-        due = not msg.is_own and cycle.is_due(msg.internaldate, now)
+        due = not msg.is_own and window.is_due(msg.internaldate)
         rule = rules.first_match(msg, ctx) if due else None
         wants_flag = due and rule is not None and rule.action is not Action.KEEP
         if rule is not None:
-            overdue = cycle.is_overdue(msg.internaldate, now)
+            overdue = window.is_overdue(msg.internaldate)
             plan.due += 1
             plan.overdue += overdue
             kind, target = _disposition(rule, msg, facts, render)
