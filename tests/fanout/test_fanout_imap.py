@@ -160,3 +160,26 @@ def refs_on_server(referencer, server, email):
                 ref = referencer.ref_for(message_id, data[b"INTERNALDATE"], data[b"RFC822.SIZE"])
                 out[ref] = message_id
     return out
+
+
+def test_a_stop_during_the_scan_leaves_the_mailbox_stopped_with_nothing_stored(
+    fanout_mailbox, monkeypatch
+):
+    """SIGTERM while a folder is read: the scan stops between two messages."""
+    email, config = fanout_mailbox
+    runner = runner_for(config)
+    from inboxwarden.fanout import folder_scan
+
+    original = folder_scan.count_recipients
+
+    def count_then_stop(*args, **kwargs):
+        runner.stop.set()  # the signal arrives after the first message was read
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(folder_scan, "count_recipients", count_then_stop)
+    try:
+        [outcome] = run_fanout(runner, NOW)
+        assert (outcome.status, outcome.findings) == ("stopped", [])
+        assert runner.state.list_findings(email) == []
+    finally:
+        runner.state.close()

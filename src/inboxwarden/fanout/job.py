@@ -80,6 +80,7 @@ class FanoutJob:
                 domains=list(self.domains),
                 thresholds=Thresholds(settings.max_cc, settings.max_recipients),
                 referencer=self.referencer,
+                checkpoint=visit.checkpoint,
             )
         outcome = FanoutOutcome(email, folders=folders)
         self.state.save_findings(
