@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 
 from inboxwarden.cli.commands import main
 from inboxwarden.fanout.job import run_fanout
+from inboxwarden.fanout.recipients import count_recipients
 from tests.enginekit import STOCKHOLM, new_user, runner_for, write_config
 from tests.imapkit import make_message, seed, session
 
@@ -168,15 +169,12 @@ def test_a_stop_during_the_scan_leaves_the_mailbox_stopped_with_nothing_stored(
     """SIGTERM while a folder is read: the scan stops between two messages."""
     email, config = fanout_mailbox
     runner = runner_for(config)
-    from inboxwarden.fanout import folder_scan
-
-    original = folder_scan.count_recipients
 
     def count_then_stop(*args, **kwargs):
         runner.stop.set()  # the signal arrives after the first message was read
-        return original(*args, **kwargs)
+        return count_recipients(*args, **kwargs)
 
-    monkeypatch.setattr(folder_scan, "count_recipients", count_then_stop)
+    monkeypatch.setattr("inboxwarden.fanout.folder_scan.count_recipients", count_then_stop)
     try:
         [outcome] = run_fanout(runner, NOW)
         assert (outcome.status, outcome.findings) == ("stopped", [])

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from inboxwarden.config import Settings
 from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import MailboxError
 from inboxwarden.imap.session import ImapSession
@@ -34,13 +35,14 @@ from inboxwarden.mailbox.scan_job import run_scan
 from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.planning import Decision, Mode
+from inboxwarden.policy.references import Referencer
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, listed_uids
 from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
 from inboxwarden.reports.marker import HEADER, new_marker
 from inboxwarden.reports.mime import build_message, message_bytes, message_id
 from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, send
 from inboxwarden.reports.templating import Formatter, Language, Rendered, Templates
-from inboxwarden.state import AuditEvent
+from inboxwarden.state import AuditEvent, StateStore
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +95,17 @@ def send_digests(
     planned = {o.mailbox: o for o in summary.outcomes}
     entries = [e for e in runner.chosen(only) if e.email in planned]
     run_id = runner.state.start_run("digest", window.now)
-    job = DigestJob(runner, window, run_id, templates, smtp, keep_messages, planned)
+    job = DigestJob(
+        settings,
+        runner.state,
+        runner.referencer,
+        window,
+        run_id,
+        templates,
+        smtp,
+        planned,
+        keep_messages=keep_messages,
+    )
     outcomes = runner.each(job, entries, run_id=run_id)
     failed = sum(o.status == "failed" for o in outcomes)
     runner.state.finish_run(run_id, ok=len(outcomes) - failed, failed=failed)
@@ -111,14 +123,16 @@ def send_digests(
 class DigestJob:
     """Delivery as a :class:`~inboxwarden.mailbox.runner.MailboxJob`: one digest per mailbox."""
 
-    runner: MailboxRunner
+    settings: Settings
+    state: StateStore
+    referencer: Referencer
     window: Window
     run_id: str
     templates: Templates
     smtp: SmtpEndpoint | None
-    keep_messages: bool
     planned: dict[str, MailboxOutcome]
     """What the plan found in each mailbox, by address."""
+    keep_messages: bool = False
     event: str = "digest"
     retries: bool = False
 
@@ -163,8 +177,8 @@ class DigestJob:
         ]
         if not decisions:
             return DigestOutcome(entry.email, "nothing_due")
-        imap = self.runner.settings.digest.delivery == "imap"
-        referencer = self.runner.referencer
+        imap = self.settings.digest.delivery == "imap"
+        referencer = self.referencer
         with visit.open_session() as session:
             session.select(INBOX, readonly=True)
             digest, message = self._compose(entry, planned, decisions, session)
@@ -198,9 +212,9 @@ class DigestJob:
             if self.smtp is None:
                 raise DeliveryError("digest.delivery is smtp but no relay is configured")
             send(self.smtp, message)
-        self.runner.state.audit(self.run_id, entry.email, events)
+        self.state.audit(self.run_id, entry.email, events)
         # What `serve` asks before sending again (see .digest.digest_due).
-        self.runner.state.record_digest(entry.email, digest.kind, self.window.now)
+        self.state.record_digest(entry.email, digest.kind, self.window.now)
         return DigestOutcome(
             entry.email,
             "sent",
@@ -220,7 +234,7 @@ class DigestJob:
         decisions: list[Decision],
         session: ImapSession,
     ) -> tuple[Digest, EmailMessage]:
-        settings = self.runner.settings
+        settings = self.settings
         language: Language = entry.language or settings.organisation.language
         digest = build_digest(
             decisions,
@@ -238,7 +252,7 @@ class DigestJob:
             to=entry.email,
             now=self.window.now,
             language=language,
-            headers={HEADER: new_marker(self.runner.referencer, entry.email)},
+            headers={HEADER: new_marker(self.referencer, entry.email)},
         )
         return digest, message
 
