@@ -37,8 +37,9 @@ def test_the_key_never_shows_in_a_repr():
 
 
 def test_the_engine_shows_no_secret_in_its_repr(dovecot, tmp_path):
-    """repr() of the runner (as a traceback or a debugger prints it) hides every secret."""
-    from tests.enginekit import new_user, runner_for, write_config
+    """repr() of the engine (as a traceback or a debugger prints it) hides every secret."""
+    from tests.kit.engine import runner_for, write_config
+    from tests.kit.servers import new_user
 
     config = write_config(tmp_path, dovecot, [new_user(dovecot)])
     runner = runner_for(config)

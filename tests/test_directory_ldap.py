@@ -2,7 +2,7 @@
 
 The slapd (``tests/ldapkit.py``) holds 300 people, ten managers, a director outside the
 search base, nested and cyclic groups, a disabled AD account and a broken entry; its
-size limit forces paging. The scan and the weekly report then run on the test
+size limit forces paging. The engine and the weekly report then run on the test
 Dovecot with the directory read from it.
 """
 
@@ -28,8 +28,8 @@ from inboxwarden.errors import ConfigError
 from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.reports import build_reports
 from inboxwarden.state import StateStore
-from tests.enginekit import ENFORCING, STOCKHOLM, mail, scan, write_config
-from tests.imapkit import seed
+from tests.kit.engine import ENFORCING, STOCKHOLM, mail, scan, write_config
+from tests.kit.seeding import seed
 from tests.ldap_people import (
     BIND_DN,
     BIND_PASSWORD,

@@ -18,8 +18,9 @@ from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings
 from inboxwarden.reports import build_reports, report_table, send_reports
 from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
-from tests.enginekit import new_user, runner_for, scan, write_config
-from tests.imapkit import seed
+from tests.kit.engine import runner_for, scan, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 from tests.reports.mailkit import configure
 from tests.reports.smtpkit import PASSWORD, USER, free_port, smtp_server
 from tests.reports.test_weekly_report import REPORT_AT, WEEK46, planted

@@ -84,3 +84,39 @@ def test_the_layout_test_sees_every_policy_module() -> None:
     """Guards the guard: an empty glob would make the tests above pass vacuously."""
     names = {p.stem for p in _policy_files()}
     assert {"cycle", "rules", "matching", "planning", "message"} <= names
+
+
+#: The adapter that alone may touch imapclient's and imaplib's private names.
+CLIENT_INTERNALS = SRC / "imap" / "client_internals.py"
+#: Borrowed names too common to police by attribute name alone (``args.file``); the
+#: adapter's own test checks them.
+TOO_COMMON = frozenset({"file"})
+
+
+def _borrowed_names() -> frozenset[str]:
+    from inboxwarden.imap.client_internals import BORROWED
+
+    return frozenset(b.name for b in BORROWED) - TOO_COMMON
+
+
+def test_only_the_adapter_touches_imapclients_private_names() -> None:
+    """``x._imap``, ``x._simple_command`` and the rest appear nowhere in src/ but in
+    imap/client_internals.py, so an imapclient upgrade has one file to check."""
+    borrowed = _borrowed_names()
+    wrong = [
+        f"{path.relative_to(SRC.parent)}:{node.lineno}: .{node.attr}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path != CLIENT_INTERNALS
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in borrowed
+    ]
+    assert not wrong, (
+        f"imapclient/imaplib internals used outside {CLIENT_INTERNALS.name}: {wrong}; "
+        "add a function there (and its entry in BORROWED) instead"
+    )
+
+
+def test_the_layout_test_sees_the_borrowed_names() -> None:
+    """Guards the guard: the list the check above uses is the adapter's, and not empty."""
+    assert {"_imap", "_simple_command", "_command_and_check", "_new_tag"} <= _borrowed_names()
+    assert CLIENT_INTERNALS.is_file()

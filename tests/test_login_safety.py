@@ -19,8 +19,10 @@ from inboxwarden.directory.entries import Directory, Employee
 from inboxwarden.errors import ConfigError
 from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.state import StateStore
-from tests.enginekit import RULES, mail, new_user, write_config
-from tests.imapkit import CuttingProxy, seed
+from tests.kit.engine import RULES, mail, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 

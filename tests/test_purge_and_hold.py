@@ -12,8 +12,10 @@ import pytest
 from inboxwarden.errors import PolicyError
 from inboxwarden.mailbox.actions import Target, apply_batches
 from inboxwarden.policy.planning import Batch, Employee, MailboxPlan
-from tests.enginekit import ENFORCING, NEW, RULES, mail, new_user, run, runner_for, write_config
-from tests.imapkit import census, flags_of, seed
+from tests.kit.census import census, flags_of
+from tests.kit.engine import ENFORCING, NEW, RULES, mail, run, runner_for, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 

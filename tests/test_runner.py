@@ -20,8 +20,10 @@ from inboxwarden.mailbox.runner import Ending, MailboxRunner, Visit
 from inboxwarden.mailbox.scan_job import run_scan
 from inboxwarden.policy.planning import Mode
 from inboxwarden.reports import send_digests
-from tests.enginekit import ENFORCING, GRACE, mail, new_user, runner_for, write_config
-from tests.imapkit import census, seed
+from tests.kit.census import census
+from tests.kit.engine import ENFORCING, GRACE, mail, runner_for, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 
 @dataclass

@@ -180,8 +180,10 @@ def test_two_instances_never_hold_the_same_mailbox(db_url):
 @pytest.mark.imap
 def test_engine_runs_on_postgresql_and_a_rerun_changes_nothing(dovecot, tmp_path, pg_url):
     """The whole engine with its state in PostgreSQL, as several instances would share it."""
-    from tests.enginekit import ENFORCING, mail, new_user, run, write_config
-    from tests.imapkit import census, seed
+    from tests.kit.census import census
+    from tests.kit.engine import ENFORCING, mail, run, write_config
+    from tests.kit.seeding import seed
+    from tests.kit.servers import new_user
 
     url = pg_url
     email = new_user(dovecot)

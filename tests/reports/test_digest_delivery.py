@@ -1,6 +1,6 @@
 """Digests delivered into the real test Dovecot and read back over IMAP (docs/behaviour.md §7).
 
-Each test seeds a fresh mailbox, sends the digest through the same runner the CLI
+Each test seeds a fresh mailbox, sends the digest through the same engine the CLI
 builds, and reads the INBOX back with a separate client: the MIME structure, the
 headers, the masked subjects, the replacement of older digests, and that the runner
 leaves its own digest alone afterwards.
@@ -20,17 +20,10 @@ from inboxwarden.demo.outputs import demo_digests
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from inboxwarden.reports import send_digests
 from inboxwarden.reports.marker import is_our_digest
-from tests.enginekit import (
-    GRACE,
-    NEW,
-    OLD,
-    STOCKHOLM,
-    new_user,
-    run,
-    runner_for,
-    special_server,
-)
-from tests.imapkit import census, flags_of, make_message, seed
+from tests.kit.census import census, flags_of
+from tests.kit.engine import GRACE, NEW, OLD, STOCKHOLM, run, runner_for
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user, special_server
 from tests.reports.mailkit import POLICY_URL, SENDER, configure, digests_in
 from tests.reports.smtpkit import smtp_server
 

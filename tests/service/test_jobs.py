@@ -12,10 +12,11 @@ from inboxwarden.config import load_settings
 from inboxwarden.service.jobs import Jobs
 from inboxwarden.service.metrics import Metrics
 from inboxwarden.state import StateStore
-from tests.enginekit import STOCKHOLM, mail, new_user, write_config
 from tests.fanout.test_fanout_imap import NOW as FANOUT_NOW
 from tests.fanout.test_fanout_imap import _fanout_mailbox  # noqa: F401  (the fixture)
-from tests.imapkit import seed
+from tests.kit.engine import STOCKHOLM, mail, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 
 def at(day: int, hour: int) -> datetime:

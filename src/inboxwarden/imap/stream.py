@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from inboxwarden.errors import ConnectionLost, ServerError
+from inboxwarden.imap import client_internals
 
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
 _FETCH = re.compile(rb"^\* (\d+) FETCH ")
@@ -30,8 +31,7 @@ def send(imap: Any, line: bytes) -> bytes:
     Several FETCH commands may be in flight (RFC 3501 §5.5): the server prepares the
     next batch while this side reads the previous one.
     """
-    tag: bytes = imap._new_tag()
-    imap.tagged_commands.pop(tag, None)  # answered here, not through imaplib's table
+    tag = client_internals.new_tag(imap)  # answered here, not through imaplib's table
     imap.send(tag + b" " + line + b"\r\n")
     return tag
 
@@ -43,7 +43,7 @@ def receive(imap: Any, tag: bytes) -> RawData:
     pairs where a literal follows. Other untagged responses are read and dropped; the
     scan uses UIDs, so EXISTS or EXPUNGE notices change nothing it relies on.
     """
-    readline, read = imap.file.readline, imap.file.read
+    readline, read = client_internals.reader(imap)
     data: RawData = []
     done = tag + b" "
     while True:
