@@ -2,7 +2,7 @@
 
 Each test seeds a fresh mailbox, sends the digest through the same engine the CLI
 builds, and reads the INBOX back with a separate client: the MIME structure, the
-headers, the masked subjects, the replacement of older digests, and that the runner
+headers, the masked subjects, the replacement of older digests, and that the engine
 leaves its own digest alone afterwards.
 """
 
