@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings
+from inboxwarden.errors import DeliveryError
 from inboxwarden.reports import build_reports, report_table, send_reports
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
+from inboxwarden.reports.smtp import SmtpEndpoint, probe
 from tests.kit.engine import runner_for, scan, write_config
 from tests.kit.seeding import seed
 from tests.kit.servers import new_user

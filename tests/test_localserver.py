@@ -24,7 +24,6 @@ from imapclient.exceptions import CapabilityError, LoginError
 
 from inboxwarden.demo.localserver import (
     LocalDovecot,
-    LocalServerError,
     _certificates,
     _install,
     _process,
@@ -32,6 +31,7 @@ from inboxwarden.demo.localserver import (
     ensure_dovecot_installed,
     write_maildir_messages,
 )
+from inboxwarden.errors import LocalServerError
 from tests.kit.census import census, flags_of, imap_inventory
 from tests.kit.commands import rawlog_verbs
 from tests.kit.faults import CuttingProxy

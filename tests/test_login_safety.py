@@ -15,9 +15,10 @@ from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings, password_file_for
-from inboxwarden.directory.entries import Directory, Employee
+from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import ConfigError
 from inboxwarden.mailbox.runner import MailboxRunner
+from inboxwarden.policy.people import Employee
 from inboxwarden.state import StateStore
 from tests.kit.engine import RULES, mail, write_config
 from tests.kit.faults import CuttingProxy

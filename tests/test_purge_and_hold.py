@@ -10,8 +10,9 @@ from collections import Counter
 import pytest
 
 from inboxwarden.errors import PolicyError
-from inboxwarden.mailbox.actions import Target, apply_batches
-from inboxwarden.policy.planning import Batch, Employee, MailboxPlan
+from inboxwarden.mailbox.actions import SelectedFolder, apply_batches
+from inboxwarden.policy.people import Employee
+from inboxwarden.policy.planning import Batch, MailboxPlan
 from tests.kit.census import census, flags_of
 from tests.kit.engine import ENFORCING, NEW, RULES, mail, run, runner_for, write_config
 from tests.kit.seeding import seed
@@ -75,12 +76,12 @@ def test_the_actions_refuse_a_delete_batch_in_a_mailbox_on_legal_hold(dovecot, t
     runner = runner_for(write_config(tmp_path, dovecot, {email: ",true"}))
     [entry] = runner.chosen(None)
     assert entry.legal_hold
-    plan = MailboxPlan(employee=Employee(email, "enforce", legal_hold=True), inbox=2)
+    plan = MailboxPlan(employee=Employee(email, legal_hold=True), mode="enforce", inbox=2)
     plan.batches.append(Batch(kind, "newsletters", "Trash" if kind == "delete" else None, (1, 2)))
     try:
         with runner.login.open(entry) as session:
             folder = session.select("INBOX", readonly=False)
-            target = Target(
+            target = SelectedFolder(
                 session,
                 runner.state,
                 runner.state.start_run("run", ENFORCING),
@@ -106,12 +107,12 @@ def test_a_move_batch_is_still_applied_in_a_mailbox_on_legal_hold(dovecot, tmp_p
     seed(dovecot, email, "INBOX", mail("invoice", 2))
     runner = runner_for(write_config(tmp_path, dovecot, {email: ",true"}))
     [entry] = runner.chosen(None)
-    plan = MailboxPlan(employee=Employee(email, "enforce", legal_hold=True), inbox=2)
+    plan = MailboxPlan(employee=Employee(email, legal_hold=True), mode="enforce", inbox=2)
     plan.batches.append(Batch("move", "invoices", "Bokföring/2026", (1, 2)))
     try:
         with runner.login.open(entry) as session:
             folder = session.select("INBOX", readonly=False)
-            target = Target(
+            target = SelectedFolder(
                 session,
                 runner.state,
                 runner.state.start_run("run", ENFORCING),

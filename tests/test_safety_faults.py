@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden.demo.localserver import LocalDovecot, LocalServerError, capability_without
-from inboxwarden.errors import ConnectionLost
+from inboxwarden.demo.localserver import LocalDovecot, capability_without
+from inboxwarden.errors import ConnectionLost, LocalServerError
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.state import StateStore
 from tests.kit.census import assert_each_once, marker_census, markers_by_folder

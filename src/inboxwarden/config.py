@@ -26,17 +26,16 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
-from inboxwarden.directory.entries import login_problem
 from inboxwarden.errors import ConfigError, quoted
 from inboxwarden.files import UnreadableFile, line_of, read_regular_file
 from inboxwarden.imap.providers import profile_for
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.people import Language, Mode, login_problem
 from inboxwarden.policy.rules import DefaultRule, Rule
+from inboxwarden.state.urls import parse_database_url, with_password
+from inboxwarden.transport import AuthMethod, Security
 
-Mode = Literal["observe", "notify", "enforce"]
 DEFAULT_CONFIG_PATH = Path("/etc/inboxwarden/inboxwarden.toml")
 
 #: A configuration file is a few kilobytes; a secret file a line.
@@ -63,7 +62,7 @@ class Organisation(_Section):
     name: str = "Organisation"
     domains: list[str] = Field(default_factory=list)
     timezone: str = "Europe/Stockholm"
-    language: Literal["sv", "en"] = "sv"
+    language: Language = "sv"
     policy_url: str | None = None
 
     @field_validator("timezone")
@@ -112,10 +111,10 @@ class ImapSettings(_Section):
 
     host: str = "localhost"
     port: int | None = Field(default=None, ge=1, le=65535)
-    security: Literal["tls", "starttls", "plain"] = "tls"
+    security: Security = "tls"
     allow_insecure: bool = False
     ca_file: Path | None = None
-    auth: Literal["password", "master", "authzid", "xoauth2", "oauthbearer"] = "master"
+    auth: AuthMethod = "master"
     master_user: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
@@ -258,12 +257,12 @@ class StateSettings(_Section):
     @classmethod
     def _database_url(cls, value: str) -> str:
         try:
-            url = make_url(value)
-        except (ArgumentError, ValueError):
+            url = parse_database_url(value)
+        except ValueError:
             raise ValueError(
                 "not a database URL (sqlite:///path or postgresql+psycopg://user@host/db)"
             ) from None
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if url.backend == "sqlite" and url.database not in (None, "", ":memory:"):
             place = Path(url.database or "").absolute()
             if any(place.is_relative_to(forbidden) for forbidden in _NO_DATABASE_UNDER):
                 raise ValueError(f"{place} is in a virtual file system, not a place for a database")
@@ -312,7 +311,7 @@ class SmtpSettings(_Section):
 
     host: str = "localhost"
     port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["tls", "starttls", "plain"] = "starttls"
+    security: Security = "starttls"
     username: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
@@ -512,8 +511,8 @@ def _refuse_inline_secrets(path: Path, raw: dict[str, Any]) -> None:
 
 def _url_password(url: str) -> str | None:
     try:
-        return make_url(url).password
-    except (ArgumentError, ValueError):
+        return parse_database_url(url).password
+    except ValueError:
         return None  # not a URL at all: the field's own validation says so
 
 
@@ -805,5 +804,4 @@ def state_url(state: StateSettings) -> str:
     if state.password is None and state.password_file is None:
         return state.url
     secret = read_secret(state.password, state.password_file, "state.password_file")
-    url: URL = make_url(state.url).set(password=secret.get_secret_value())
-    return str(url.render_as_string(hide_password=False))
+    return with_password(state.url, secret.get_secret_value())

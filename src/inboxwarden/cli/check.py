@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inboxwarden.config import Settings
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import ConfigError, MailboxError, PolicyError
 from inboxwarden.imap.providers import ProviderProfile, ServerFacts, conclusions
 from inboxwarden.mailbox.enforcement import INBOX, find_trash
 from inboxwarden.mailbox.folder_probe import folder_lines
 from inboxwarden.mailbox.runner import Ending, Visit
-from inboxwarden.policy.planning import Mode
+from inboxwarden.policy.people import Employee, Mode
 
 __all__ = ["CheckJob", "MailboxCheck"]
 
@@ -41,7 +40,7 @@ class CheckJob:
     event: str = "check"
     retries: bool = False
 
-    def start(self, entry: DirectoryEntry, mode: Mode) -> MailboxCheck:
+    def start(self, entry: Employee, mode: Mode) -> MailboxCheck:
         return MailboxCheck()
 
     def work(self, visit: Visit, outcome: MailboxCheck) -> MailboxCheck:

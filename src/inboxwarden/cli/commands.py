@@ -34,12 +34,12 @@ from inboxwarden.config import (
 )
 from inboxwarden.directory.mapping import EntryProblem
 from inboxwarden.directory.source import load_configured_directory
-from inboxwarden.errors import ConfigError, InboxWardenError
+from inboxwarden.errors import ConfigError, DeliveryError, InboxWardenError, StateError
 from inboxwarden.imap.providers import profile_for
 from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.mailbox.scan_job import RunSummary, run_scan
 from inboxwarden.reports.register import register_entries, render_markdown
-from inboxwarden.state import StateError, StateStore
+from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
 EXIT_FAILED_MAILBOXES = 1
@@ -184,7 +184,7 @@ def _check_delivery(settings: Settings) -> bool:
     The relay is tested (connect, TLS, login; nothing is sent) when ``[smtp]`` is
     configured or digests go by SMTP. Returns False when the relay fails.
     """
-    from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
+    from inboxwarden.reports.smtp import SmtpEndpoint, probe
 
     domains = settings.organisation.domains
     for key, sender in (

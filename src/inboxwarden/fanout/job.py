@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 import structlog
 
 from inboxwarden.config import FanoutSettings
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.fanout.analysis import Finding, Thresholds
 from inboxwarden.fanout.folder_scan import FolderScan, scan_folders
 from inboxwarden.mailbox.runner import Ending, MailboxRunner, Visit
-from inboxwarden.policy.planning import Mode
+from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.state import StateStore
 
@@ -66,7 +65,7 @@ class FanoutJob:
     event: str = "fanout"
     retries: bool = True
 
-    def start(self, entry: DirectoryEntry, mode: Mode) -> FanoutOutcome:
+    def start(self, entry: Employee, mode: Mode) -> FanoutOutcome:
         return FanoutOutcome(entry.email)
 
     def work(self, visit: Visit, outcome: FanoutOutcome) -> FanoutOutcome:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 import structlog
 from imapclient import IMAPClient, SocketTimeout
@@ -42,11 +42,10 @@ from inboxwarden.imap.errors import translated
 from inboxwarden.imap.folders import FolderEntry, find_special
 from inboxwarden.imap.structure import BodyPart, leaves
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER, MessageInfo
+from inboxwarden.transport import AuthMethod, Security
 
 log = structlog.get_logger(__name__)
 
-Security = Literal["tls", "starttls", "plain"]
-AuthMethod = Literal["password", "master", "authzid", "xoauth2", "oauthbearer"]
 #: SASL mechanisms that carry a bearer token (RFC 7628; XOAUTH2 is Google's and Microsoft's).
 TOKEN_METHODS = frozenset({"xoauth2", "oauthbearer"})
 _ESEARCH_ALL = re.compile(rb"\bALL\s+([0-9:,]+)", re.IGNORECASE)

@@ -49,8 +49,12 @@ class Applied:
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where the executor writes: the session, the state, the run and the folder."""
+class SelectedFolder:
+    """The folder the actions work in, as selected in *session*, and where they record.
+
+    The messages leave *folder* (the INBOX) for a rule's ``target``; the session, the
+    state, the run and the mailbox's references travel with it.
+    """
 
     session: ImapSession
     state: StateStore
@@ -67,7 +71,7 @@ class Target:
 
 
 def apply_flags(
-    t: Target, plan: MailboxPlan, by_uid: dict[int, MessageInfo], keyword: str
+    t: SelectedFolder, plan: MailboxPlan, by_uid: dict[int, MessageInfo], keyword: str
 ) -> Applied:
     """Set and clear flags as planned, remembering which ones inboxwarden set itself.
 
@@ -105,7 +109,7 @@ def apply_flags(
 
 
 def apply_batches(
-    t: Target,
+    t: SelectedFolder,
     plan: MailboxPlan,
     by_uid: dict[int, MessageInfo],
     keyword: str,
@@ -139,7 +143,7 @@ def apply_batches(
 
 
 def _apply_chunk(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     uids: Sequence[int],
     by_uid: dict[int, MessageInfo],
@@ -177,7 +181,7 @@ def _apply_chunk(
 
 
 def _journal(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     action: str,
     command: str,
@@ -209,7 +213,7 @@ def _journal(
     )
 
 
-def _raise_floor(t: Target, target: str, mapping: Mapping[int, int]) -> None:
+def _raise_floor(t: SelectedFolder, target: str, mapping: Mapping[int, int]) -> None:
     """Remember a UIDNEXT for *target* above the copies just made (RFC 4315 COPYUID).
 
     The next command's journal then needs no STATUS: that UIDNEXT is still a lower bound
@@ -222,7 +226,7 @@ def _raise_floor(t: Target, target: str, mapping: Mapping[int, int]) -> None:
         t.floors[target] = (known[0], max(known[1], max(mapping.values()) + 1))
 
 
-def _refs(t: Target, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
+def _refs(t: SelectedFolder, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
     return [t.referencer.ref(by_uid[u]) if u in by_uid else "-" for u in uids]
 
 
@@ -231,7 +235,7 @@ def _action(batch: Batch) -> str:
 
 
 def _move(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     target: str,
     uids: Sequence[int],
@@ -250,7 +254,7 @@ def _move(
 
 
 def _copy(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     target: str,
     uids: Sequence[int],
@@ -277,7 +281,7 @@ def _copy(
 
 
 def _complete(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     target: str,
     journal: int,
@@ -306,7 +310,7 @@ class Settled:
 
 
 def settle_copies(
-    t: Target,
+    t: SelectedFolder,
     journal: int,
     target: str,
     mapping: Mapping[int, int],
@@ -383,7 +387,7 @@ def settle_copies(
 
 
 def _fix_copies(
-    t: Target, target: str, carry: Mapping[int, frozenset[str]], give_back: Sequence[int]
+    t: SelectedFolder, target: str, carry: Mapping[int, frozenset[str]], give_back: Sequence[int]
 ) -> None:
     """In *target*: set the carried flags on copies, and remove the given-back copies."""
     if not carry and not give_back:
@@ -404,7 +408,7 @@ def _fix_copies(
 
 
 def _purge(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     uids: Sequence[int],
     by_uid: dict[int, MessageInfo],

@@ -16,19 +16,18 @@ import structlog
 
 from inboxwarden.errors import FolderError
 from inboxwarden.imap.session import ImapSession
-from inboxwarden.mailbox.actions import Applied, Target, apply_batches, apply_flags
+from inboxwarden.mailbox.actions import Applied, SelectedFolder, apply_batches, apply_flags
 from inboxwarden.mailbox.inbox_scan import scan_inbox
 from inboxwarden.mailbox.recovery import recover_transfers
 from inboxwarden.mailbox.runner import Visit
 from inboxwarden.policy.cycle import Window
+from inboxwarden.policy.folder_naming import name_characters
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Mode
 from inboxwarden.policy.planning import (
-    Employee,
     MailboxFacts,
     MailboxPlan,
-    Mode,
-    name_characters,
     plan_mailbox,
     recorded_target,
     withhold,
@@ -107,8 +106,7 @@ class Enforcement:
     def mailbox(self, visit: Visit, outcome: MailboxOutcome) -> None:
         """Scan, plan and (in a run) apply in *visit*'s mailbox, into *outcome*."""
         entry, dry = visit.entry, self.run_id is None
-        employee = Employee(entry.email, outcome.mode, entry.legal_hold, frozenset(entry.groups))
-        writes = not dry and employee.mode != "observe"
+        writes = not dry and outcome.mode != "observe"
         with outcome.timed("connect"):
             session = visit.open_session()
         with session:
@@ -117,7 +115,7 @@ class Enforcement:
                 folder = session.select(INBOX, readonly=not writes)
             if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
                 log.warning("uidvalidity_changed", folder=INBOX)
-            target = Target(
+            selected = SelectedFolder(
                 session,
                 self.state,
                 self.run_id or "plan",
@@ -130,7 +128,7 @@ class Enforcement:
             applied = Applied()
             if writes:
                 with outcome.timed("recover"):
-                    applied = recover_transfers(target)
+                    applied = recover_transfers(selected)
                     if applied.recovered or applied.given_back:
                         folder = session.select(INBOX, readonly=False)
             records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
@@ -155,8 +153,9 @@ class Enforcement:
                     no_trash_reason=no_trash,
                 )
                 plan = plan_mailbox(
-                    employee,
+                    entry,
                     scan.messages,
+                    mode=outcome.mode,
                     records=records,
                     inbox_uids=scan.uids,
                     inbox_count=folder.exists,
@@ -169,13 +168,13 @@ class Enforcement:
                 withhold(plan, target_refusals(session, plan.targets))
             outcome.plan, outcome.skipped = plan, scan.skipped
             if writes:
-                self._apply(target, plan, scan.messages, applied, outcome)
+                self._apply(selected, plan, scan.messages, applied, outcome)
             outcome.applied = applied
             outcome.commands = session.commands
 
     def _apply(
         self,
-        target: Target,
+        selected: SelectedFolder,
         plan: MailboxPlan,
         messages: list[MessageInfo],
         applied: Applied,
@@ -183,11 +182,11 @@ class Enforcement:
     ) -> None:
         with outcome.timed("apply"):
             by_uid = {m.uid: m for m in messages}
-            flagged = apply_flags(target, plan, by_uid, self.keyword)
+            flagged = apply_flags(selected, plan, by_uid, self.keyword)
             applied.flagged, applied.unflagged = flagged.flagged, flagged.unflagged
-            if plan.employee.mode == "enforce":
+            if plan.mode == "enforce":
                 moved = apply_batches(
-                    target, plan, by_uid, self.keyword, batch_size=target.session.batch_size
+                    selected, plan, by_uid, self.keyword, batch_size=selected.session.batch_size
                 )
                 for name in ("moved", "deleted", "vanished", "refused", "given_back", "audited"):
                     setattr(applied, name, getattr(applied, name) + getattr(moved, name))

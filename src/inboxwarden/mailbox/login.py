@@ -14,11 +14,11 @@ import structlog
 from pydantic import SecretStr
 
 from inboxwarden.config import Settings, password_file_for, read_secret
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import ConfigError
 from inboxwarden.imap.providers import learned_limits, profile_for
 from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
 from inboxwarden.oauth.cache import TokenSource
+from inboxwarden.policy.people import Employee
 
 __all__ = ["Login"]
 
@@ -56,7 +56,7 @@ class Login:
             method += f" with a {self.tokens.provider} token"
         return method
 
-    def open(self, entry: DirectoryEntry) -> ImapSession:
+    def open(self, entry: Employee) -> ImapSession:
         """Log in to *entry*'s mailbox with the configured method."""
         imap = self.settings.imap
         endpoint = Endpoint(

@@ -23,7 +23,6 @@ import structlog
 
 from inboxwarden.config import Settings, read_secret
 from inboxwarden.directory.entries import Directory
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -37,7 +36,7 @@ from inboxwarden.mailbox import retrying
 from inboxwarden.mailbox.leases import LEASE_TTL, Heartbeat, claim, lease_holder_name
 from inboxwarden.mailbox.login import Login
 from inboxwarden.policy.cycle import Window
-from inboxwarden.policy.planning import Mode
+from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.state import StateStore
 
@@ -70,7 +69,7 @@ class Ending:
 class Visit:
     """One mailbox's turn: who it is, its mode, and how to log in and to check in."""
 
-    entry: DirectoryEntry
+    entry: Employee
     mode: Mode
     run_id: str | None
     login: Login
@@ -95,7 +94,7 @@ class MailboxJob(Protocol[OutcomeT]):
     def retries(self) -> bool:
         """Whether a transient failure is retried: only where doing it twice is safe."""
 
-    def start(self, entry: DirectoryEntry, mode: Mode) -> OutcomeT:
+    def start(self, entry: Employee, mode: Mode) -> OutcomeT:
         """The outcome before any work; what is reported when the work never runs."""
 
     def work(self, visit: Visit, outcome: OutcomeT) -> OutcomeT:
@@ -131,7 +130,7 @@ class MailboxRunner:
         """The configured cycle as seen at *now*: computed once per job, then passed down."""
         return self.settings.cycle_calendar.window(now)
 
-    def chosen(self, only: str | None) -> list[DirectoryEntry]:
+    def chosen(self, only: str | None) -> list[Employee]:
         """The active employees, or the one named by ``--mailbox``."""
         active = list(self.directory.active())
         if only is None:
@@ -142,11 +141,11 @@ class MailboxRunner:
             raise ConfigError(f"--mailbox: {only} is not an active mailbox in the directory")
         return found
 
-    def limited_to(self, entries: Iterable[DirectoryEntry]) -> MailboxRunner:
+    def limited_to(self, entries: Iterable[Employee]) -> MailboxRunner:
         """This runner over *entries* only (``serve`` sends digests where they are due)."""
         return replace(self, directory=Directory(tuple(entries)))
 
-    def mode_of(self, entry: DirectoryEntry) -> Mode:
+    def mode_of(self, entry: Employee) -> Mode:
         """The employee's own mode if the directory sets one, else the default.
 
         See docs/behaviour.md §4.
@@ -156,7 +155,7 @@ class MailboxRunner:
     def each(
         self,
         job: MailboxJob[OutcomeT],
-        entries: Sequence[DirectoryEntry],
+        entries: Sequence[Employee],
         *,
         run_id: str | None = None,
         leases: bool = False,
@@ -175,7 +174,7 @@ class MailboxRunner:
     def _one(
         self,
         job: MailboxJob[OutcomeT],
-        entry: DirectoryEntry,
+        entry: Employee,
         run_id: str | None,
         holder: str | None,
     ) -> OutcomeT:
@@ -204,7 +203,7 @@ class MailboxRunner:
     def _visit(
         self,
         job: MailboxJob[OutcomeT],
-        entry: DirectoryEntry,
+        entry: Employee,
         mode: Mode,
         run_id: str | None,
         outcome: OutcomeT,

@@ -13,12 +13,11 @@ from datetime import datetime
 
 import structlog
 
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.mailbox.enforcement import Enforcement, MailboxOutcome
 from inboxwarden.mailbox.runner import Ending, MailboxRunner, Visit
 from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.matching import RuleBook
-from inboxwarden.policy.planning import Mode
+from inboxwarden.policy.people import Employee, Mode
 
 __all__ = ["RunSummary", "ScanJob", "run_scan"]
 
@@ -68,7 +67,7 @@ class ScanJob:
     event: str = "mailbox"
     retries: bool = True
 
-    def start(self, entry: DirectoryEntry, mode: Mode) -> MailboxOutcome:
+    def start(self, entry: Employee, mode: Mode) -> MailboxOutcome:
         return MailboxOutcome(entry.email, mode)
 
     def work(self, visit: Visit, outcome: MailboxOutcome) -> MailboxOutcome:

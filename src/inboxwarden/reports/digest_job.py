@@ -26,22 +26,22 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from inboxwarden.config import Settings
-from inboxwarden.directory.entries import Employee as DirectoryEntry
-from inboxwarden.errors import MailboxError
+from inboxwarden.errors import DeliveryError, MailboxError
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.mailbox.enforcement import MailboxOutcome
 from inboxwarden.mailbox.runner import Ending, MailboxRunner, Visit
 from inboxwarden.mailbox.scan_job import run_scan
 from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.planning import Decision, Mode
+from inboxwarden.policy.people import Employee, Language, Mode
+from inboxwarden.policy.planning import Decision
 from inboxwarden.policy.references import Referencer
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, listed_uids
 from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
 from inboxwarden.reports.marker import HEADER, new_marker
 from inboxwarden.reports.mime import build_message, message_bytes, message_id
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, send
-from inboxwarden.reports.templating import Formatter, Language, Rendered, Templates
+from inboxwarden.reports.smtp import SmtpEndpoint, send
+from inboxwarden.reports.templating import Formatter, Rendered, Templates
 from inboxwarden.state import AuditEvent, StateStore
 
 log = structlog.get_logger(__name__)
@@ -136,7 +136,7 @@ class DigestJob:
     event: str = "digest"
     retries: bool = False
 
-    def start(self, entry: DirectoryEntry, mode: Mode) -> DigestOutcome:
+    def start(self, entry: Employee, mode: Mode) -> DigestOutcome:
         return DigestOutcome(entry.email, "stopped")
 
     def work(self, visit: Visit, outcome: DigestOutcome) -> DigestOutcome:
@@ -229,7 +229,7 @@ class DigestJob:
 
     def _compose(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         planned: MailboxOutcome,
         decisions: list[Decision],
         session: ImapSession,
