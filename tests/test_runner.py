@@ -11,14 +11,14 @@ import time
 from dataclasses import dataclass, field
 
 from inboxwarden.cli.check import CheckJob
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import ConnectionLost
 from inboxwarden.fanout.job import run_fanout
 from inboxwarden.imap.providers import profile_for
 from inboxwarden.mailbox.leases import LEASE_TTL
 from inboxwarden.mailbox.runner import Ending, MailboxRunner, Visit
 from inboxwarden.mailbox.scan_job import run_scan
-from inboxwarden.policy.planning import Mode
+from inboxwarden.policy.people import Employee as DirectoryEntry
+from inboxwarden.policy.people import Mode
 from inboxwarden.reports import send_digests
 from tests.kit.census import census
 from tests.kit.engine import ENFORCING, GRACE, mail, runner_for, write_config
