@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from inboxwarden.demo.localserver import LocalDovecot, capability_without
-from inboxwarden.mailbox.engine import Engine, MailboxOutcome
+from inboxwarden.mailbox.enforcement import Enforcement, MailboxOutcome
 from tests.kit.census import census, flags_of
 from tests.kit.engine import ENFORCING, GRACE, NEW, OLD, mail, run, write_config
 from tests.kit.faults import CuttingProxy
@@ -235,9 +235,9 @@ def test_a_change_by_the_user_during_the_run_leaves_no_mark(recorder, dovecot, m
     email = new_user(dovecot)
     seed(dovecot, email, "INBOX", mail("invoice", 3, OLD) + mail("other", 1, NEW))
     configure(recorder, email)
-    original = Engine._apply
+    original = Enforcement._apply
 
-    def apply_then_user_acts(self: Engine, *args: object, **kwargs: object) -> None:
+    def apply_then_user_acts(self: Enforcement, *args: object, **kwargs: object) -> None:
         original(self, *args, **kwargs)  # type: ignore[arg-type]
         with session(dovecot, email) as client:
             if change == "arrival":  # moved back in from another folder: an old date
@@ -246,10 +246,10 @@ def test_a_change_by_the_user_during_the_run_leaves_no_mark(recorder, dovecot, m
                 client.select_folder("INBOX")
                 client.remove_flags(client.search(["KEYWORD", KW])[:1], [KW])
 
-    monkeypatch.setattr(Engine, "_apply", apply_then_user_acts)
+    monkeypatch.setattr(Enforcement, "_apply", apply_then_user_acts)
     first, _ = recorder.run(GRACE)
     assert first.applied.flagged == 3
-    monkeypatch.setattr(Engine, "_apply", original)
+    monkeypatch.setattr(Enforcement, "_apply", original)
 
     second, verbs = recorder.run(GRACE)
     assert not second.unchanged and "UID FETCH" in verbs

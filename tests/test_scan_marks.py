@@ -31,13 +31,17 @@ def at(day: int, month: int = 11, hour: int = 3) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=TZ)
 
 
+def key(cycle: Cycle, now: datetime, rules: tuple[Rule, ...] = RULES) -> str:
+    return window_key(cycle.window(now), cycle.min_age_days, rules)
+
+
 def test_the_window_changes_only_when_a_boundary_or_an_enforcement_date_passes():
-    grace = window_key(CYCLE, at(3), RULES)
-    assert window_key(CYCLE, at(5, hour=23), RULES) == grace
-    enforcing = window_key(CYCLE, at(20), RULES)
+    grace = key(CYCLE, at(3))
+    assert key(CYCLE, at(5, hour=23)) == grace
+    enforcing = key(CYCLE, at(20))
     assert enforcing != grace  # the enforcement date (9 November) passed
-    assert window_key(CYCLE, at(30, hour=23), RULES) == enforcing
-    assert window_key(CYCLE, at(1, month=12), RULES) != enforcing  # a new boundary
+    assert key(CYCLE, at(30, hour=23)) == enforcing
+    assert key(CYCLE, at(1, month=12)) != enforcing  # a new boundary
 
 
 def test_a_clock_bound_rule_or_minimum_age_makes_every_window_new():
@@ -50,12 +54,12 @@ def test_a_clock_bound_rule_or_minimum_age_makes_every_window_new():
             "basis": "b",
         }
     )
-    assert window_key(CYCLE, at(20), (aged,)) != window_key(CYCLE, at(20, hour=4), (aged,))
+    assert key(CYCLE, at(20), (aged,)) != key(CYCLE, at(20, hour=4), (aged,))
     strict = Cycle(timezone=TZ, min_age_days=30)
-    assert window_key(strict, at(20), RULES) != window_key(strict, at(20, hour=4), RULES)
+    assert key(strict, at(20)) != key(strict, at(20, hour=4))
     # A minimum age already met by everything before the boundary changes nothing.
     mild = Cycle(timezone=TZ, min_age_days=1)
-    assert window_key(mild, at(20), RULES) == window_key(mild, at(20, hour=4), RULES)
+    assert key(mild, at(20)) == key(mild, at(20, hour=4))
 
 
 def test_the_settings_key_is_keyed_and_follows_the_employee():

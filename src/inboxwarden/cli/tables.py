@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from inboxwarden.mailbox.engine import MailboxOutcome, RunSummary
+from inboxwarden.mailbox.enforcement import MailboxOutcome
+from inboxwarden.mailbox.scan_job import RunSummary
 from inboxwarden.policy.planning import MailboxPlan, Tally, recorded_target
 from inboxwarden.policy.references import Referencer
 

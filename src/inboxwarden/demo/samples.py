@@ -143,8 +143,7 @@ def sample_digest(
         mailbox="anna.lind@exempel.se",
         language=language,
         mode=mode,
-        cycle=cycle,
-        now=now,
+        window=cycle.window(now),
         organisation=ORGANISATION,
         policy_url=POLICY_URL,
     )

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.planning import MailboxPlan
@@ -50,25 +50,24 @@ class ScanMark:
     held: int
 
 
-def window_key(cycle: Cycle, now: datetime, rules: Sequence[Rule]) -> str:
-    """What decides, besides the messages, which are due and overdue at *now*.
+def window_key(window: Window, min_age_days: int, rules: Sequence[Rule]) -> str:
+    """What decides, besides the messages, which are due and overdue in *window*.
 
     Within one cycle that is the boundary and the latest enforced boundary (and the
     ``SEARCH BEFORE`` date that follows from the boundary): the key changes when a
     boundary or an enforcement date passes. A minimum age that is stricter than the
-    boundary, or a rule with ``older_than``, moves with the clock itself: then *now* is
-    part of the key, which makes every scan a full one.
+    boundary, or a rule with ``older_than``, moves with the clock itself: then the
+    window's *now* is part of the key, which makes every scan a full one.
     """
-    window = cycle.window(now)
     parts = [
         window.boundary.isoformat(),
         window.overdue_before.isoformat() if window.overdue_before else "-",
         window.search_before.isoformat(),
     ]
-    age_cutoff = now - timedelta(days=cycle.min_age_days)
-    by_clock = cycle.min_age_days and age_cutoff < window.boundary
+    age_cutoff = window.now - timedelta(days=min_age_days)
+    by_clock = min_age_days and age_cutoff < window.boundary
     if by_clock or any(rule.match.older_than is not None for rule in rules):
-        parts.append(now.isoformat())
+        parts.append(window.now.isoformat())
     return "|".join(parts)
 
 
