@@ -432,12 +432,15 @@ class StateStore(AuditTrail, History):
         return True
 
     def lease_holder(self, mailbox: str) -> str | None:
-        """Who holds *mailbox*'s lease now (expired or not), if anyone."""
+        """Who holds *mailbox*'s lease now (expired or not), if anyone; nobody once the
+        holder released it."""
         with self._engine.connect() as conn:
-            holder = conn.execute(
-                select(leases.c.holder).where(leases.c.mailbox == mailbox)
-            ).scalar()
-        return None if holder is None else str(holder)
+            row = conn.execute(
+                select(leases.c.holder, leases.c.expires_at).where(leases.c.mailbox == mailbox)
+            ).first()
+        if row is None or (as_utc(row.expires_at) or _RELEASED) <= _RELEASED:
+            return None
+        return str(row.holder)
 
     def take_over_lease(self, mailbox: str, dead: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* from a holder known to be *dead*; False if it changed meanwhile."""
