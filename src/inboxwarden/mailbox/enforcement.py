@@ -120,9 +120,10 @@ class Enforcement:
     referencer: Referencer
     run_id: str | None
     """None for ``plan``, which writes nothing anywhere."""
-    plan_settings: str = ""
+    plan_settings: str
     """The settings a plan depends on, as text, for the scan marks' keyed digest."""
-    min_age_days: int = 0
+    min_age_days: int
+    """``cycle.min_age_days``: whether which mail is due moves with the clock."""
 
     def mailbox(self, visit: Visit, outcome: MailboxOutcome) -> None:
         """Scan, plan and (in a run) apply in *visit*'s mailbox, into *outcome*."""
