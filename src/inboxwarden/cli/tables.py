@@ -13,6 +13,8 @@ from inboxwarden.mailbox.scan_job import RunSummary
 from inboxwarden.policy.planning import MailboxPlan, Tally, recorded_target
 from inboxwarden.policy.references import Referencer
 
+__all__ = ["plan_json", "plan_table", "run_table"]
+
 
 def _iso(value: Any) -> str:
     return str(value.isoformat(timespec="seconds"))

@@ -32,6 +32,19 @@ from inboxwarden.reports import demo_digests, demo_report
 from inboxwarden.reports.register import render_markdown
 from inboxwarden.state import StateStore
 
+__all__ = [
+    "CONFIG",
+    "EMPLOYEES",
+    "ENFORCE_AT",
+    "MANAGER",
+    "MASTER",
+    "NOTIFY_AT",
+    "REPORT_AT",
+    "SEED_FROM",
+    "STOCKHOLM",
+    "run_demo",
+]
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MASTER = "inboxwarden"
 EMPLOYEES = (

@@ -16,6 +16,8 @@ from inboxwarden.reports.digest_job import send_digests
 from inboxwarden.reports.mime import message_bytes
 from inboxwarden.reports.weekly_job import build_reports, write_reports
 
+__all__ = ["demo_digests", "demo_report"]
+
 
 def demo_digests(runner: MailboxRunner, out_dir: Path, now: datetime) -> list[Path]:
     """Send every employee's digest as of *now*, and save a copy under ``out_dir/digests``."""

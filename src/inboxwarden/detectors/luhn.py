@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from stdnum import luhn as _luhn
 
+__all__ = ["luhn_ok"]
+
 
 def luhn_ok(digits: str) -> bool:
     """Return whether an ASCII digit string passes the Luhn check."""

@@ -24,6 +24,8 @@ from inboxwarden.mailbox.inbox_scan import imap_date
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.references import Referencer
 
+__all__ = ["HEADER_FIELDS", "FolderScan", "scan_folders"]
+
 log = structlog.get_logger(__name__)
 HEADER_FIELDS = ("from", "to", "cc", "bcc", "subject")
 

@@ -15,6 +15,8 @@ from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.state import StateStore
 
+__all__ = ["FanoutJob", "FanoutOutcome", "fanout_json", "fanout_table", "run_fanout"]
+
 log = structlog.get_logger(__name__)
 
 

@@ -11,6 +11,8 @@ from inboxwarden.imap.session import ImapSession
 from inboxwarden.policy.planning import MailboxFacts
 from inboxwarden.policy.target_names import name_texts, target_names
 
+__all__ = ["folder_lines"]
+
 
 def folder_lines(
     settings: Settings, session: ImapSession, trash: str | None, no_trash: str

@@ -17,6 +17,8 @@ from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
 
+__all__ = ["ScanResult", "imap_date", "scan_inbox"]
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -21,6 +21,23 @@ from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Action, Rule
 
+__all__ = [
+    "DELETED",
+    "FLAGGED",
+    "Batch",
+    "BatchKind",
+    "Decision",
+    "FlagRecord",
+    "MailboxFacts",
+    "MailboxPlan",
+    "Tally",
+    "Withheld",
+    "folder_of_recorded",
+    "plan_mailbox",
+    "recorded_target",
+    "withhold",
+]
+
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
 BatchKind = Literal["move", "delete", "purge"]

@@ -26,6 +26,22 @@ from inboxwarden.policy.message import MessageInfo, decode_words
 from inboxwarden.policy.people import Language, Mode
 from inboxwarden.policy.planning import Decision
 
+__all__ = [
+    "GROUP_ORDER",
+    "MAX_LISTED",
+    "MAX_LISTED_PER_GROUP",
+    "Digest",
+    "DigestGroup",
+    "DigestItem",
+    "DigestKind",
+    "build_digest",
+    "digest_due",
+    "digest_kind",
+    "listed_uids",
+    "mask_id_shapes",
+    "mask_subject",
+]
+
 DigestKind = Literal["boundary", "reminder"]
 
 #: Outcomes in the order the digest lists them: what leaves the INBOX for good first.

@@ -44,6 +44,15 @@ from inboxwarden.reports.smtp import SmtpEndpoint, send
 from inboxwarden.reports.templating import Formatter, Rendered, Templates
 from inboxwarden.state import AuditEvent, StateStore
 
+__all__ = [
+    "DigestJob",
+    "DigestOutcome",
+    "DigestStatus",
+    "digest_table",
+    "render_digest",
+    "send_digests",
+]
+
 log = structlog.get_logger(__name__)
 
 DigestStatus = Literal["sent", "nothing_due", "skipped", "failed", "stopped"]

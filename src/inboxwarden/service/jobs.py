@@ -32,6 +32,8 @@ from inboxwarden.reports.digest import digest_due
 from inboxwarden.service.metrics import Metrics
 from inboxwarden.state import StateStore
 
+__all__ = ["DIGEST_MEMORY", "Jobs", "job_kind"]
+
 log = structlog.get_logger(__name__)
 
 
