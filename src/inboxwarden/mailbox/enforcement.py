@@ -47,7 +47,15 @@ from inboxwarden.policy.scan_marks import (
 )
 from inboxwarden.state import StateStore
 
-__all__ = ["INBOX", "Enforcement", "MailboxOutcome", "find_trash", "target_refusals"]
+__all__ = [
+    "INBOX",
+    "Enforcement",
+    "MailboxOutcome",
+    "Replanner",
+    "counts_only",
+    "find_trash",
+    "target_refusals",
+]
 
 log = structlog.get_logger(__name__)
 INBOX = "INBOX"

@@ -21,7 +21,7 @@ from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.people import Employee, Mode
 
-__all__ = ["RunSummary", "ScanJob", "run_scan"]
+__all__ = ["RunSummary", "ScanJob", "plan_settings", "run_scan"]
 
 log = structlog.get_logger(__name__)
 

@@ -31,6 +31,17 @@ from inboxwarden.policy.planning import MailboxPlan
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Rule
 
+__all__ = [
+    "Arrival",
+    "ScanMark",
+    "after_changes",
+    "describes",
+    "nothing_to_write",
+    "only_new_mail_that_is_not_due",
+    "settings_key",
+    "window_key",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class ScanMark:
