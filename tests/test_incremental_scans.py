@@ -98,6 +98,32 @@ def test_new_mail_that_is_not_due_costs_one_fetch_of_flags_and_dates(recorder, d
     assert unchanged(again, verbs), verbs
 
 
+def test_mail_the_user_reads_or_expunges_costs_one_fetch_of_what_changed(recorder, dovecot):
+    """After enforcement nothing is due: the user reading, flagging and expunging the
+    mail that is left is read back by one ``CHANGEDSINCE`` FETCH, not a full scan."""
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 2) + mail("other", 4, NEW))
+    configure(recorder, email)
+    first, _ = recorder.run(ENFORCING)
+    assert first.applied.moved == 2
+    _, verbs = recorder.run(ENFORCING)
+    assert not READS & set(verbs)
+
+    with session(dovecot, email) as client:
+        client.select_folder("INBOX")
+        uids = sorted(client.search(["ALL"]))
+        client.add_flags(uids[:2], ["\\Seen", "\\Flagged"])
+        client.delete_messages([uids[-1]])
+        client.uid_expunge([uids[-1]])
+    before = census(dovecot, email)
+    after, verbs = recorder.run(ENFORCING)
+    assert after.unchanged and after.counts()["inbox"] == 3
+    assert [v for v in verbs if v in READS] == ["UID FETCH"], verbs
+    assert census(dovecot, email) == before
+    again, verbs = recorder.run(ENFORCING)
+    assert unchanged(again, verbs), verbs
+
+
 def test_due_mail_in_the_grace_days_keeps_its_counts_and_is_enforced_on_time(recorder, dovecot):
     """Flagged due mail in an unchanged INBOX: the due count stays (for the digest), and
     the enforcement date passing brings the full scan back, which files the mail."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,9 +16,9 @@ from inboxwarden.policy.scan_marks import (
     Arrival,
     ScanMark,
     after_changes,
+    changes_leave_the_conclusion,
     describes,
     nothing_to_write,
-    only_new_mail_that_is_not_due,
     settings_key,
     window_key,
 )
@@ -105,25 +106,35 @@ def test_a_mark_describes_only_the_same_folder_window_and_settings():
     assert not describes(None, **same)  # type: ignore[arg-type]
 
 
-def test_only_new_mail_that_is_not_due_leaves_the_conclusion_standing():
-    mark = ScanMark(7, 100, 50, 40, "w", "s", due=3, overdue=1, held=0)
+def test_changes_to_mail_that_is_not_due_leave_the_conclusion_standing():
+    busy = ScanMark(7, 100, 50, 40, "w", "s", due=3, overdue=1, held=0)
+    quiet = dataclasses.replace(busy, due=0, overdue=0)
     fresh, old = at(20), at(1, month=10)
 
     def is_due(when: datetime) -> bool:
         return when < at(1)
 
-    def stands(changed: dict[int, Arrival], exists: int = 42) -> bool:
-        return only_new_mail_that_is_not_due(
+    def stands(changed: dict[int, Arrival], exists: int, mark: ScanMark = busy) -> bool:
+        return changes_leave_the_conclusion(
             mark, exists=exists, changed=changed, is_due=is_due, keyword="$Due"
         )
 
     new = {50: Arrival(frozenset(), fresh), 51: Arrival(frozenset({"\\Seen"}), fresh)}
-    assert stands(new)
+    assert stands(new, exists=42)
     assert stands({}, exists=40)  # only flag changes that were undone: MODSEQ moved alone
-    assert not stands(new, exists=41)  # an old message was expunged meanwhile
-    assert not stands({**new, 49: Arrival(frozenset(), fresh)}, exists=43)  # an old one changed
-    assert not stands({50: Arrival(frozenset(), old)}, exists=41)  # moved in: due
-    assert not stands({50: Arrival(frozenset({"$Due"}), fresh)}, exists=41)  # our keyword
+    # The user read an old message that is not due: whatever its flags, it is not planned.
+    assert stands({**new, 12: Arrival(frozenset({"\\Seen", "\\Flagged"}), fresh)}, exists=42)
+    # ... but a due one re-flagged, one moved in (old date) or our keyword: full scan.
+    assert not stands({12: Arrival(frozenset({"\\Seen"}), old)}, exists=40)
+    assert not stands({50: Arrival(frozenset(), old)}, exists=41)
+    assert not stands({50: Arrival(frozenset({"$Due"}), fresh)}, exists=41)
+    # An expunge stands only where nothing was due: the user removed mail we never touch.
+    assert not stands(new, exists=41, mark=busy)
+    assert stands(new, exists=41, mark=quiet)
+    assert stands({}, exists=35, mark=quiet)
+    assert not stands({}, exists=35, mark=dataclasses.replace(quiet, held=1))
+    # More messages than the changes explain: no guess.
+    assert not stands({}, exists=41, mark=quiet)
 
 
 def test_nothing_to_write_means_no_flag_no_batch_and_nothing_to_forget():

@@ -39,9 +39,9 @@ from inboxwarden.policy.scan_marks import (
     Arrival,
     ScanMark,
     after_changes,
+    changes_leave_the_conclusion,
     describes,
     nothing_to_write,
-    only_new_mail_that_is_not_due,
     settings_key,
     window_key,
 )
@@ -273,8 +273,8 @@ class Enforcement:
         """The mark that describes the INBOX now, if the last scan's conclusion holds.
 
         The same HIGHESTMODSEQ: nothing changed. A higher one: one ``FETCH … (CHANGEDSINCE
-        …)`` of flags and dates shows what did, and only new mail that is not due (see
-        `only_new_mail_that_is_not_due`) leaves the conclusion standing.
+        …)`` of flags and dates shows what did, and `changes_leave_the_conclusion` says
+        whether the conclusion still stands (nothing due among the changes).
         """
         modseq = folder.highestmodseq
         if modseq is None or mark is None:
@@ -291,7 +291,7 @@ class Enforcement:
             log.warning("changedsince_refused", reason=str(exc))
             return None
         arrivals = {uid: Arrival(flags, when) for uid, (flags, when) in changed.items()}
-        if not only_new_mail_that_is_not_due(
+        if not changes_leave_the_conclusion(
             mark,
             exists=folder.exists,
             changed=arrivals,

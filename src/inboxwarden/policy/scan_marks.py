@@ -9,10 +9,12 @@ No message facts are kept, so the state holds no personal data: only numbers, th
 cycle's dates and a keyed digest of the settings. A later scan that finds the same
 UIDVALIDITY and HIGHESTMODSEQ (nothing in the folder changed: no message added,
 expunged or re-flagged, RFC 7162 §3.1.1), the same window and the same settings would
-build the very same plan, so it reuses the counts and sends no FETCH. Where only new
-mail arrived that is not due yet, one ``FETCH … (CHANGEDSINCE …)`` of flags and dates
-shows it, and the conclusion stands at the new HIGHESTMODSEQ. Anything else (an old
-message changed or expunged, a boundary or an enforcement date passed, a changed rule,
+build the very same plan, so it reuses the counts and sends no FETCH. Where something
+changed, one ``FETCH … (CHANGEDSINCE …)`` of flags and dates reads only what changed:
+new mail that is not due yet, flags the user changed on mail that is not due, and mail
+the user expunged from an INBOX where nothing was due leave the conclusion standing at
+the new HIGHESTMODSEQ. Anything else (a due message changed, one moved in, an expunge
+where something was due, a boundary or an enforcement date passed, a changed rule,
 mode, legal hold or group, a server without CONDSTORE) means the full scan.
 """
 
@@ -35,9 +37,9 @@ __all__ = [
     "Arrival",
     "ScanMark",
     "after_changes",
+    "changes_leave_the_conclusion",
     "describes",
     "nothing_to_write",
-    "only_new_mail_that_is_not_due",
     "settings_key",
     "window_key",
 ]
@@ -122,7 +124,7 @@ class Arrival:
     internaldate: datetime
 
 
-def only_new_mail_that_is_not_due(
+def changes_leave_the_conclusion(
     mark: ScanMark,
     *,
     exists: int,
@@ -130,18 +132,26 @@ def only_new_mail_that_is_not_due(
     is_due: Callable[[datetime], bool],
     keyword: str,
 ) -> bool:
-    """True when what changed since *mark* cannot change its conclusion: every changed
-    message is new (its UID at or above the mark's UIDNEXT), none is due, none carries
-    our keyword, and none of the old ones left (EXISTS grew by exactly the new ones).
+    """True when what changed since *mark* cannot change its conclusion.
 
-    A new message that is not due and does not carry our keyword is neither flagged,
-    filed nor unflagged by any rule, so the plan stays empty and the counts stay. A
-    message moved into the INBOX keeps its old INTERNALDATE and may be due: then, as
-    for any change to an old message or an expunge, the full scan decides.
+    *changed* is every message added or re-flagged since (``CHANGEDSINCE``). A message's
+    INTERNALDATE never changes, and within the mark's window it alone decides whether
+    the message is due; so a changed or new message that is not due and does not carry
+    our keyword is neither flagged, filed nor unflagged by any rule, whatever the user
+    did to its other flags. Expunged messages do not show in *changed*; EXISTS counts
+    them (the old count plus the new messages, minus the expunged). They leave the
+    conclusion standing only when it had nothing due, overdue or held: then every
+    message the user removed was one the plan did not touch, and the counts stay.
+
+    A message moved into the INBOX keeps its old INTERNALDATE and may be due: then, as
+    for a due message re-flagged or an expunge where something was due, the full scan
+    decides.
     """
-    if any(uid < mark.uidnext for uid in changed):
-        return False
-    if exists != mark.messages + len(changed):
+    new = sum(1 for uid in changed if uid >= mark.uidnext)
+    expunged = mark.messages + new - exists
+    if expunged < 0:
+        return False  # more messages than the changes explain: do not guess
+    if expunged and (mark.due or mark.overdue or mark.held):
         return False
     return not any(
         is_due(arrival.internaldate) or keyword in arrival.flags for arrival in changed.values()
