@@ -138,6 +138,54 @@ def test_two_processes_creating_the_schema_at_once_both_succeed(db_url):
     assert results == [(0, "")] * 4
 
 
+def test_the_head_read_from_the_scripts_is_alembics_head():
+    """The start-up shortcut compares against this head: it must be the one Alembic runs to."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from inboxwarden.state import migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate._MIGRATIONS))
+    assert migrate.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(db_url):
+    """A database already migrated is only read; one behind is still upgraded."""
+    import subprocess
+    import sys
+
+    from inboxwarden.state import migrate
+
+    StateStore.open(db_url).close()
+    code = (
+        "import sys; from inboxwarden.state import StateStore; StateStore.open(sys.argv[1]).close();"
+        " print('alembic' in sys.modules)"
+    )
+    opened = subprocess.run(
+        [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
+    )
+    assert opened.stdout.strip() == "False"
+    store = StateStore.open(db_url)
+    try:
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
+            conn.exec_driver_sql("DROP TABLE digests_sent")
+    finally:
+        store.close()
+    reopened = subprocess.run(
+        [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
+    )
+    assert reopened.stdout.strip() == "True"
+    store = StateStore.open(db_url)
+    try:
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+        store.record_digest("a@x.se", "monthly", datetime.now(UTC))  # the table is back
+    finally:
+        store.close()
+
+
 def test_audit_and_retention(store):
     run = store.start_run("run", datetime.now(UTC))
     assert (
