@@ -64,6 +64,10 @@ class Target:
     #: Per target folder: its UIDVALIDITY and a UIDNEXT no higher than the next copy's
     #: UID, learned from the previous command's COPYUID, so a STATUS is read only once.
     floors: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    #: Bookkeeping of a MOVE already answered, done while the server works on the next
+    #: one (see :func:`_move`): state writes only, never an IMAP command, as it runs with
+    #: a command in flight. :func:`apply_batches` leaves nothing here.
+    deferred: list[Callable[[], None]] = field(default_factory=list, compare=False)
 
 
 def apply_flags(
@@ -114,6 +118,28 @@ def apply_batches(
 ) -> Applied:
     """Move, delete or purge the planned batches, one UID command per target and batch."""
     done = Applied()
+    try:
+        _apply_planned(t, plan, by_uid, keyword, batch_size, done)
+    finally:
+        # Whatever stopped the run (a stop request, a cut connection), a MOVE that was
+        # answered is closed in the state now, not left to the next run's recovery.
+        _run_deferred(t)
+    return done
+
+
+def _run_deferred(t: Target) -> None:
+    while t.deferred:
+        t.deferred.pop(0)()
+
+
+def _apply_planned(
+    t: Target,
+    plan: MailboxPlan,
+    by_uid: dict[int, MessageInfo],
+    keyword: str,
+    batch_size: int,
+    done: Applied,
+) -> None:
     for batch in plan.batches:
         if plan.employee.legal_hold and batch.kind != "move":
             # The planner already holds these; refusing here too keeps the legal hold
@@ -135,7 +161,6 @@ def apply_batches(
                 done.refused += len(chunk)
                 done.reasons.append(reason)
                 log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=reason)
-    return done
 
 
 def _apply_chunk(
@@ -238,15 +263,26 @@ def _move(
     by_uid: dict[int, MessageInfo],
     done: Applied,
 ) -> None:
+    """Journal and send one UID MOVE; close the previous one's entry while the server moves.
+
+    The journal entry is committed before the command is sent, as always. Closing an
+    entry (audit events, flag records) needs only the answer already read, so the
+    previous MOVE's is done while this one is in flight, and this one's is deferred in
+    turn: the server's time and inboxwarden's overlap instead of adding up. A crash in
+    between leaves an answered MOVE's entry open, which recovery resolves as any other.
+    """
     s = t.session
     refs = _refs(t, uids, by_uid)
     journal = _journal(t, batch, _action(batch), "MOVE", target, uids, refs)
-    mapping = s.move(uids, target)
+    sent = s.send_move(uids, target)
+    _run_deferred(t)
+    mapping = s.receive_move(sent)
     _raise_floor(t, target, mapping)
     # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
     moved = set(mapping) if mapping or s.has("UIDPLUS") else set(uids) - set(s.present(uids))
-    _complete(t, batch, target, journal, dict(zip(uids, refs, strict=True)), moved, uids, done)
     done.vanished += len(uids) - len(moved)
+    ref_of = dict(zip(uids, refs, strict=True))
+    t.deferred.append(lambda: _complete(t, batch, target, journal, ref_of, moved, uids, done))
 
 
 def _copy(
@@ -257,6 +293,7 @@ def _copy(
     by_uid: dict[int, MessageInfo],
     done: Applied,
 ) -> None:
+    _run_deferred(t)
     s = t.session
     before = s.flag_states(uids)
     # A message the user marked \Deleted is their pending decision: it is not copied.
@@ -411,6 +448,7 @@ def _purge(
     done: Applied,
 ) -> None:
     """Hard delete, only where a rule says ``purge = true``: exactly these UIDs, by UID."""
+    _run_deferred(t)
     s = t.session
     refs = _refs(t, uids, by_uid)
     journal = _journal(t, batch, "purge", "PURGE", "", uids, refs)
