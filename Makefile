@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 dovecot: $(STAMP)
-	@$(BIN)/python -m inboxwarden.localserver --ensure-installed
+	@$(BIN)/python -m inboxwarden.demo.localserver --ensure-installed
 
 # OpenLDAP's slapd for the LDAP directory tests (they start their own on loopback). The
 # preseed keeps the package from creating a system database and starting slapd on 389.

@@ -48,9 +48,13 @@ from zoneinfo import ZoneInfo
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from inboxwarden.demo_data import SAMPLES, _render
+from inboxwarden.demo.localserver import (
+    LocalDovecot,
+    ensure_dovecot_installed,
+    write_maildir_messages,
+)
+from inboxwarden.demo.mail import SAMPLES, _render
 from inboxwarden.imap import uidset
-from inboxwarden.localserver import LocalDovecot, ensure_dovecot_installed, write_maildir_messages
 from inboxwarden.state import StateStore
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -19,10 +19,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inboxwarden.config import load_settings
-from inboxwarden.directory import load_directory
-from inboxwarden.engine import Engine
+from inboxwarden.demo.localserver import (
+    LocalDovecot,
+    ensure_dovecot_installed,
+    write_maildir_messages,
+)
+from inboxwarden.directory.entries import load_directory
 from inboxwarden.fanout.job import run_fanout
-from inboxwarden.localserver import LocalDovecot, ensure_dovecot_installed, write_maildir_messages
+from inboxwarden.mailbox.engine import Engine
 from inboxwarden.state import StateStore
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("Europe/Stockholm"))

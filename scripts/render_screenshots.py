@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/render_screenshots.py [--out docs/screenshots] [--language sv]
 
-Uses the made-up data of ``inboxwarden.reports.samples`` and the shipped (or, with
+Uses the made-up data of ``inboxwarden.demo.samples`` and the shipped (or, with
 ``--templates DIR``, your own) templates, at a desktop width (1280 px) and a phone
 width (390 px, rendered at 2× like a phone screen). Chromium comes from Debian's
 ``chromium`` package (``apt-get install chromium``). Each run uses a fresh profile and
@@ -23,7 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageChops
 
 from inboxwarden.reports.digest_job import render_digest
-from inboxwarden.reports.samples import STOCKHOLM, sample_digest, sample_report
+from inboxwarden.demo.samples import STOCKHOLM, sample_digest, sample_report
 from inboxwarden.reports.templating import Templates
 from inboxwarden.reports.weekly_job import chart_png, render_report
 

@@ -1,6 +1,6 @@
 """Fixtures shared by the whole suite: a clean environment and a real IMAP server.
 
-The IMAP server is a local Dovecot (``inboxwarden.localserver``) started once per
+The IMAP server is a local Dovecot (``inboxwarden.demo.localserver``) started once per
 session. ``INBOXWARDEN_TEST_IMAP=greenmail`` runs GreenMail in Docker instead, through
 testcontainers (dependency group ``greenmail``); tests that need what only Dovecot has
 (master user, doveadm, special-use folders) skip there.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden.localserver import LocalDovecot, ensure_dovecot_installed
+from inboxwarden.demo.localserver import LocalDovecot, ensure_dovecot_installed
 from tests.imapkit import GreenMail, ImapServer, Mailbox, docker_unavailable_reason
 from tests.pgkit import postgres_url
 

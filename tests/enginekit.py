@@ -13,10 +13,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inboxwarden.config import load_settings
-from inboxwarden.demo_data import EXAMPLE_RULES
-from inboxwarden.directory import load_directory
-from inboxwarden.engine import Engine, RunSummary
-from inboxwarden.localserver import LocalDovecot
+from inboxwarden.demo.localserver import LocalDovecot
+from inboxwarden.demo.mail import EXAMPLE_RULES
+from inboxwarden.directory.entries import load_directory
+from inboxwarden.mailbox.engine import Engine, RunSummary
 from inboxwarden.state import StateStore
 from tests.imapkit import make_message
 

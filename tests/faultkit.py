@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
-from inboxwarden.localserver import LocalDovecot
+from inboxwarden.demo.localserver import LocalDovecot
 
 
 def marked(

@@ -1,6 +1,6 @@
 """Helpers for tests that talk to a real IMAP server: messages, seeding, census, a proxy.
 
-The servers are ``inboxwarden.localserver.LocalDovecot`` (the default) or ``GreenMail``
+The servers are ``inboxwarden.demo.localserver.LocalDovecot`` (the default) or ``GreenMail``
 in a container (``INBOXWARDEN_TEST_IMAP=greenmail``); both offer ``host``, ``port``,
 ``add_user()`` and ``users``. What only Dovecot can do (doveadm, master user) is used
 when the server is Dovecot and replaced by plain IMAP otherwise.
@@ -31,7 +31,7 @@ from typing import Protocol
 
 from imapclient import IMAPClient
 
-from inboxwarden.localserver import LocalDovecot
+from inboxwarden.demo.localserver import LocalDovecot
 
 # APPEND batches: one MULTIAPPEND command per this many messages keeps each command
 # well below what a server buffers, while still being one round trip per batch.

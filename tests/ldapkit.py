@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from inboxwarden.localserver._certificates import Certificates, make_certificates
-from inboxwarden.localserver._process import LOOPBACK, free_ports
+from inboxwarden.demo.localserver._certificates import Certificates, make_certificates
+from inboxwarden.demo.localserver._process import LOOPBACK, free_ports
 from tests.ldap_people import BIND_DN, BIND_PASSWORD, GROUP_SETTINGS, PEOPLE_BASE, SUFFIX, seed_ldif
 
 SLAPD = Path("/usr/sbin/slapd")

@@ -6,8 +6,8 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta, timezone
 
-from inboxwarden.audit import Referencer
-from inboxwarden.message import MessageInfo
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.references import Referencer
 
 ARRIVED = datetime(2026, 10, 12, 10, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from tests.enginekit import mail, new_user, write_config
 from tests.imapkit import seed
 

@@ -9,14 +9,14 @@ import pytest
 from pydantic import SecretStr
 
 from inboxwarden.config import load_settings
-from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
-from inboxwarden.localserver import LocalDovecot, capability_without, write_maildir_messages
-from inboxwarden.providers import (
+from inboxwarden.demo.localserver import LocalDovecot, capability_without, write_maildir_messages
+from inboxwarden.imap.providers import (
     DOVECOT_LIMITS,
     PORTABLE_LIMITS,
     PROFILES,
     learned_limits,
 )
+from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
 from tests.enginekit import ENFORCING, mail, new_user, run, special_server, write_config
 from tests.imapkit import CuttingProxy, census
 

@@ -8,7 +8,7 @@ import pytest
 
 from inboxwarden.config import find_config_path, load_settings
 from inboxwarden.errors import ConfigError
-from inboxwarden.rules import Action
+from inboxwarden.policy.rules import Action
 
 EXAMPLE = Path(__file__).parent.parent / "config" / "inboxwarden.toml"
 

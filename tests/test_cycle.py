@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inboxwarden.cycle import Cycle, Window
+from inboxwarden.policy.cycle import Cycle, Window
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SANTIAGO = ZoneInfo("America/Santiago")  # DST starts at local midnight: 00:00 is skipped

@@ -8,7 +8,7 @@ import email.policy
 import pytest
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 
 pytestmark = pytest.mark.imap
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden.directory import (
+from inboxwarden.directory.entries import (
     Directory,
     DirectorySource,
     Employee,

@@ -18,14 +18,14 @@ from click.testing import CliRunner
 from ldap3.core import exceptions as ldap_errors
 from structlog.testing import capture_logs
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from inboxwarden.config import DirectorySettings, load_settings
-from inboxwarden.directory import parse_csv
-from inboxwarden.directory_ldap import DirectoryUnavailable, LdapDirectorySource, translate_error
-from inboxwarden.directory_source import load_configured_directory
-from inboxwarden.engine import Engine
+from inboxwarden.demo.localserver._certificates import make_certificates
+from inboxwarden.directory.entries import parse_csv
+from inboxwarden.directory.ldap import DirectoryUnavailable, LdapDirectorySource, translate_error
+from inboxwarden.directory.source import load_configured_directory
 from inboxwarden.errors import ConfigError
-from inboxwarden.localserver._certificates import make_certificates
+from inboxwarden.mailbox.engine import Engine
 from inboxwarden.reports import build_reports
 from inboxwarden.state import StateStore
 from tests.enginekit import ENFORCING, STOCKHOLM, mail, write_config

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inboxwarden.config import LdapAttributes
-from inboxwarden.directory import Employee
-from inboxwarden.directory_mapping import (
+from inboxwarden.directory.entries import Employee
+from inboxwarden.directory.mapping import (
     LdapEntry,
     Memberships,
     dn_key,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden import engine as engine_module
-from inboxwarden.localserver import capability_without
+from inboxwarden.demo.localserver import capability_without
+from inboxwarden.mailbox import engine as engine_module
 from tests.enginekit import (
     ENFORCING,
     GRACE,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings
 from inboxwarden.reports import build_reports, report_table, send_reports
 from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
@@ -290,7 +290,7 @@ def test_a_bug_while_checking_one_mailbox_is_reported_without_a_traceback(
     def broken(*args, **kwargs):
         raise RuntimeError("Subject: Lönespecifikation")
 
-    monkeypatch.setattr("inboxwarden.cli.conclusions", broken)
+    monkeypatch.setattr("inboxwarden.cli.commands.conclusions", broken)
     config = write_config(tmp_path, dovecot, [new_user(dovecot), new_user(dovecot)])
     result = invoke("--config", str(config), "check")
     assert result.exit_code == 1

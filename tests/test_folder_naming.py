@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from inboxwarden.cycle import Cycle
-from inboxwarden.matching import RuleBook
-from inboxwarden.message import MessageInfo
-from inboxwarden.planning import (
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.matching import RuleBook
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import (
     Employee,
     MailboxFacts,
     name_characters,
@@ -20,8 +20,8 @@ from inboxwarden.planning import (
     render_target,
     withhold,
 )
-from inboxwarden.rules import DefaultRule, Rule
-from inboxwarden.target_names import target_names
+from inboxwarden.policy.rules import DefaultRule, Rule
+from inboxwarden.policy.target_names import target_names
 
 STHLM = ZoneInfo("Europe/Stockholm")
 ENFORCING = datetime(2026, 11, 27, 12, tzinfo=STHLM)

@@ -8,23 +8,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxwarden.audit import Referencer
 from inboxwarden.config import LdapAttributes, load_settings
-from inboxwarden.cycle import Cycle
-from inboxwarden.directory import load_directory
-from inboxwarden.directory_mapping import LdapEntry, map_entries
+from inboxwarden.directory.entries import load_directory
+from inboxwarden.directory.mapping import LdapEntry, map_entries
 from inboxwarden.errors import ConfigError
-from inboxwarden.matching import RuleBook
-from inboxwarden.message import MessageInfo
-from inboxwarden.planning import Employee as PlanEmployee
-from inboxwarden.planning import (
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.matching import RuleBook
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import Employee as PlanEmployee
+from inboxwarden.policy.planning import (
     MailboxFacts,
     folder_of_recorded,
     plan_mailbox,
     recorded_target,
     render_target,
 )
-from inboxwarden.rules import Rule
+from inboxwarden.policy.references import Referencer
+from inboxwarden.policy.rules import Rule
 
 MINIMAL = """
 [imap]

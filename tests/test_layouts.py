@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
-from inboxwarden.localserver import DOVECOT_CAPABILITIES, capability_without
+from inboxwarden.cli.commands import main
+from inboxwarden.demo.localserver import DOVECOT_CAPABILITIES, capability_without
 from tests.enginekit import mail, new_user, run, special_server, write_config
 from tests.imapkit import census, flags_of, seed, session
 

@@ -22,7 +22,7 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
 
-from inboxwarden.localserver import (
+from inboxwarden.demo.localserver import (
     LocalDovecot,
     LocalServerError,
     _certificates,

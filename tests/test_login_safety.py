@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings, password_file_for
-from inboxwarden.directory import Directory, Employee
-from inboxwarden.engine import Engine
+from inboxwarden.directory.entries import Directory, Employee
 from inboxwarden.errors import ConfigError
+from inboxwarden.mailbox.engine import Engine
 from inboxwarden.state import StateStore
 from tests.enginekit import RULES, mail, new_user, write_config
 from tests.imapkit import CuttingProxy, seed

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inboxwarden.detectors.kinds import Kind
-from inboxwarden.matching import MatchContext, RuleBook
-from inboxwarden.message import MessageInfo
-from inboxwarden.rules import DefaultRule, Rule
+from inboxwarden.policy.matching import MatchContext, RuleBook
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.rules import DefaultRule, Rule
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inboxwarden.message import _addresses, decode_words, parse_header_block
+from inboxwarden.policy.message import _addresses, decode_words, parse_header_block
 
 
 @pytest.mark.parametrize(

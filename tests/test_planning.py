@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxwarden.cycle import Cycle
-from inboxwarden.matching import RuleBook
-from inboxwarden.message import MessageInfo
-from inboxwarden.planning import (
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.matching import RuleBook
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import (
     FLAGGED,
     Employee,
     FlagRecord,
@@ -18,7 +18,7 @@ from inboxwarden.planning import (
     plan_mailbox,
     render_target,
 )
-from inboxwarden.rules import DefaultRule, Rule
+from inboxwarden.policy.rules import DefaultRule, Rule
 
 STHLM = ZoneInfo("Europe/Stockholm")
 CYCLE = Cycle()

@@ -14,13 +14,13 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
-from inboxwarden.localserver import (
+from inboxwarden.cli.commands import main
+from inboxwarden.demo.localserver import (
     EXCHANGE_CAPABILITIES,
     EXCHANGE_FOLDERS,
     GMAIL_CAPABILITIES,
 )
-from inboxwarden.providers import PROFILES, ServerFacts, conclusions, profile_for
+from inboxwarden.imap.providers import PROFILES, ServerFacts, conclusions, profile_for
 from tests.enginekit import ENFORCING, NEW, mail, new_user, run, special_server, write_config
 from tests.imapkit import census, flags_of, seed
 from tests.profilekit import ExchangeProxy

@@ -8,7 +8,7 @@ import sys
 import holidays
 import pytest
 
-from inboxwarden.public_holidays import public_holidays
+from inboxwarden.policy.public_holidays import public_holidays
 
 
 @pytest.mark.parametrize("code", ["SE", "SWE", "NO", "FI", "DK", "DE", "GB", "US", "AX"])
@@ -25,7 +25,7 @@ def test_an_unknown_code_raises_as_the_package_does():
 def test_only_the_configured_countrys_module_is_imported():
     """The package's country index imports every country; this path imports one."""
     code = (
-        "import sys; from inboxwarden.public_holidays import public_holidays;"
+        "import sys; from inboxwarden.policy.public_holidays import public_holidays;"
         " assert public_holidays('SE', 2026);"
         " print(sorted(m for m in sys.modules if m.startswith('holidays.countries')))"
     )
@@ -35,7 +35,7 @@ def test_only_the_configured_countrys_module_is_imported():
 
 def test_the_package_index_loaded_later_shares_the_module():
     code = (
-        "import sys; from inboxwarden.public_holidays import public_holidays;"
+        "import sys; from inboxwarden.policy.public_holidays import public_holidays;"
         " public_holidays('SE', 2026); import holidays.countries;"
         " print(holidays.countries.Sweden is sys.modules['holidays.countries.sweden'].Sweden,"
         " len([m for m in sys.modules if m.startswith('holidays.countries.')]) > 100)"

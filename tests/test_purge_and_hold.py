@@ -9,9 +9,9 @@ from collections import Counter
 
 import pytest
 
-from inboxwarden.actions import Target, apply_batches
 from inboxwarden.errors import PolicyError
-from inboxwarden.planning import Batch, Employee, MailboxPlan
+from inboxwarden.mailbox.actions import Target, apply_batches
+from inboxwarden.policy.planning import Batch, Employee, MailboxPlan
 from tests.enginekit import ENFORCING, NEW, RULES, engine_for, mail, new_user, run, write_config
 from tests.imapkit import census, flags_of, seed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inboxwarden.recovery import pair_copies
+from inboxwarden.mailbox.recovery import pair_copies
 
 
 def test_two_originals_with_one_identity_need_two_copies():

@@ -14,7 +14,7 @@ from inboxwarden.errors import (
     ServerError,
     TokenUnavailable,
 )
-from inboxwarden.retrying import MAX_WAIT_SECONDS, attempts, is_transient
+from inboxwarden.mailbox.retrying import MAX_WAIT_SECONDS, attempts, is_transient
 from tests.enginekit import ENFORCING, mail, new_user, run, write_config
 from tests.imapkit import CuttingProxy, census, seed
 

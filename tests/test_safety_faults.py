@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from inboxwarden.demo.localserver import LocalDovecot, LocalServerError, capability_without
 from inboxwarden.errors import ConnectionLost
 from inboxwarden.imap.session import ImapSession
-from inboxwarden.localserver import LocalDovecot, LocalServerError, capability_without
 from inboxwarden.state import StateStore
 from tests.enginekit import ENFORCING, OLD, new_user, run, special_server, write_config
 from tests.faultkit import assert_each_once, marked, marker_census, markers_by_folder

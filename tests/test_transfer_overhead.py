@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from inboxwarden.localserver import capability_without
+from inboxwarden.demo.localserver import capability_without
 from tests.enginekit import ENFORCING, OLD, mail, new_user, run, special_server, write_config
 from tests.faultkit import assert_each_once, marked, marker_census
 from tests.imapkit import CuttingProxy, seed

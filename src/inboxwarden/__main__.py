@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 
 main()

@@ -29,12 +29,12 @@ from pydantic_settings import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from inboxwarden.cycle import Cycle
-from inboxwarden.directory import login_problem
+from inboxwarden.directory.entries import login_problem
 from inboxwarden.errors import ConfigError, quoted
 from inboxwarden.files import UnreadableFile, line_of, read_regular_file
-from inboxwarden.providers import profile_for
-from inboxwarden.rules import DefaultRule, Rule
+from inboxwarden.imap.providers import profile_for
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.rules import DefaultRule, Rule
 
 Mode = Literal["observe", "notify", "enforce"]
 DEFAULT_CONFIG_PATH = Path("/etc/inboxwarden/inboxwarden.toml")

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from inboxwarden.detectors import Kind, extract_text, scan_message, scan_text
 from inboxwarden.detectors.html_text import html_to_text
 from inboxwarden.detectors.text import MAX_DEPTH, MAX_PARTS
-from inboxwarden.message import decode_words
+from inboxwarden.policy.message import decode_words
 
 PNR = "811218-9876"
 MB = 1_000_000

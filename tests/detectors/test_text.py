@@ -264,7 +264,7 @@ def test_a_validator_failure_is_counted_not_raised(monkeypatch: pytest.MonkeyPat
     def explode(text: str, excluded: frozenset[str], budget: object = None) -> list[object]:
         raise RuntimeError("simulated validator bug")
 
-    monkeypatch.setattr("inboxwarden.detectors.scan.find_spans", explode)
+    monkeypatch.setattr("inboxwarden.detectors.message_scan.find_spans", explode)
     result = scan_message(_message("Ring 070-174 06 05"))
     assert result.findings == () and result.errors == 2  # subject and body
 

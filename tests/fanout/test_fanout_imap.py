@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from inboxwarden.fanout.job import run_fanout
 from tests.enginekit import STOCKHOLM, engine_for, new_user, write_config
 from tests.imapkit import make_message, seed, session

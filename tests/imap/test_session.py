@@ -9,11 +9,11 @@ import pytest
 from imapclient.response_parser import parse_fetch_response
 from pydantic import SecretStr
 
+from inboxwarden.demo.localserver import capability_without
 from inboxwarden.errors import AuthenticationFailed, ConnectionLost
 from inboxwarden.imap import stream
 from inboxwarden.imap.answers import to_message
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
-from inboxwarden.localserver import capability_without
 from tests.enginekit import OLD, mail, new_user, special_server
 from tests.imapkit import make_message, seed
 from tests.imapkit import session as session_for

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden.localserver import LocalDovecot, OAuth2Passdb, ensure_dovecot_installed
+from inboxwarden.demo.localserver import LocalDovecot, OAuth2Passdb, ensure_dovecot_installed
 from tests.oauth.tokenserver import TokenServer
 
 

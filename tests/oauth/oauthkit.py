@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from inboxwarden.localserver import LocalDovecot
+from inboxwarden.demo.localserver import LocalDovecot
 from tests.enginekit import RULES
 from tests.oauth.tokenserver import CLIENT_ID, TENANT, TokenServer
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings
 from inboxwarden.errors import ConfigError, TokenUnavailable
 from inboxwarden.imap.session import Credentials, Endpoint, _may_carry_token

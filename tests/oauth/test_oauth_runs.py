@@ -11,7 +11,7 @@ import pytest
 import structlog
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from tests.enginekit import ENFORCING, engine_for, mail, new_user, run
 from tests.imapkit import census, seed
 from tests.oauth.oauthkit import write_oauth_config

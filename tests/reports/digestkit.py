@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inboxwarden.message import MessageInfo
-from inboxwarden.planning import Decision
-from inboxwarden.rules import Action, Rule
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import Decision
+from inboxwarden.policy.rules import Action, Rule
 
 RULES = {
     "invoices": Rule(name="invoices", action=Action.MOVE, target="Bokföring/{year}", basis="BFL"),

@@ -9,8 +9,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from inboxwarden.localserver import LocalDovecot
-from inboxwarden.message import OWN_MESSAGE_HEADER
+from inboxwarden.demo.localserver import LocalDovecot
+from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from tests.enginekit import RULES, write_config
 from tests.imapkit import session
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inboxwarden.audit import Referencer
-from inboxwarden.cycle import Cycle
-from inboxwarden.message import MessageInfo
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.references import Referencer
 from inboxwarden.reports.digest import (
     build_digest,
     digest_due,

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 import pytest
 from structlog.testing import capture_logs
 
-from inboxwarden.localserver import capability_without
-from inboxwarden.message import OWN_MESSAGE_HEADER
+from inboxwarden.demo.localserver import capability_without
+from inboxwarden.demo.outputs import demo_digests
+from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from inboxwarden.reports import send_digests
-from inboxwarden.reports.demo_outputs import demo_digests
 from inboxwarden.reports.marker import is_our_digest
 from tests.enginekit import (
     GRACE,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from inboxwarden.localserver import capability_without
+from inboxwarden.demo.localserver import capability_without
 from inboxwarden.reports import send_digests
 from inboxwarden.reports.digest_job import digest_table
 from tests.enginekit import GRACE, OLD, STOCKHOLM, engine_for, new_user, special_server

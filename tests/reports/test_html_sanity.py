@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from inboxwarden.demo.samples import POLICY_URL, STOCKHOLM, sample_digest, sample_report
 from inboxwarden.reports.chart import WIDTH_PX
 from inboxwarden.reports.digest_job import render_digest
-from inboxwarden.reports.samples import POLICY_URL, STOCKHOLM, sample_digest, sample_report
 from inboxwarden.reports.templating import Templates
 from inboxwarden.reports.weekly_job import chart_png, render_report
 
@@ -158,7 +158,7 @@ def test_even_a_huge_digest_stays_below_what_gmail_shows_unclipped():
     """Gmail cuts messages past ~102 kB; the digest lists the oldest and counts the rest."""
     from datetime import datetime, timedelta
 
-    from inboxwarden.cycle import Cycle
+    from inboxwarden.policy.cycle import Cycle
     from inboxwarden.reports.digest import build_digest
     from tests.reports.digestkit import decision
 

@@ -14,10 +14,10 @@ import pytest
 from matplotlib.text import Text
 
 from inboxwarden.config import load_settings
-from inboxwarden.register import render_markdown
+from inboxwarden.demo.samples import STOCKHOLM, sample_digest, sample_report
 from inboxwarden.reports.chart import WIDTH_PX, chart_figure
 from inboxwarden.reports.digest_job import render_digest
-from inboxwarden.reports.samples import STOCKHOLM, sample_digest, sample_report
+from inboxwarden.reports.register import render_markdown
 from inboxwarden.reports.templating import Templates
 from inboxwarden.reports.weekly_job import render_report
 from tests.enginekit import write_config

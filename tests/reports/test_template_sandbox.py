@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from inboxwarden.demo.samples import STOCKHOLM, sample_digest
 from inboxwarden.errors import ConfigError
-from inboxwarden.reports.samples import STOCKHOLM, sample_digest
 from inboxwarden.reports.templating import Templates
 
 #: A subject of the sample digest: no error message may quote it.

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inboxwarden.demo.samples import STOCKHOLM, sample_digest
 from inboxwarden.errors import ConfigError
 from inboxwarden.reports.digest_job import render_digest
-from inboxwarden.reports.samples import STOCKHOLM, sample_digest
 from inboxwarden.reports.templating import Formatter, Templates
 from inboxwarden.reports.weeks import IsoWeek
 

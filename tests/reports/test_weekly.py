@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxwarden.config import Settings
-from inboxwarden.directory import Directory, Employee
+from inboxwarden.directory.entries import Directory, Employee
 from inboxwarden.errors import ConfigError
 from inboxwarden.reports.history import (
     RunRow,

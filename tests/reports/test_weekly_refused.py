@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxwarden.directory import Directory, Employee
+from inboxwarden.directory.entries import Directory, Employee
 from inboxwarden.reports.history import RunRow
 from inboxwarden.reports.templating import Templates
 from inboxwarden.reports.weekly import build_manager_reports, fold_runs

@@ -13,8 +13,8 @@ from email.policy import default
 
 import pytest
 
+from inboxwarden.demo.outputs import demo_report
 from inboxwarden.reports import build_reports, report_table, send_reports
-from inboxwarden.reports.demo_outputs import demo_report
 from inboxwarden.reports.weeks import IsoWeek
 from tests.enginekit import STOCKHOLM, engine_for, new_user
 from tests.imapkit import make_message, seed

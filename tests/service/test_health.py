@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from inboxwarden.actions import Applied
-from inboxwarden.engine import MailboxOutcome, RunSummary
+from inboxwarden.mailbox.actions import Applied
+from inboxwarden.mailbox.engine import MailboxOutcome, RunSummary
 from inboxwarden.service.health import HealthServer
 from inboxwarden.service.jobs import Jobs
 from inboxwarden.service.metrics import Metrics

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from inboxwarden.cli import main
+from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings
 from inboxwarden.errors import ConfigError
 from inboxwarden.service.scheduler import cron_trigger, crontab_weekdays, missed_time

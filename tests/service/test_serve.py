@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inboxwarden.message import OWN_MESSAGE_HEADER
+from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from inboxwarden.state import StateStore
 from tests.enginekit import STOCKHOLM, new_user, write_config
 from tests.faultkit import assert_each_once, marked, marker_census

@@ -18,7 +18,7 @@ from inboxwarden.detectors.kinds import Finding, Kind, MessageScan, Part, TextSc
 
 if TYPE_CHECKING:
     from inboxwarden.detectors.masking import mask, mask_text
-    from inboxwarden.detectors.scan import scan_message, scan_text
+    from inboxwarden.detectors.message_scan import scan_message, scan_text
     from inboxwarden.detectors.swedish_id import swedish_id_kind
     from inboxwarden.detectors.text import (
         DEFAULT_MAX_BYTES,
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "mask": "masking",
     "mask_text": "masking",
-    "scan_message": "scan",
-    "scan_text": "scan",
+    "scan_message": "message_scan",
+    "scan_text": "message_scan",
     "swedish_id_kind": "swedish_id",
     "DEFAULT_MAX_BYTES": "text",
     "DEFAULT_MAX_RAW_BYTES": "text",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from inboxwarden.detectors.kinds import Finding, Kind
-from inboxwarden.detectors.scan import scan_text
+from inboxwarden.detectors.message_scan import scan_text
 
 _STAR: Final = "*"
 

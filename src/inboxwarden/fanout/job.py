@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from inboxwarden.directory import Employee as DirectoryEntry
-from inboxwarden.engine import Engine
+from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import MailboxError
 from inboxwarden.fanout.analysis import Finding, Thresholds
-from inboxwarden.fanout.scan import FolderScan, scan_folders
+from inboxwarden.fanout.folder_scan import FolderScan, scan_folders
+from inboxwarden.mailbox.engine import Engine
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from inboxwarden.imap import uidset
 from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
-from inboxwarden.message import MessageInfo, flag_set, parse_header_block
+from inboxwarden.policy.message import MessageInfo, flag_set, parse_header_block
 
 log = structlog.get_logger(__name__)
 

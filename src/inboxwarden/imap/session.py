@@ -38,7 +38,7 @@ from inboxwarden.imap.answers import copyuid_mapping, messages_of
 from inboxwarden.imap.errors import translated
 from inboxwarden.imap.folders import FolderEntry, find_special
 from inboxwarden.imap.structure import BodyPart, leaves
-from inboxwarden.message import OWN_MESSAGE_HEADER, MessageInfo
+from inboxwarden.policy.message import OWN_MESSAGE_HEADER, MessageInfo
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from imapclient.response_types import BodyData
 
-from inboxwarden.message import decode_words
+from inboxwarden.policy.message import decode_words
 
 MAX_DEPTH: Final = 10
 """Levels of multiparts and attached messages listed; real mail nests three or four."""

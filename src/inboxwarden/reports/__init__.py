@@ -40,7 +40,7 @@ What a template sees:
 
 from __future__ import annotations
 
-from inboxwarden.reports.demo_outputs import demo_digests, demo_report
+from inboxwarden.demo.outputs import demo_digests, demo_report
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, digest_due
 from inboxwarden.reports.digest_job import DigestOutcome, digest_table, send_digests
 from inboxwarden.reports.history import last_digest_sent

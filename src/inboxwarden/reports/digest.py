@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from inboxwarden.cycle import Cycle
 from inboxwarden.detectors import mask_text
 from inboxwarden.detectors.swedish_id import SWEDISH_ID
-from inboxwarden.message import MessageInfo, decode_words
-from inboxwarden.planning import Decision, Mode
+from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.message import MessageInfo, decode_words
+from inboxwarden.policy.planning import Decision, Mode
 from inboxwarden.reports.templating import Language
 
 DigestKind = Literal["boundary", "reminder"]

@@ -26,12 +26,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from inboxwarden.directory import Employee as DirectoryEntry
-from inboxwarden.engine import Engine, MailboxOutcome
+from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import InboxWardenError, MailboxError
 from inboxwarden.imap.session import ImapSession
-from inboxwarden.message import MessageInfo
-from inboxwarden.planning import Decision
+from inboxwarden.mailbox.engine import Engine, MailboxOutcome
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import Decision
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, listed_uids
 from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
 from inboxwarden.reports.marker import HEADER, new_marker

@@ -23,9 +23,9 @@ from datetime import datetime
 
 import structlog
 
-from inboxwarden.audit import Referencer
 from inboxwarden.errors import FolderError
 from inboxwarden.imap.session import ImapSession
+from inboxwarden.policy.references import Referencer
 from inboxwarden.reports.marker import HEADER, SEARCH_TEXT, is_our_digest
 
 log = structlog.get_logger(__name__)

@@ -1,11 +1,12 @@
 """The digest's own header: proof that a message is a digest inboxwarden wrote for this mailbox.
 
-Every digest carries ``X-InboxWarden-Digest`` (:data:`~inboxwarden.message.OWN_MESSAGE_HEADER`),
-which the engine reads as "never flag, file or delete this". Before a new digest
-replaces an older one, the older one is found by that header. Anyone can put a header
-in a mail, though, so the value carries an HMAC under the audit key of the mailbox and
-a random token: only a message whose value verifies for this very mailbox is ever
-removed, and a stranger's forged header costs them nothing but being ignored.
+Every digest carries ``X-InboxWarden-Digest``
+(:data:`~inboxwarden.policy.message.OWN_MESSAGE_HEADER`), which the engine reads as
+"never flag, file or delete this". Before a new digest replaces an older one, the older
+one is found by that header. Anyone can put a header in a mail, though, so the value
+carries an HMAC under the audit key of the mailbox and a random token: only a message
+whose value verifies for this very mailbox is ever removed, and a stranger's forged
+header costs them nothing but being ignored.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import hmac
 import re
 import secrets
 
-from inboxwarden.audit import Referencer
-from inboxwarden.message import OWN_MESSAGE_HEADER
+from inboxwarden.policy.message import OWN_MESSAGE_HEADER
+from inboxwarden.policy.references import Referencer
 
 HEADER = OWN_MESSAGE_HEADER
 #: What an IMAP ``SEARCH HEADER`` looks for (RFC 3501 §6.4.4 matches substrings).

@@ -276,8 +276,8 @@ class Templates:
         Raises :class:`ConfigError` for the first template that fails.
         """
         # Imported here: the samples and the jobs themselves import this module.
+        from inboxwarden.demo.samples import sample_digest, sample_report
         from inboxwarden.reports.digest_job import render_digest
-        from inboxwarden.reports.samples import sample_digest, sample_report
         from inboxwarden.reports.weekly_job import render_report
 
         count = 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inboxwarden.directory import Directory, Employee
+from inboxwarden.directory.entries import Directory, Employee
 from inboxwarden.errors import ConfigError
 from inboxwarden.reports.history import FindingRow, RunRow
 from inboxwarden.reports.templating import Language

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from inboxwarden.config import Settings
-from inboxwarden.directory import Directory
+from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import InboxWardenError
 from inboxwarden.reports.chart import overdue_chart
 from inboxwarden.reports.history import findings_table, iter_findings, iter_runs

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 import structlog
 
 from inboxwarden.config import Settings
-from inboxwarden.directory import Directory
-from inboxwarden.directory_source import load_configured_directory
-from inboxwarden.engine import Engine, RunSummary
+from inboxwarden.directory.entries import Directory
+from inboxwarden.directory.source import load_configured_directory
 from inboxwarden.errors import InboxWardenError
+from inboxwarden.mailbox.engine import Engine, RunSummary
 from inboxwarden.reports.digest import digest_due
 from inboxwarden.service.metrics import Metrics
 from inboxwarden.state import StateStore

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, insert,
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from inboxwarden.errors import ConfigError
-from inboxwarden.planning import FlagRecord
+from inboxwarden.policy.planning import FlagRecord
 from inboxwarden.state import migrate
 from inboxwarden.state.records import AuditEvent, StateError, Transfer, as_utc
 from inboxwarden.state.schema import (

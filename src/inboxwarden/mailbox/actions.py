@@ -1,0 +1,491 @@
+"""Applies a mailbox plan to the server, keeping the safety invariants (docs/behaviour.md §5).
+
+A message leaves the INBOX only by ``UID MOVE`` (RFC 6851), or by ``UID COPY`` with a
+verified ``COPYUID``, ``UID STORE +FLAGS (\\Deleted)`` and ``UID EXPUNGE`` of exactly the
+copied UIDs (RFC 4315). Each of these commands is journalled in the state before it is
+sent, with the references of its messages; the server's COPYUID is journalled before
+the next command. An original is expunged only when one distinct copy is proven for it,
+and its audit event is written in the same transaction that closes the journal entry.
+:mod:`inboxwarden.mailbox.recovery` finishes what a crash or a cut connection left open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from inboxwarden.errors import FolderError, MissingCapability, PolicyError, ServerError
+from inboxwarden.imap import uidset
+from inboxwarden.imap.session import FlagState, ImapSession
+from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.planning import FLAGGED, Batch, MailboxPlan, recorded_target
+from inboxwarden.policy.references import Referencer
+from inboxwarden.state import AuditEvent, StateStore
+
+log = structlog.get_logger(__name__)
+DELETED = "\\Deleted"
+#: Rounds of "carry the user's flag changes, then mark \\Deleted unless changed again"
+#: before inboxwarden gives a message that keeps changing back to the user.
+SETTLE_ROUNDS = 3
+
+
+@dataclass
+class Applied:
+    """What a run actually did in one mailbox: the counts of its canonical log line."""
+
+    flagged: int = 0
+    unflagged: int = 0
+    moved: int = 0
+    deleted: int = 0
+    vanished: int = 0
+    refused: int = 0
+    recovered: int = 0
+    given_back: int = 0
+    audited: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the executor writes: the session, the state, the run and the folder."""
+
+    session: ImapSession
+    state: StateStore
+    run_id: str
+    mailbox: str
+    folder: str
+    uidvalidity: int
+    referencer: Referencer
+    #: Called between commands, so a long run keeps its claim on the mailbox.
+    heartbeat: Callable[[], None] = lambda: None
+    #: Per target folder: its UIDVALIDITY and a UIDNEXT no higher than the next copy's
+    #: UID, learned from the previous command's COPYUID, so a STATUS is read only once.
+    floors: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    #: Bookkeeping of a MOVE already answered, done while the server works on the next
+    #: one (see :func:`_move`): state writes only, never an IMAP command, as it runs with
+    #: a command in flight. :func:`apply_batches` leaves nothing here.
+    deferred: list[Callable[[], None]] = field(default_factory=list, compare=False)
+
+
+def apply_flags(
+    t: Target, plan: MailboxPlan, by_uid: dict[int, MessageInfo], keyword: str
+) -> Applied:
+    """Set and clear flags as planned, remembering which ones inboxwarden set itself.
+
+    The STORE goes first and the record second: a crash in between leaves a flag of ours
+    unrecorded (harmless), never a record that would later clear a user's own flag.
+    """
+    done = Applied()
+    s = t.session
+    if plan.add_keyword:
+        s.store(plan.add_keyword, [keyword], add=True)
+    if plan.add_flagged:
+        s.store(plan.add_flagged, [FLAGGED], add=True)
+    t.state.save_flags(
+        t.mailbox, t.folder, t.uidvalidity, keyword=plan.add_keyword, flagged=plan.add_flagged
+    )
+    if plan.remove_keyword:
+        s.store(plan.remove_keyword, [keyword], add=False)
+    if plan.remove_flagged:
+        s.store(plan.remove_flagged, [FLAGGED], add=False)
+    cleared = sorted(set(plan.remove_keyword) | set(plan.remove_flagged))
+    t.state.forget_flags(t.mailbox, t.folder, t.uidvalidity, [*cleared, *plan.forget])
+    flagged = sorted(set(plan.add_keyword) | set(plan.add_flagged))
+    done.flagged, done.unflagged = len(flagged), len(cleared)
+    for action, uids in (("flag", flagged), ("unflag", cleared)):
+        done.audited += t.state.audit(
+            t.run_id,
+            t.mailbox,
+            (
+                AuditEvent(action, t.referencer.ref(by_uid[u]), folder=t.folder)
+                for u in uids
+                if u in by_uid
+            ),
+        )
+    return done
+
+
+def apply_batches(
+    t: Target,
+    plan: MailboxPlan,
+    by_uid: dict[int, MessageInfo],
+    keyword: str,
+    *,
+    batch_size: int,
+) -> Applied:
+    """Move, delete or purge the planned batches, one UID command per target and batch."""
+    done = Applied()
+    try:
+        _apply_planned(t, plan, by_uid, keyword, batch_size, done)
+    finally:
+        # Whatever stopped the run (a stop request, a cut connection), a MOVE that was
+        # answered is closed in the state now, not left to the next run's recovery.
+        _run_deferred(t)
+    return done
+
+
+def _run_deferred(t: Target) -> None:
+    while t.deferred:
+        t.deferred.pop(0)()
+
+
+def _apply_planned(
+    t: Target,
+    plan: MailboxPlan,
+    by_uid: dict[int, MessageInfo],
+    keyword: str,
+    batch_size: int,
+    done: Applied,
+) -> None:
+    for batch in plan.batches:
+        if plan.employee.legal_hold and batch.kind != "move":
+            # The planner already holds these; refusing here too keeps the legal hold
+            # even if a future planner change forgets it.
+            raise PolicyError("refusing to delete in a mailbox on legal hold")
+        for start in range(0, len(batch.uids), batch_size):
+            chunk = batch.uids[start : start + batch_size]
+            try:
+                _apply_chunk(t, batch, chunk, by_uid, keyword, done)
+            except (MissingCapability, FolderError) as exc:
+                done.refused += len(chunk)
+                done.reasons.append(str(exc))
+                log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
+            except ServerError as exc:
+                # A NO to the transfer itself (no right to insert, over quota): the journal
+                # entry stays open for recovery; the reason is the response code only, as
+                # the server's text may quote a folder name.
+                reason = f"the server refused {batch.kind}: {_response_code(str(exc))}"
+                done.refused += len(chunk)
+                done.reasons.append(reason)
+                log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=reason)
+
+
+def _apply_chunk(
+    t: Target,
+    batch: Batch,
+    uids: Sequence[int],
+    by_uid: dict[int, MessageInfo],
+    keyword: str,
+    done: Applied,
+) -> None:
+    s = t.session
+    if batch.kind == "purge":
+        if not s.has("UIDPLUS"):
+            raise MissingCapability("UIDPLUS is needed to purge exactly the chosen messages")
+        _purge(t, batch, uids, by_uid, done)
+        return
+    target = batch.target
+    if target is None:
+        raise FolderError("no Trash folder found (neither SPECIAL-USE nor a known name)")
+    if not (s.has("MOVE") or s.has("UIDPLUS")):
+        raise MissingCapability("neither MOVE nor UIDPLUS: refusing to move or delete")
+    s.ensure_folder(target)
+    # Our flags come off first, so the filed copy does not stay marked as due.
+    in_chunk = set(uids)
+    clear_keyword = [u for u in batch.clear_keyword if u in in_chunk]
+    clear_flagged = [u for u in batch.clear_flagged if u in in_chunk]
+    if clear_keyword:
+        s.store(clear_keyword, [keyword], add=False)
+    if clear_flagged:
+        s.store(clear_flagged, [FLAGGED], add=False)
+    # One journal entry per command: a cut after the first of several commands leaves
+    # the later ones' messages out of any recovery, so they can never be taken for copied.
+    for _, command_uids in uidset.chunks(uids, size=len(uids), max_chars=s.max_set_chars):
+        t.heartbeat()
+        if s.has("MOVE"):
+            _move(t, batch, target, command_uids, by_uid, done)
+        else:
+            _copy(t, batch, target, command_uids, by_uid, done)
+
+
+def _journal(
+    t: Target,
+    batch: Batch,
+    action: str,
+    command: str,
+    target: str,
+    uids: Sequence[int],
+    refs: Sequence[str],
+) -> int:
+    # A folder named after a correspondent is journalled by its HMAC, never its name.
+    recorded = recorded_target(target, batch.personal, t.referencer) or ""
+    if command == "PURGE":
+        status = (0, 0)
+    else:
+        # Recovery looks for copies at UIDs >= the journalled UIDNEXT, so any lower bound
+        # read before the command is correct; one above our earlier copies keeps them out.
+        status = t.floors.get(target) or t.session.status(target)
+        t.floors[target] = status
+    return t.state.begin_transfer(
+        t.run_id,
+        t.mailbox,
+        t.folder,
+        t.uidvalidity,
+        target=recorded,
+        target_status=status,
+        command=command,
+        action=action,
+        rule=batch.rule,
+        uids=uids,
+        refs=refs,
+    )
+
+
+def _raise_floor(t: Target, target: str, mapping: Mapping[int, int]) -> None:
+    """Remember a UIDNEXT for *target* above the copies just made (RFC 4315 COPYUID).
+
+    The next command's journal then needs no STATUS: that UIDNEXT is still a lower bound
+    of where its copies land, and it keeps this command's copies (which may share a
+    reference with the next command's messages) out of a later recovery's search.
+    Without COPYUID nothing is known, and the next command reads STATUS again.
+    """
+    known = t.floors.pop(target, None)
+    if known is not None and mapping:
+        t.floors[target] = (known[0], max(known[1], max(mapping.values()) + 1))
+
+
+def _refs(t: Target, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
+    return [t.referencer.ref(by_uid[u]) if u in by_uid else "-" for u in uids]
+
+
+def _action(batch: Batch) -> str:
+    return "move" if batch.kind == "move" else "delete"
+
+
+def _move(
+    t: Target,
+    batch: Batch,
+    target: str,
+    uids: Sequence[int],
+    by_uid: dict[int, MessageInfo],
+    done: Applied,
+) -> None:
+    """Journal and send one UID MOVE; close the previous one's entry while the server moves.
+
+    The journal entry is committed before the command is sent, as always. Closing an
+    entry (audit events, flag records) needs only the answer already read, so the
+    previous MOVE's is done while this one is in flight, and this one's is deferred in
+    turn: the server's time and inboxwarden's overlap instead of adding up. A crash in
+    between leaves an answered MOVE's entry open, which recovery resolves as any other.
+    """
+    s = t.session
+    refs = _refs(t, uids, by_uid)
+    journal = _journal(t, batch, _action(batch), "MOVE", target, uids, refs)
+    sent = s.send_move(uids, target)
+    _run_deferred(t)
+    mapping = s.receive_move(sent)
+    _raise_floor(t, target, mapping)
+    # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
+    moved = set(mapping) if mapping or s.has("UIDPLUS") else set(uids) - set(s.present(uids))
+    done.vanished += len(uids) - len(moved)
+    ref_of = dict(zip(uids, refs, strict=True))
+    t.deferred.append(lambda: _complete(t, batch, target, journal, ref_of, moved, uids, done))
+
+
+def _copy(
+    t: Target,
+    batch: Batch,
+    target: str,
+    uids: Sequence[int],
+    by_uid: dict[int, MessageInfo],
+    done: Applied,
+) -> None:
+    _run_deferred(t)
+    s = t.session
+    before = s.flag_states(uids)
+    # A message the user marked \Deleted is their pending decision: it is not copied.
+    wanted = [u for u in uids if u in before and not _is_deleted(before[u].flags)]
+    done.vanished += len(uids) - len(wanted)
+    if not wanted:
+        return
+    refs = _refs(t, wanted, by_uid)
+    journal = _journal(t, batch, _action(batch), "COPY", target, wanted, refs)
+    mapping = s.copy(wanted, target)
+    t.state.record_copyuid(journal, mapping)
+    _raise_floor(t, target, mapping)
+    done.vanished += len(wanted) - len(mapping)
+    settled = settle_copies(t, journal, target, mapping, before, may_give_back=True)
+    ref_of = dict(zip(wanted, refs, strict=True))
+    _complete(t, batch, target, journal, ref_of, settled.left, settled.left, done)
+    done.given_back += settled.given_back
+
+
+def _complete(
+    t: Target,
+    batch: Batch,
+    target: str,
+    journal: int,
+    ref_of: Mapping[int, str],
+    left: Iterable[int],
+    forget: Sequence[int],
+    done: Applied,
+) -> None:
+    """Close a journal entry with one audit event per message that *left*, and count them."""
+    shown = recorded_target(target, batch.personal, t.referencer)
+    action = _action(batch)
+    gone = sorted(left)
+    events = [_event(batch.rule, action, t.folder, shown, ref_of[u]) for u in gone]
+    done.audited += t.state.complete_transfer(
+        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=forget
+    )
+    _count(done, batch.kind, len(gone))
+
+
+@dataclass
+class Settled:
+    """How a COPY ended: the originals that left, and copies given back to the user."""
+
+    left: list[int] = field(default_factory=list)
+    given_back: int = 0
+
+
+def settle_copies(
+    t: Target,
+    journal: int,
+    target: str,
+    mapping: Mapping[int, int],
+    before: Mapping[int, FlagState] | None,
+    *,
+    may_give_back: bool,
+    marked: Sequence[int] = (),
+) -> Settled:
+    """Finish a COPY whose copies are proven (*mapping*: original → copy UID).
+
+    The user may work on the INBOX meanwhile. Flags they changed since *before* (all
+    flags when *before* is None) are carried to the copies; a message they moved,
+    expunged or marked ``\\Deleted`` is theirs to decide, so its copy is given back
+    (removed by its exact UID) when *may_give_back*, else left as a duplicate. The
+    others are marked ``\\Deleted`` — under CONDSTORE only if unchanged since their flags
+    were read (``UNCHANGEDSINCE``), otherwise the round repeats — and ``UID EXPUNGE``d.
+    *marked* are originals inboxwarden may already have marked (a recovery).
+    """
+    s = t.session
+    done = Settled()
+    pending = dict(mapping)
+    ours = set(marked)
+    give_back: list[int] = []
+    conditional = s.has("CONDSTORE")
+    for _ in range(SETTLE_ROUNDS):
+        # NOOP first: a server shows this session another session's expunges only at
+        # a command that may announce them, and answers FETCH from its old view before.
+        s.sync()
+        now = s.flag_states(sorted(pending))
+        carry: dict[int, frozenset[str]] = {}
+        for src, dst in list(pending.items()):
+            state = now.get(src)
+            if state is None and src in ours:
+                done.left.append(src)  # expunged already: by us, or by the user's client
+                del pending[src]
+            elif state is None or (_is_deleted(state.flags) and src not in ours):
+                if may_give_back:
+                    give_back.append(dst)
+                del pending[src]
+            elif before is None or before.get(src) is None or state.flags != before[src].flags:
+                carry[dst] = _carried(state.flags)
+        _fix_copies(t, target, carry, give_back)
+        done.given_back += len(give_back)
+        give_back = []
+        if not pending:
+            break
+        t.state.set_transfer_phase(journal, "expunging")
+        ours_now = sorted(pending)
+        modseqs = [now[u].modseq for u in ours_now]
+        if conditional and all(m is not None for m in modseqs):
+            changed = set(
+                s.add_flags_unless_changed(ours_now, [DELETED], max(m or 0 for m in modseqs))
+            )
+        else:
+            # Without CONDSTORE a change the user makes between the FETCH above and this
+            # STORE is not carried: the one window left open (see the README).
+            s.store(ours_now, [DELETED], add=True)
+            changed = set()
+        ours.update(u for u in ours_now if u not in changed)
+        pending = {u: pending[u] for u in ours_now if u in changed}
+        before = now
+        if not pending:
+            break
+    if pending and may_give_back:
+        # Still changing after every round: the user is working on it; give it back.
+        _fix_copies(t, target, {}, list(pending.values()))
+        done.given_back += len(pending)
+    expunge = sorted(u for u in ours if u not in done.left)
+    if expunge:
+        s.expunge(expunge)
+    done.left += expunge
+    done.left.sort()
+    return done
+
+
+def _fix_copies(
+    t: Target, target: str, carry: Mapping[int, frozenset[str]], give_back: Sequence[int]
+) -> None:
+    """In *target*: set the carried flags on copies, and remove the given-back copies."""
+    if not carry and not give_back:
+        return
+    s = t.session
+    s.select(target, readonly=False)
+    try:
+        by_flags: dict[frozenset[str], list[int]] = {}
+        for dst, flags in carry.items():
+            by_flags.setdefault(flags, []).append(dst)
+        for flags, dsts in by_flags.items():
+            s.set_flags(dsts, sorted(flags))
+        if give_back:
+            s.store(give_back, [DELETED], add=True)
+            s.expunge(give_back)
+    finally:
+        s.select(t.folder, readonly=False)
+
+
+def _purge(
+    t: Target,
+    batch: Batch,
+    uids: Sequence[int],
+    by_uid: dict[int, MessageInfo],
+    done: Applied,
+) -> None:
+    """Hard delete, only where a rule says ``purge = true``: exactly these UIDs, by UID."""
+    _run_deferred(t)
+    s = t.session
+    refs = _refs(t, uids, by_uid)
+    journal = _journal(t, batch, "purge", "PURGE", "", uids, refs)
+    t.state.set_transfer_phase(journal, "expunging")
+    s.store(uids, [DELETED], add=True)
+    s.expunge(uids)
+    gone = set(uids) - set(s.present(uids))
+    ref_of = dict(zip(uids, refs, strict=True))
+    events = [_event(batch.rule, "purge", t.folder, None, ref_of[u]) for u in sorted(gone)]
+    done.audited += t.state.complete_transfer(
+        journal, t.run_id, t.mailbox, t.folder, t.uidvalidity, events, left=uids
+    )
+    done.deleted += len(gone)
+    done.vanished += len(uids) - len(gone)
+
+
+def _event(rule: str | None, action: str, folder: str, target: str | None, ref: str) -> AuditEvent:
+    return AuditEvent(action, ref if ref != "-" else None, rule=rule, folder=folder, target=target)
+
+
+def _count(done: Applied, kind: str, n: int) -> None:
+    if kind == "move":
+        done.moved += n
+    else:
+        done.deleted += n
+
+
+def _is_deleted(flags: frozenset[str]) -> bool:
+    return any(f.lower() == "\\deleted" for f in flags)
+
+
+def _carried(flags: frozenset[str]) -> frozenset[str]:
+    # \Recent belongs to the session; \Deleted on an original is about the original.
+    return frozenset(f for f in flags if f.lower() not in ("\\recent", "\\deleted"))
+
+
+def _response_code(text: str) -> str:
+    """The RFC 5530 response code in a server's answer (``[NOPERM]``), if it gave one."""
+    found = re.search(r"\[([A-Z][A-Z0-9-]*)", text)
+    return f"[{found.group(1)}]" if found else "no response code"
