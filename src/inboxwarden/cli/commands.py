@@ -39,7 +39,6 @@ from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError, Poli
 from inboxwarden.imap.providers import ProviderProfile, ServerFacts, conclusions, profile_for
 from inboxwarden.mailbox.engine import Engine, RunSummary, find_trash
 from inboxwarden.mailbox.folder_probe import folder_lines
-from inboxwarden.reports.register import register_entries, render_markdown
 from inboxwarden.state import StateError, StateStore
 
 log = structlog.get_logger(__name__)
@@ -430,6 +429,10 @@ def fanout(ctx: Context, mailbox: str | None, since: str | None, now: str | None
 @pass_context
 def register(ctx: Context, fmt: str) -> None:
     """Print the record of processing the rules imply."""
+    # Here, not at the top: the reports package loads Jinja2 and the detectors, which
+    # every other command (run --once above all) would pay for at start-up.
+    from inboxwarden.reports.register import register_entries, render_markdown
+
     with _errors_exit():
         settings = ctx.settings
         if fmt == "json":
