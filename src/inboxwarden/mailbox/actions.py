@@ -68,6 +68,8 @@ class Target:
     #: one (see :func:`_move`): state writes only, never an IMAP command, as it runs with
     #: a command in flight. :func:`apply_batches` leaves nothing here.
     deferred: list[Callable[[], None]] = field(default_factory=list, compare=False)
+    #: References of the next command's messages, computed while this one is in flight.
+    refs_ahead: dict[int, str] = field(default_factory=dict, compare=False)
 
 
 def apply_flags(
@@ -124,6 +126,7 @@ def apply_batches(
         # Whatever stopped the run (a stop request, a cut connection), a MOVE that was
         # answered is closed in the state now, not left to the next run's recovery.
         _run_deferred(t)
+        t.refs_ahead.clear()
     return done
 
 
@@ -140,27 +143,31 @@ def _apply_planned(
     batch_size: int,
     done: Applied,
 ) -> None:
-    for batch in plan.batches:
+    chunks = [
+        (batch, batch.uids[start : start + batch_size])
+        for batch in plan.batches
+        for start in range(0, len(batch.uids), batch_size)
+    ]
+    for i, (batch, chunk) in enumerate(chunks):
         if plan.employee.legal_hold and batch.kind != "move":
             # The planner already holds these; refusing here too keeps the legal hold
             # even if a future planner change forgets it.
             raise PolicyError("refusing to delete in a mailbox on legal hold")
-        for start in range(0, len(batch.uids), batch_size):
-            chunk = batch.uids[start : start + batch_size]
-            try:
-                _apply_chunk(t, batch, chunk, by_uid, keyword, done)
-            except (MissingCapability, FolderError) as exc:
-                done.refused += len(chunk)
-                done.reasons.append(str(exc))
-                log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
-            except ServerError as exc:
-                # A NO to the transfer itself (no right to insert, over quota): the journal
-                # entry stays open for recovery; the reason is the response code only, as
-                # the server's text may quote a folder name.
-                reason = f"the server refused {batch.kind}: {_response_code(str(exc))}"
-                done.refused += len(chunk)
-                done.reasons.append(reason)
-                log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=reason)
+        following = chunks[i + 1][1] if i + 1 < len(chunks) else ()
+        try:
+            _apply_chunk(t, batch, chunk, by_uid, keyword, done, following)
+        except (MissingCapability, FolderError) as exc:
+            done.refused += len(chunk)
+            done.reasons.append(str(exc))
+            log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
+        except ServerError as exc:
+            # A NO to the transfer itself (no right to insert, over quota): the journal
+            # entry stays open for recovery; the reason is the response code only, as
+            # the server's text may quote a folder name.
+            reason = f"the server refused {batch.kind}: {_response_code(str(exc))}"
+            done.refused += len(chunk)
+            done.reasons.append(reason)
+            log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=reason)
 
 
 def _apply_chunk(
@@ -170,7 +177,9 @@ def _apply_chunk(
     by_uid: dict[int, MessageInfo],
     keyword: str,
     done: Applied,
+    following: Sequence[int] = (),
 ) -> None:
+    """Apply one chunk of *batch*; *following* is the next chunk's UIDs, if any."""
     s = t.session
     if batch.kind == "purge":
         if not s.has("UIDPLUS"):
@@ -193,10 +202,12 @@ def _apply_chunk(
         s.store(clear_flagged, [FLAGGED], add=False)
     # One journal entry per command: a cut after the first of several commands leaves
     # the later ones' messages out of any recovery, so they can never be taken for copied.
-    for _, command_uids in uidset.chunks(uids, size=len(uids), max_chars=s.max_set_chars):
+    commands = [c for _, c in uidset.chunks(uids, size=len(uids), max_chars=s.max_set_chars)]
+    for j, command_uids in enumerate(commands):
         t.heartbeat()
         if s.has("MOVE"):
-            _move(t, batch, target, command_uids, by_uid, done)
+            ahead = commands[j + 1] if j + 1 < len(commands) else following[: len(command_uids)]
+            _move(t, batch, target, command_uids, by_uid, done, ahead)
         else:
             _copy(t, batch, target, command_uids, by_uid, done)
 
@@ -248,7 +259,13 @@ def _raise_floor(t: Target, target: str, mapping: Mapping[int, int]) -> None:
 
 
 def _refs(t: Target, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
-    return [t.referencer.ref(by_uid[u]) if u in by_uid else "-" for u in uids]
+    known = t.refs_ahead
+    return [known.pop(u, "") or _ref(t, u, by_uid) for u in uids]
+
+
+def _ref(t: Target, uid: int, by_uid: Mapping[int, MessageInfo]) -> str:
+    message = by_uid.get(uid)
+    return "-" if message is None else t.referencer.ref(message)
 
 
 def _action(batch: Batch) -> str:
@@ -262,6 +279,7 @@ def _move(
     uids: Sequence[int],
     by_uid: dict[int, MessageInfo],
     done: Applied,
+    ahead: Sequence[int] = (),
 ) -> None:
     """Journal and send one UID MOVE; close the previous one's entry while the server moves.
 
@@ -270,12 +288,14 @@ def _move(
     previous MOVE's is done while this one is in flight, and this one's is deferred in
     turn: the server's time and inboxwarden's overlap instead of adding up. A crash in
     between leaves an answered MOVE's entry open, which recovery resolves as any other.
+    The references of *ahead*, the next command's messages, are computed meanwhile too.
     """
     s = t.session
     refs = _refs(t, uids, by_uid)
     journal = _journal(t, batch, _action(batch), "MOVE", target, uids, refs)
     sent = s.send_move(uids, target)
     _run_deferred(t)
+    t.refs_ahead.update((u, _ref(t, u, by_uid)) for u in ahead)
     mapping = s.receive_move(sent)
     _raise_floor(t, target, mapping)
     # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
