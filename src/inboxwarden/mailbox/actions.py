@@ -206,7 +206,7 @@ def _apply_chunk(
     for j, command_uids in enumerate(commands):
         t.heartbeat()
         if s.has("MOVE"):
-            ahead = commands[j + 1] if j + 1 < len(commands) else following[: len(command_uids)]
+            ahead = commands[j + 1] if j + 1 < len(commands) else following
             _move(t, batch, target, command_uids, by_uid, done, ahead)
         else:
             _copy(t, batch, target, command_uids, by_uid, done)
