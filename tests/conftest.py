@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from inboxwarden.demo.localserver import LocalDovecot, ensure_dovecot_installed
-from tests.imapkit import GreenMail, ImapServer, Mailbox, docker_unavailable_reason
+from tests.kit.servers import GreenMail, ImapServer, Mailbox, docker_unavailable_reason
 from tests.pgkit import postgres_url
 
 # Read once at import: the autouse fixture below removes INBOXWARDEN_* from each test's

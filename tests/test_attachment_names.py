@@ -14,8 +14,10 @@ import pytest
 from inboxwarden.detectors import Kind, Part, kinds_of, scan_message, scan_text
 from inboxwarden.detectors.file_names import file_name_text
 from inboxwarden.fanout.job import run_fanout
-from tests.enginekit import ENFORCING, OLD, engine_for, new_user, run, write_config
-from tests.imapkit import census, make_message, seed
+from tests.kit.census import census
+from tests.kit.engine import ENFORCING, OLD, engine_for, run, write_config
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user
 
 PNR = "811218-9876"  # valid check digit, made-up person
 NAMES_WITH_ID = [f"lonebesked_{PNR}.pdf", f"lonebesked-{PNR}.pdf", f"{PNR}_lon.pdf"]

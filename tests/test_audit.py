@@ -38,7 +38,8 @@ def test_the_key_never_shows_in_a_repr():
 
 def test_the_engine_shows_no_secret_in_its_repr(dovecot, tmp_path):
     """repr() of the engine (as a traceback or a debugger prints it) hides every secret."""
-    from tests.enginekit import engine_for, new_user, write_config
+    from tests.kit.engine import engine_for, write_config
+    from tests.kit.servers import new_user
 
     config = write_config(tmp_path, dovecot, [new_user(dovecot)])
     engine = engine_for(config)

@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
-from tests.enginekit import mail, new_user, write_config
-from tests.imapkit import seed
+from tests.kit.engine import mail, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 NOW = "2026-11-20T03:00"  # no offset: read in Europe/Stockholm
 

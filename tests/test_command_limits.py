@@ -17,8 +17,10 @@ from inboxwarden.imap.providers import (
     learned_limits,
 )
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
-from tests.enginekit import ENFORCING, mail, new_user, run, special_server, write_config
-from tests.imapkit import CuttingProxy, census
+from tests.kit.census import census
+from tests.kit.engine import ENFORCING, mail, run, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.servers import new_user, special_server
 
 # --- the pure choice -------------------------------------------------------------------
 

@@ -9,11 +9,11 @@ import pytest
 from inboxwarden.directory.entries import (
     Directory,
     DirectorySource,
-    Employee,
     FileDirectorySource,
     load_directory,
 )
 from inboxwarden.errors import ConfigError
+from inboxwarden.policy.people import Employee
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 HEADER = "email,login,manager,team,language,mode,legal_hold,excluded,groups\n"

@@ -28,8 +28,8 @@ from inboxwarden.errors import ConfigError
 from inboxwarden.mailbox.engine import Engine
 from inboxwarden.reports import build_reports
 from inboxwarden.state import StateStore
-from tests.enginekit import ENFORCING, STOCKHOLM, mail, write_config
-from tests.imapkit import seed
+from tests.kit.engine import ENFORCING, STOCKHOLM, mail, write_config
+from tests.kit.seeding import seed
 from tests.ldap_people import (
     BIND_DN,
     BIND_PASSWORD,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from inboxwarden.config import LdapAttributes
-from inboxwarden.directory.entries import Employee
 from inboxwarden.directory.mapping import (
     LdapEntry,
     Memberships,
@@ -13,6 +12,7 @@ from inboxwarden.directory.mapping import (
     map_entries,
     outside_managers,
 )
+from inboxwarden.policy.people import Employee
 
 AD = LdapAttributes()
 ANNA = "CN=Anna Berg,OU=Staff,DC=exempel,DC=se"

@@ -14,18 +14,11 @@ import pytest
 
 from inboxwarden.demo.localserver import capability_without
 from inboxwarden.mailbox import engine as engine_module
-from tests.enginekit import (
-    ENFORCING,
-    GRACE,
-    NEW,
-    OLD,
-    mail,
-    new_user,
-    run,
-    special_server,
-    write_config,
-)
-from tests.imapkit import CuttingProxy, census, flags_of, make_message, seed, session
+from tests.kit.census import census, flags_of
+from tests.kit.engine import ENFORCING, GRACE, NEW, OLD, mail, run, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user, session, special_server
 
 pytestmark = pytest.mark.imap
 KW = "$InboxWardenDue"

@@ -16,10 +16,12 @@ from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings
+from inboxwarden.errors import DeliveryError
 from inboxwarden.reports import build_reports, report_table, send_reports
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
-from tests.enginekit import engine_for, new_user, write_config
-from tests.imapkit import seed
+from inboxwarden.reports.smtp import SmtpEndpoint, probe
+from tests.kit.engine import engine_for, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 from tests.reports.mailkit import configure
 from tests.reports.smtpkit import PASSWORD, USER, free_port, smtp_server
 from tests.reports.test_weekly_report import REPORT_AT, WEEK46, planted

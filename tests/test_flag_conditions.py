@@ -11,8 +11,10 @@ import pytest
 
 from inboxwarden.config import load_settings
 from inboxwarden.errors import ConfigError
-from tests.enginekit import ENFORCING, GRACE, OLD, new_user, run, write_config
-from tests.imapkit import census, make_message, seed
+from tests.kit.census import census
+from tests.kit.engine import ENFORCING, GRACE, OLD, run, write_config
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 

@@ -6,22 +6,24 @@ given; tests/test_layouts.py shows the same against real Dovecot layouts.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import name_characters, render_target
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee
 from inboxwarden.policy.planning import (
-    Employee,
     MailboxFacts,
-    name_characters,
     plan_mailbox,
-    render_target,
     withhold,
 )
 from inboxwarden.policy.rules import DefaultRule, Rule
 from inboxwarden.policy.target_names import target_names
+from inboxwarden.policy.target_template import FIELDS, Personal, parse_target
 
 STHLM = ZoneInfo("Europe/Stockholm")
 ENFORCING = datetime(2026, 11, 27, 12, tzinfo=STHLM)
@@ -52,8 +54,9 @@ def render(template: str, sender: str, **facts: object) -> str:
 
 def plan(messages: list[MessageInfo], facts: MailboxFacts, mode: str = "enforce"):
     return plan_mailbox(
-        Employee("anna@exempel.se", mode),  # type: ignore[arg-type]
+        Employee("anna@exempel.se"),
         messages,
+        mode=mode,  # type: ignore[arg-type]
         records={},
         inbox_uids=[m.uid for m in messages],
         inbox_count=len(messages),
@@ -141,3 +144,29 @@ def test_check_shows_fields_without_an_example_as_placeholders():
     )
     (name,) = target_names([rule], {}, MailboxFacts(), now=ENFORCING, tz=STHLM)
     assert name.name == "Personligt/{from_address}"
+
+
+def test_the_docs_name_exactly_the_template_fields_the_code_defines():
+    """target_template.FIELDS is the one list; the docs must not drift from it."""
+    root = Path(__file__).resolve().parent.parent
+    behaviour = (root / "docs" / "behaviour.md").read_text(encoding="utf-8")
+    move = behaviour[
+        behaviour.index("`move` files the message") : behaviour.index("`delete` moves")
+    ]
+    assert set(re.findall(r"`\{(\w+)\}`", move)) == set(FIELDS)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{{{name}}}`" in readme for name in FIELDS)
+    # The docs' rule for personal names is the fields' own: from_address always,
+    # from_domain unless the domains are listed.
+    assert {n for n, f in FIELDS.items() if f.personal is Personal.ALWAYS} == {"from_address"}
+    assert {n for n, f in FIELDS.items() if f.personal is Personal.UNLESS_DOMAINS_LISTED} == {
+        "from_domain"
+    }
+
+
+def test_a_template_is_parsed_once_and_rendered_from_its_parsed_form():
+    parsed = parse_target("Kunder/{from_domain}/{year}")
+    assert parse_target("Kunder/{from_domain}/{year}") is parsed
+    assert CUSTOMERS.template is parse_target(CUSTOMERS.target or "")
+    assert parsed.fields == {"from_domain", "year"}
+    assert parsed.render({"from_domain": "kund.se", "year": "2026"}, ".") == "Kunder.kund_se.2026"

@@ -13,15 +13,15 @@ from inboxwarden.directory.entries import load_directory
 from inboxwarden.directory.mapping import LdapEntry, map_entries
 from inboxwarden.errors import ConfigError
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import render_target
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.planning import Employee as PlanEmployee
+from inboxwarden.policy.people import Employee
 from inboxwarden.policy.planning import (
     MailboxFacts,
     folder_of_recorded,
     plan_mailbox,
     recorded_target,
-    render_target,
 )
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Rule
@@ -148,8 +148,9 @@ def test_a_batch_says_whether_its_folder_name_is_personal():
         MessageInfo(2, old, 1, frozenset(), {"from": "Per <per@annat.se>"}),
     ]
     plan = plan_mailbox(
-        PlanEmployee("anna@exempel.se", "enforce"),
+        Employee("anna@exempel.se"),
         messages,
+        mode="enforce",
         records={},
         inbox_count=2,
         now=datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("Europe/Stockholm")),

@@ -84,3 +84,61 @@ def test_the_layout_test_sees_every_policy_module() -> None:
     """Guards the guard: an empty glob would make the tests above pass vacuously."""
     names = {p.stem for p in _policy_files()}
     assert {"cycle", "rules", "matching", "planning", "message"} <= names
+
+
+#: The adapter that alone may touch imapclient's and imaplib's private names.
+CLIENT_INTERNALS = SRC / "imap" / "client_internals.py"
+#: Borrowed names too common to police by attribute name alone (``args.file``); the
+#: adapter's own test checks them.
+TOO_COMMON = frozenset({"file"})
+
+
+def _borrowed_names() -> frozenset[str]:
+    from inboxwarden.imap.client_internals import BORROWED
+
+    return frozenset(b.name for b in BORROWED) - TOO_COMMON
+
+
+def test_only_the_adapter_touches_imapclients_private_names() -> None:
+    """``x._imap``, ``x._simple_command`` and the rest appear nowhere in src/ but in
+    imap/client_internals.py, so an imapclient upgrade has one file to check."""
+    borrowed = _borrowed_names()
+    wrong = [
+        f"{path.relative_to(SRC.parent)}:{node.lineno}: .{node.attr}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path != CLIENT_INTERNALS
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in borrowed
+    ]
+    assert not wrong, (
+        f"imapclient/imaplib internals used outside {CLIENT_INTERNALS.name}: {wrong}; "
+        "add a function there (and its entry in BORROWED) instead"
+    )
+
+
+def test_the_layout_test_sees_the_borrowed_names() -> None:
+    """Guards the guard: the list the check above uses is the adapter's, and not empty."""
+    assert {"_imap", "_simple_command", "_command_and_check", "_new_tag"} <= _borrowed_names()
+    assert CLIENT_INTERNALS.is_file()
+
+
+#: Libraries that speak SQL: only the state package may import them.
+SQL_MODULES = ("sqlalchemy", "alembic", "psycopg", "sqlite3")
+
+
+def _files_outside_state() -> list[Path]:
+    return sorted(p for p in SRC.rglob("*.py") if not p.is_relative_to(SRC / "state"))
+
+
+@pytest.mark.parametrize("path", _files_outside_state(), ids=lambda p: str(p.relative_to(SRC)))
+def test_only_the_state_package_speaks_sql(path: Path) -> None:
+    """Every query lives in state/, behind a method that says what it answers."""
+    wrong = [name for name in _imports(path) if _within(name, SQL_MODULES)]
+    assert not wrong, f"{path.relative_to(SRC)} imports {wrong}: SQL belongs to state/"
+
+
+def test_the_sql_guard_sees_the_whole_package() -> None:
+    """Guards the guard: the files checked include the reports, the jobs and the CLI."""
+    names = {str(p.relative_to(SRC)) for p in _files_outside_state()}
+    assert {"config.py", "reports/weekly_job.py", "cli/commands.py"} <= names
+    assert not any(name.startswith("state/") for name in names)

@@ -18,8 +18,10 @@ from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
 from inboxwarden.demo.localserver import DOVECOT_CAPABILITIES, capability_without
-from tests.enginekit import mail, new_user, run, special_server, write_config
-from tests.imapkit import census, flags_of, seed, session
+from tests.kit.census import census, flags_of
+from tests.kit.engine import mail, run, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user, session, special_server
 
 pytestmark = pytest.mark.imap
 

@@ -24,7 +24,6 @@ from imapclient.exceptions import CapabilityError, LoginError
 
 from inboxwarden.demo.localserver import (
     LocalDovecot,
-    LocalServerError,
     _certificates,
     _install,
     _process,
@@ -32,8 +31,12 @@ from inboxwarden.demo.localserver import (
     ensure_dovecot_installed,
     write_maildir_messages,
 )
-from tests import imapkit
-from tests.imapkit import CuttingProxy, Mailbox, make_message, seed
+from inboxwarden.errors import LocalServerError
+from tests.kit.census import census, flags_of, imap_inventory
+from tests.kit.commands import rawlog_verbs
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import ImapServer, Mailbox, session
 
 pytestmark = pytest.mark.imap
 
@@ -41,7 +44,7 @@ T0 = datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture(name="server")
-def _server(dovecot: imapkit.ImapServer) -> LocalDovecot:
+def _server(dovecot: ImapServer) -> LocalDovecot:
     """The session's server, when it is the local Dovecot these tests are about."""
     if not isinstance(dovecot, LocalDovecot):
         pytest.skip("tests the local Dovecot itself")
@@ -305,7 +308,7 @@ def test_seed_through_a_logged_in_client(mailbox: Mailbox) -> None:
 def test_seed_a_thousand_messages(server: LocalDovecot, mailbox: Mailbox) -> None:
     """A thousand APPENDed messages arrive, each once, in batched MULTIAPPENDs."""
     seed(server, mailbox.email, "INBOX", _messages(1000))
-    counts = imapkit.census(server, mailbox.email)
+    counts = census(server, mailbox.email)
     assert sum(counts.values()) == 1000
     assert set(counts.values()) == {1}
 
@@ -348,7 +351,7 @@ def test_maildir_writing_into_a_fresh_inbox(server: LocalDovecot) -> None:
     """A user who never logged in gets an INBOX created before the files go in."""
     server.add_user("ny@exempel.se", "secret")
     write_maildir_messages(server, "ny@exempel.se", "INBOX", _messages(5), sync=False)
-    assert imapkit.census(server, "ny@exempel.se") == Counter(
+    assert census(server, "ny@exempel.se") == Counter(
         {("INBOX", f"<m{n}@exempel.se>"): 1 for n in range(5)}
     )
 
@@ -374,7 +377,7 @@ def test_census_counts_every_folder(server: LocalDovecot, mailbox: Mailbox) -> N
     finally:
         client.logout()
 
-    counts = imapkit.census(server, mailbox.email)
+    counts = census(server, mailbox.email)
     assert counts == Counter(
         {
             ("INBOX", "<m0@exempel.se>"): 1,
@@ -384,26 +387,24 @@ def test_census_counts_every_folder(server: LocalDovecot, mailbox: Mailbox) -> N
             ("Arkiv", "<m1@exempel.se>"): 1,
         }
     )
-    assert ("INBOX", "<m1@exempel.se>") not in imapkit.census(
-        server, mailbox.email, skip_deleted=True
-    )
-    flags = imapkit.flags_of(server, mailbox.email, "INBOX")
+    assert ("INBOX", "<m1@exempel.se>") not in census(server, mailbox.email, skip_deleted=True)
+    flags = flags_of(server, mailbox.email, "INBOX")
     assert flags == {
         "<m0@exempel.se>": frozenset({"\\Flagged", "$Due"}),
         "<m1@exempel.se>": frozenset({"\\Deleted"}),
         "<m2@exempel.se>": frozenset(),
     }
     with pytest.raises(ValueError, match="twice"):
-        imapkit.flags_of(server, mailbox.email, "Arkiv")
+        flags_of(server, mailbox.email, "Arkiv")
 
 
 def test_census_over_imap_matches_doveadm(server: LocalDovecot, mailbox: Mailbox) -> None:
     """The IMAP census (used for GreenMail) agrees with the doveadm one."""
     seed(server, mailbox.email, "INBOX", _messages(4))
     seed(server, mailbox.email, "Arkiv/2024", _messages(2))
-    with imapkit.session(server, mailbox.email) as client:
-        rows = imapkit._imap_inventory(client, None, False)
-    assert Counter((folder, message_id) for folder, message_id, _ in rows) == imapkit.census(
+    with session(server, mailbox.email) as client:
+        rows = imap_inventory(client, None, False)
+    assert Counter((folder, message_id) for folder, message_id, _ in rows) == census(
         server, mailbox.email
     )
 
@@ -500,7 +501,7 @@ def test_proxy_cut_after_a_delivered_command(
         client.move(uids, "Arkiv")
     client.shutdown()
     assert proxy.cut_done.is_set()
-    assert {folder for folder, _ in imapkit.census(server, mailbox.email)} == {"Arkiv"}
+    assert {folder for folder, _ in census(server, mailbox.email)} == {"Arkiv"}
 
 
 def test_proxy_cut_before_a_command(
@@ -516,7 +517,7 @@ def test_proxy_cut_before_a_command(
         client.move(client.search(["ALL"]), "Arkiv")
     client.shutdown()
     assert "UID MOVE" in proxy.commands_sent()
-    assert {folder for folder, _ in imapkit.census(server, mailbox.email)} == {"INBOX"}
+    assert {folder for folder, _ in census(server, mailbox.email)} == {"INBOX"}
 
 
 # -- the variant server: separator ".", no MOVE, rawlog ---------------------------------
@@ -525,7 +526,7 @@ def test_proxy_cut_before_a_command(
 def test_capability_removed(variant: LocalDovecot) -> None:
     """imap_capability without MOVE: the client sees no MOVE and imapclient refuses to move."""
     variant.add_user("svag@exempel.se", "secret")
-    with imapkit.session(variant, "svag@exempel.se") as client:
+    with session(variant, "svag@exempel.se") as client:
         capabilities = set(client.capabilities())
         client.select_folder("INBOX")
         with pytest.raises(CapabilityError):
@@ -539,11 +540,11 @@ def test_dot_separator(variant: LocalDovecot) -> None:
     variant.add_user("punkt@exempel.se", "secret")
     seed(variant, "punkt@exempel.se", "Arkiv.2024", _messages(2))
     write_maildir_messages(variant, "punkt@exempel.se", "Arkiv.2024", _messages(3, prefix="w"))
-    with imapkit.session(variant, "punkt@exempel.se") as client:
+    with session(variant, "punkt@exempel.se") as client:
         separators = {separator for _attributes, separator, _name in client.list_folders()}
     assert separators == {b"."}
     assert (variant.maildir("punkt@exempel.se") / ".Arkiv.2024" / "cur").is_dir()
-    assert sum(imapkit.census(variant, "punkt@exempel.se").values()) == 5
+    assert sum(census(variant, "punkt@exempel.se").values()) == 5
 
 
 def test_rawlog_records_commands_after_login(variant: LocalDovecot) -> None:
@@ -555,7 +556,7 @@ def test_rawlog_records_commands_after_login(variant: LocalDovecot) -> None:
     client.select_folder("INBOX")
     client.add_flags([1], ["$Due"])
     client.logout()
-    verbs = imapkit.rawlog_verbs(variant, "spar@exempel.se")
+    verbs = rawlog_verbs(variant, "spar@exempel.se")
     assert verbs[verbs.index("APPEND") :] == ["APPEND", "SELECT", "UID STORE", "LOGOUT"]
     assert b"Subject: x" in variant.rawlog("spar@exempel.se")[-1]
 
@@ -602,7 +603,7 @@ def test_start_retries_on_taken_port_and_stop_leaves_nothing(
         with server:
             seed(server, "kvar@exempel.se", "INBOX", _messages(1))
         with server:
-            assert sum(imapkit.census(server, "kvar@exempel.se").values()) == 1
+            assert sum(census(server, "kvar@exempel.se").values()) == 1
     finally:
         blocker.close()
         shutil.rmtree(base_dir, ignore_errors=True)

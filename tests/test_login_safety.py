@@ -15,12 +15,15 @@ from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings, password_file_for
-from inboxwarden.directory.entries import Directory, Employee
+from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import ConfigError
 from inboxwarden.mailbox.engine import Engine
+from inboxwarden.policy.people import Employee
 from inboxwarden.state import StateStore
-from tests.enginekit import RULES, mail, new_user, write_config
-from tests.imapkit import CuttingProxy, seed
+from tests.kit.engine import RULES, mail, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 

@@ -13,9 +13,11 @@ from email.policy import SMTP
 
 import pytest
 
-from tests.enginekit import ENFORCING, OLD, mail, new_user, run, write_config
 from tests.fanout.test_fanout_hostile import PNR
-from tests.imapkit import census, make_message, seed
+from tests.kit.census import census
+from tests.kit.engine import ENFORCING, OLD, mail, run, write_config
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 

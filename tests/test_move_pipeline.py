@@ -2,7 +2,7 @@
 
 Each MOVE is still journalled before it is sent; its audit events and flag records are
 written while the next MOVE is in flight, and every way out of the apply writes those
-of a MOVE that was answered. The census comes from doveadm (tests/faultkit.py).
+of a MOVE that was answered. The census comes from doveadm (tests/kit/census.py).
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from inboxwarden.state import StateStore
-from tests.enginekit import ENFORCING, OLD, new_user, run, write_config
-from tests.faultkit import assert_each_once, marked, marker_census, markers_by_folder
-from tests.imapkit import CuttingProxy, seed
+from tests.kit.census import assert_each_once, marker_census, markers_by_folder
+from tests.kit.engine import ENFORCING, OLD, run, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import marked, seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 FILED = "Bokföring/2026"

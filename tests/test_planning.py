@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import render_target
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee
 from inboxwarden.policy.planning import (
     FLAGGED,
-    Employee,
     FlagRecord,
     MailboxFacts,
     plan_mailbox,
-    render_target,
 )
 from inboxwarden.policy.rules import DefaultRule, Rule
 
@@ -63,8 +63,9 @@ def plan(
     also_flagged=True,
 ):
     return plan_mailbox(
-        Employee("anna@exempel.se", mode, legal_hold),
+        Employee("anna@exempel.se", legal_hold=legal_hold),
         messages,
+        mode=mode,
         records=records or {},
         inbox_uids=[m.uid for m in messages],
         inbox_count=len(messages),

@@ -21,8 +21,10 @@ from inboxwarden.demo.localserver import (
     GMAIL_CAPABILITIES,
 )
 from inboxwarden.imap.providers import PROFILES, ServerFacts, conclusions, profile_for
-from tests.enginekit import ENFORCING, NEW, mail, new_user, run, special_server, write_config
-from tests.imapkit import census, flags_of, seed
+from tests.kit.census import census, flags_of
+from tests.kit.engine import ENFORCING, NEW, mail, run, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user, special_server
 from tests.profilekit import ExchangeProxy
 
 KW = "$InboxWardenDue"

@@ -10,10 +10,13 @@ from collections import Counter
 import pytest
 
 from inboxwarden.errors import PolicyError
-from inboxwarden.mailbox.actions import Target, apply_batches
-from inboxwarden.policy.planning import Batch, Employee, MailboxPlan
-from tests.enginekit import ENFORCING, NEW, RULES, engine_for, mail, new_user, run, write_config
-from tests.imapkit import census, flags_of, seed
+from inboxwarden.mailbox.actions import SelectedFolder, apply_batches
+from inboxwarden.policy.people import Employee
+from inboxwarden.policy.planning import Batch, MailboxPlan
+from tests.kit.census import census, flags_of
+from tests.kit.engine import ENFORCING, NEW, RULES, engine_for, mail, run, write_config
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 
@@ -73,12 +76,12 @@ def test_the_actions_refuse_a_delete_batch_in_a_mailbox_on_legal_hold(dovecot, t
     engine = engine_for(write_config(tmp_path, dovecot, {email: ",true"}))
     [entry] = engine.chosen(None)
     assert entry.legal_hold
-    plan = MailboxPlan(employee=Employee(email, "enforce", legal_hold=True), inbox=2)
+    plan = MailboxPlan(employee=Employee(email, legal_hold=True), mode="enforce", inbox=2)
     plan.batches.append(Batch(kind, "newsletters", "Trash" if kind == "delete" else None, (1, 2)))
     try:
         with engine.open_session(entry) as session:
             folder = session.select("INBOX", readonly=False)
-            target = Target(
+            target = SelectedFolder(
                 session,
                 engine.state,
                 engine.state.start_run("run", ENFORCING),
@@ -104,12 +107,12 @@ def test_a_move_batch_is_still_applied_in_a_mailbox_on_legal_hold(dovecot, tmp_p
     seed(dovecot, email, "INBOX", mail("invoice", 2))
     engine = engine_for(write_config(tmp_path, dovecot, {email: ",true"}))
     [entry] = engine.chosen(None)
-    plan = MailboxPlan(employee=Employee(email, "enforce", legal_hold=True), inbox=2)
+    plan = MailboxPlan(employee=Employee(email, legal_hold=True), mode="enforce", inbox=2)
     plan.batches.append(Batch("move", "invoices", "Bokföring/2026", (1, 2)))
     try:
         with engine.open_session(entry) as session:
             folder = session.select("INBOX", readonly=False)
-            target = Target(
+            target = SelectedFolder(
                 session,
                 engine.state,
                 engine.state.start_run("run", ENFORCING),

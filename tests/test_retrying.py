@@ -15,8 +15,11 @@ from inboxwarden.errors import (
     TokenUnavailable,
 )
 from inboxwarden.mailbox.retrying import MAX_WAIT_SECONDS, attempts, is_transient
-from tests.enginekit import ENFORCING, mail, new_user, run, write_config
-from tests.imapkit import CuttingProxy, census, seed
+from tests.kit.census import census
+from tests.kit.engine import ENFORCING, mail, run, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 
 
 @pytest.mark.parametrize(

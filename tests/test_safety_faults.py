@@ -1,8 +1,8 @@
 """Nothing lost, nothing doubled: the safety invariants under duplicates, concurrency and faults.
 
-Each test ends in a census by a marker planted in every message (tests/faultkit.py), so
-messages that share a Message-ID, or have none, are still told apart. The census comes
-from doveadm, not from inboxwarden's own IMAP code.
+Each test ends in a census by a marker planted in every message (``tests.kit.seeding.marked``,
+``tests.kit.census.marker_census``), so messages that share a Message-ID, or have none,
+are still told apart. The census comes from doveadm, not from inboxwarden's own IMAP code.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden.demo.localserver import LocalDovecot, LocalServerError, capability_without
-from inboxwarden.errors import ConnectionLost
+from inboxwarden.demo.localserver import LocalDovecot, capability_without
+from inboxwarden.errors import ConnectionLost, LocalServerError
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.state import StateStore
-from tests.enginekit import ENFORCING, OLD, new_user, run, special_server, write_config
-from tests.faultkit import assert_each_once, marked, marker_census, markers_by_folder
-from tests.imapkit import CuttingProxy, seed, session
+from tests.kit.census import assert_each_once, marker_census, markers_by_folder
+from tests.kit.engine import ENFORCING, OLD, run, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import marked, seed
+from tests.kit.servers import new_user, session, special_server
 
 pytestmark = pytest.mark.imap
 FILED = "Bokföring/2026"

@@ -85,7 +85,7 @@ def test_the_schema_of_the_migrations_is_the_schema_of_the_code(store):
 
     from inboxwarden.state import metadata
 
-    with store.engine.connect() as conn:
+    with store._engine.connect() as conn:  # the schema itself is what is checked
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
 
@@ -155,6 +155,8 @@ def test_opening_a_database_at_head_does_not_import_alembic(db_url):
     import subprocess
     import sys
 
+    import sqlalchemy as sa
+
     from inboxwarden.state import migrate
 
     StateStore.open(db_url).close()
@@ -166,21 +168,21 @@ def test_opening_a_database_at_head_does_not_import_alembic(db_url):
         [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
     )
     assert opened.stdout.strip() == "False"
-    store = StateStore.open(db_url)
+    engine = sa.create_engine(db_url)  # the database as another tool would see it
     try:
-        assert migrate.current_revision(store.engine) == migrate.head_revision()
-        with store.engine.begin() as conn:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        with engine.begin() as conn:
             conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
             conn.exec_driver_sql("DROP TABLE digests_sent")
+        reopened = subprocess.run(
+            [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
+        )
+        assert reopened.stdout.strip() == "True"
+        assert migrate.current_revision(engine) == migrate.head_revision()
     finally:
-        store.close()
-    reopened = subprocess.run(
-        [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
-    )
-    assert reopened.stdout.strip() == "True"
+        engine.dispose()
     store = StateStore.open(db_url)
     try:
-        assert migrate.current_revision(store.engine) == migrate.head_revision()
         store.record_digest("a@x.se", "monthly", datetime.now(UTC))  # the table is back
     finally:
         store.close()
@@ -228,8 +230,10 @@ def test_two_instances_never_hold_the_same_mailbox(db_url):
 @pytest.mark.imap
 def test_engine_runs_on_postgresql_and_a_rerun_changes_nothing(dovecot, tmp_path, pg_url):
     """The whole engine with its state in PostgreSQL, as several instances would share it."""
-    from tests.enginekit import ENFORCING, mail, new_user, run, write_config
-    from tests.imapkit import census, seed
+    from tests.kit.census import census
+    from tests.kit.engine import ENFORCING, mail, run, write_config
+    from tests.kit.seeding import seed
+    from tests.kit.servers import new_user
 
     url = pg_url
     email = new_user(dovecot)

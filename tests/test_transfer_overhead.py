@@ -15,9 +15,11 @@ from datetime import timedelta
 import pytest
 
 from inboxwarden.demo.localserver import capability_without
-from tests.enginekit import ENFORCING, OLD, mail, new_user, run, special_server, write_config
-from tests.faultkit import assert_each_once, marked, marker_census
-from tests.imapkit import CuttingProxy, seed
+from tests.kit.census import assert_each_once, marker_census
+from tests.kit.engine import ENFORCING, OLD, mail, run, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import marked, seed
+from tests.kit.servers import new_user, special_server
 
 pytestmark = pytest.mark.imap
 

@@ -15,9 +15,11 @@ CLI need to catch only that::
     │   └── TimeBudgetExceeded       the mailbox took longer than imap.mailbox_budget_seconds
     ├── PolicyError                  an action would break a safety invariant (docs/behaviour.md §5)
     ├── Interrupted                  the service is stopping; a mailbox was left between commands
-    ├── StateError                   the state database failed (state.py)
+    ├── StateError                   the state database failed (state/)
     ├── DeliveryError                a report or digest could not be sent (reports/smtp.py)
-    └── LocalServerError             the demo's or tests' Dovecot failed (localserver/)
+    └── LocalServerError             the demo's or tests' Dovecot failed (demo/localserver/)
+
+Every class of the tree is defined here, so what the CLI catches is readable in one file.
 """
 
 from __future__ import annotations
@@ -102,4 +104,21 @@ class Interrupted(InboxWardenError):
     """The service is stopping: the mailbox was left between two journalled commands.
 
     Not a failure of the mailbox: the next run recovers the journal and goes on.
+    """
+
+
+class StateError(InboxWardenError):
+    """The state database could not be reached or written."""
+
+
+class DeliveryError(InboxWardenError):
+    """A message could not be handed to the SMTP relay (or appended to a mailbox)."""
+
+
+class LocalServerError(InboxWardenError):
+    """The disposable local Dovecot could not be installed, started, or asked something.
+
+    Derives from the package root so that ``inboxwarden demo`` reports it like any other
+    failure; the message always says what to do next (install a package, pick another
+    directory, read the log at a given path).
     """

@@ -111,7 +111,9 @@ def positive(rng: random.Random, src: Sources, kind: Kind) -> tuple[str, str, st
     return variant, value, template
 
 
-def negative(rng: random.Random, src: Sources, participants: list[str]) -> tuple[str, str, str]:
+# One branch per decoy category, in one function: the order of the rng calls is what the
+# corpus seed reproduces, so a split must not reorder them.
+def negative(rng: random.Random, src: Sources, participants: list[str]) -> tuple[str, str, str]:  # noqa: C901
     """Return (category, value, sentence template) for a planted decoy."""
     category = rng.choice(
         ["org_number", "invalid_check_digit", "impossible_date", "invalid_vector", "order_number",

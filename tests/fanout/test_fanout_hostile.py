@@ -13,8 +13,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from inboxwarden.fanout.job import fanout_table, run_fanout
-from tests.enginekit import STOCKHOLM, engine_for, new_user, write_config
-from tests.imapkit import make_message, seed
+from tests.kit.engine import STOCKHOLM, engine_for, write_config
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=STOCKHOLM)

@@ -13,8 +13,9 @@ from structlog.testing import capture_logs
 
 from inboxwarden.cli.commands import main
 from inboxwarden.fanout.job import run_fanout
-from tests.enginekit import STOCKHOLM, engine_for, new_user, write_config
-from tests.imapkit import make_message, seed, session
+from tests.kit.engine import STOCKHOLM, engine_for, write_config
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user, session
 
 pytestmark = pytest.mark.imap
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=STOCKHOLM)

@@ -11,12 +11,13 @@ from pydantic import SecretStr
 
 from inboxwarden.demo.localserver import capability_without
 from inboxwarden.errors import AuthenticationFailed, ConnectionLost
-from inboxwarden.imap import stream
+from inboxwarden.imap import client_internals, stream
 from inboxwarden.imap.answers import to_message
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
-from tests.enginekit import OLD, mail, new_user, special_server
-from tests.imapkit import make_message, seed
-from tests.imapkit import session as session_for
+from tests.kit.engine import OLD, mail
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user, special_server
+from tests.kit.servers import session as session_for
 
 pytestmark = pytest.mark.imap
 
@@ -110,7 +111,9 @@ def test_fast_reader_agrees_with_imapclients_parser(dovecot, corpus_messages):
         session.select("INBOX", readonly=True)
         uids = session.search(["ALL"])
         fast = {m.uid: m for m in session.fetch_messages(uids, header_fields=["from", "subject"])}
-        data = stream.command(session.raw_client()._imap, f"UID FETCH 1:* {items}".encode())
+        data = stream.command(
+            client_internals.imaplib_of(session.raw_client()), f"UID FETCH 1:* {items}".encode()
+        )
     general = {
         uid: to_message(uid, item) for uid, item in parse_fetch_response(data, False, True).items()
     }

@@ -11,9 +11,10 @@ import pytest
 
 from inboxwarden.imap.session import ImapSession, _item_groups
 from inboxwarden.imap.structure import MAX_DEPTH, MAX_LEAVES, leaves
-from tests.enginekit import OLD, new_user
 from tests.imap.test_session import master, plain
-from tests.imapkit import make_message, seed
+from tests.kit.engine import OLD
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user
 
 pytestmark = pytest.mark.imap
 PNR = "811218-9876"

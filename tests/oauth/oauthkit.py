@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 from inboxwarden.demo.localserver import LocalDovecot
-from tests.enginekit import RULES
+from tests.kit.engine import RULES
 from tests.oauth.tokenserver import CLIENT_ID, TENANT, TokenServer
 
 

@@ -12,8 +12,10 @@ import structlog
 from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
-from tests.enginekit import ENFORCING, engine_for, mail, new_user, run
-from tests.imapkit import census, seed
+from tests.kit.census import census
+from tests.kit.engine import ENFORCING, engine_for, mail, run
+from tests.kit.seeding import seed
+from tests.kit.servers import new_user
 from tests.oauth.oauthkit import write_oauth_config
 
 pytestmark = pytest.mark.imap

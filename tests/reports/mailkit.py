@@ -11,8 +11,8 @@ from pathlib import Path
 
 from inboxwarden.demo.localserver import LocalDovecot
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER
-from tests.enginekit import RULES, write_config
-from tests.imapkit import session
+from tests.kit.engine import RULES, write_config
+from tests.kit.servers import session
 
 POLICY_URL = "https://intranet.exempel.se/integritetspolicy"
 SENDER = "InboxWarden <inboxwarden@exempel.se>"

@@ -20,17 +20,10 @@ from inboxwarden.demo.outputs import demo_digests
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from inboxwarden.reports import send_digests
 from inboxwarden.reports.marker import is_our_digest
-from tests.enginekit import (
-    GRACE,
-    NEW,
-    OLD,
-    STOCKHOLM,
-    engine_for,
-    new_user,
-    run,
-    special_server,
-)
-from tests.imapkit import census, flags_of, make_message, seed
+from tests.kit.census import census, flags_of
+from tests.kit.engine import GRACE, NEW, OLD, STOCKHOLM, engine_for, run
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user, special_server
 from tests.reports.mailkit import POLICY_URL, SENDER, configure, digests_in
 from tests.reports.smtpkit import smtp_server
 

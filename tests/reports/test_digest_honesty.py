@@ -10,8 +10,9 @@ import pytest
 from inboxwarden.demo.localserver import capability_without
 from inboxwarden.reports import send_digests
 from inboxwarden.reports.digest_job import digest_table
-from tests.enginekit import GRACE, OLD, STOCKHOLM, engine_for, new_user, special_server
-from tests.imapkit import make_message, seed
+from tests.kit.engine import GRACE, OLD, STOCKHOLM, engine_for
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user, special_server
 from tests.reports.mailkit import configure, digests_in
 
 pytestmark = pytest.mark.imap

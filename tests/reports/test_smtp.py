@@ -9,9 +9,9 @@ import pytest
 from pydantic import SecretStr
 
 from inboxwarden.config import SmtpSettings
-from inboxwarden.errors import ConfigError
+from inboxwarden.errors import ConfigError, DeliveryError
 from inboxwarden.reports.mime import build_message
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, send
+from inboxwarden.reports.smtp import SmtpEndpoint, send
 from inboxwarden.reports.templating import Rendered
 from tests.reports.smtpkit import PASSWORD, USER, free_port, smtp_server
 

@@ -20,7 +20,7 @@ from inboxwarden.reports.digest_job import render_digest
 from inboxwarden.reports.register import render_markdown
 from inboxwarden.reports.templating import Templates
 from inboxwarden.reports.weekly_job import render_report
-from tests.enginekit import write_config
+from tests.kit.engine import write_config
 
 #: The mail's column on a 390 px phone: the layout's 10 px margins, 1 px borders and
 #: 20 px padding on each side (templates/_layout.html.j2).

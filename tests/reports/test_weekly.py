@@ -8,15 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxwarden.config import Settings
-from inboxwarden.directory.entries import Directory, Employee
+from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import ConfigError
-from inboxwarden.reports.history import (
-    RunRow,
-    findings_table,
-    iter_findings,
-    iter_runs,
-    last_digest_sent,
-)
+from inboxwarden.policy.people import Employee
 from inboxwarden.reports.weekly import (
     FanoutFigures,
     WeekFigures,
@@ -26,7 +20,7 @@ from inboxwarden.reports.weekly import (
 )
 from inboxwarden.reports.weekly_job import build_reports
 from inboxwarden.reports.weeks import IsoWeek
-from inboxwarden.state import AuditEvent, StateStore
+from inboxwarden.state import AuditEvent, RunRow, StateStore
 
 TZ = ZoneInfo("Europe/Stockholm")
 W46 = IsoWeek(2026, 46)  # Mon 9 – Sun 15 November 2026
@@ -206,7 +200,7 @@ def test_runs_are_read_by_the_time_they_acted_as_of_and_only_scan_runs_count(sta
     record(state, utc(12), "anna@exempel.se", inbox=40, overdue=1, moved=4)
     record(state, utc(12, 3), "anna@exempel.se", kind="digest", inbox=999)
     record(state, utc(2), "anna@exempel.se", inbox=70)  # the week before
-    rows = list(iter_runs(state, W46.start(TZ), W46.end(TZ)))
+    rows = list(state.runs_between(W46.start(TZ), W46.end(TZ)))
     assert [(r.as_of, r.counts["inbox"]) for r in rows] == [(utc(10), 50), (utc(12), 40)]
 
 
@@ -241,19 +235,21 @@ def test_build_reports_reads_the_state_and_the_findings_table_when_it_exists(sta
         [finding("a", 10, 2, "high"), finding("b", 13, 0, "medium"), finding("c", 2, 1, "high")]
     )
     assert added == 3
-    table = findings_table(state)
-    assert table is not None
-    assert len(list(iter_findings(state, table, W46.start(TZ), W46.end(TZ)))) == 2
+    in_week = list(state.findings_between(W46.start(TZ), W46.end(TZ)))
+    assert sorted((f.at, f.external, f.high) for f in in_week) == [
+        (utc(10), True, True),
+        (utc(13), False, False),
+    ]
     [maria, _] = build_reports(settings, state, directory(), now=now, week="2026-W46", manager=None)
     assert maria.fanout_available is True
     assert maria.members[1].fanout == FanoutFigures(count=2, external=1, high=1)
 
 
 def test_the_last_digest_comes_from_the_audit_trail(state):
-    assert last_digest_sent(state, "anna@exempel.se") is None
+    assert state.last_digest_audited("anna@exempel.se") is None
     run_id = state.start_run("digest", utc(2))
     state.audit(run_id, "anna@exempel.se", [AuditEvent("digest", "ab" * 12, folder="INBOX")])
     state.audit(run_id, "bjorn@exempel.se", [AuditEvent("flag", "cd" * 12, folder="INBOX")])
-    sent = last_digest_sent(state, "anna@exempel.se")
+    sent = state.last_digest_audited("anna@exempel.se")
     assert sent is not None and abs(sent - datetime.now(UTC)) < timedelta(minutes=1)
-    assert last_digest_sent(state, "bjorn@exempel.se") is None
+    assert state.last_digest_audited("bjorn@exempel.se") is None

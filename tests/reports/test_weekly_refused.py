@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxwarden.directory.entries import Directory, Employee
-from inboxwarden.reports.history import RunRow
+from inboxwarden.directory.entries import Directory
+from inboxwarden.policy.people import Employee
 from inboxwarden.reports.templating import Templates
 from inboxwarden.reports.weekly import build_manager_reports, fold_runs
 from inboxwarden.reports.weekly_job import render_report
 from inboxwarden.reports.weeks import IsoWeek
+from inboxwarden.state import RunRow
 
 TZ = ZoneInfo("Europe/Stockholm")
 W46 = IsoWeek(2026, 46)  # Mon 9 – Sun 15 November 2026

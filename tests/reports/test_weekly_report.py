@@ -16,8 +16,9 @@ import pytest
 from inboxwarden.demo.outputs import demo_report
 from inboxwarden.reports import build_reports, report_table, send_reports
 from inboxwarden.reports.weeks import IsoWeek
-from tests.enginekit import STOCKHOLM, engine_for, new_user
-from tests.imapkit import make_message, seed
+from tests.kit.engine import STOCKHOLM, engine_for
+from tests.kit.seeding import make_message, seed
+from tests.kit.servers import new_user
 from tests.reports.mailkit import configure
 from tests.reports.smtpkit import smtp_server
 

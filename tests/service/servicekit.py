@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tests.enginekit import STOCKHOLM
+from tests.kit.engine import STOCKHOLM
 
 #: Never within a test: the job is there, but does not fire.
 NEVER = "0 0 1 1 *"
@@ -54,7 +54,7 @@ def cycle_around_today(today: date | None = None) -> tuple[str, datetime]:
 
 
 def add_sections(config: Path, *sections: str) -> None:
-    """Put *sections* before the rules of an enginekit configuration."""
+    """Put *sections* before the rules of a tests.kit.engine configuration."""
     text = config.read_text(encoding="utf-8")
     head, sep, rules = text.partition("[[rules]]")
     config.write_text(head + "\n".join(sections) + "\n" + sep + rules, encoding="utf-8")

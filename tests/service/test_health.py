@@ -14,7 +14,7 @@ from inboxwarden.mailbox.engine import MailboxOutcome, RunSummary
 from inboxwarden.service.health import HealthServer
 from inboxwarden.service.jobs import Jobs
 from inboxwarden.service.metrics import Metrics
-from tests.enginekit import GRACE
+from tests.kit.engine import GRACE
 
 
 def get(port: int, path: str) -> tuple[int, str, str]:

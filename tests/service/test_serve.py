@@ -13,9 +13,11 @@ import pytest
 
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from inboxwarden.state import StateStore
-from tests.enginekit import STOCKHOLM, new_user, write_config
-from tests.faultkit import assert_each_once, marked, marker_census
-from tests.imapkit import CuttingProxy, seed, session
+from tests.kit.census import assert_each_once, marker_census
+from tests.kit.engine import STOCKHOLM, write_config
+from tests.kit.faults import CuttingProxy
+from tests.kit.seeding import marked, seed
+from tests.kit.servers import new_user, session
 from tests.service.servicekit import (
     Serve,
     add_sections,

@@ -32,14 +32,21 @@ from inboxwarden.config import (
     load_settings,
     state_url,
 )
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.directory.mapping import EntryProblem
 from inboxwarden.directory.source import load_configured_directory
-from inboxwarden.errors import ConfigError, InboxWardenError, MailboxError, PolicyError
+from inboxwarden.errors import (
+    ConfigError,
+    DeliveryError,
+    InboxWardenError,
+    MailboxError,
+    PolicyError,
+    StateError,
+)
 from inboxwarden.imap.providers import ProviderProfile, ServerFacts, conclusions, profile_for
 from inboxwarden.mailbox.engine import Engine, RunSummary, find_trash
 from inboxwarden.mailbox.folder_probe import folder_lines
-from inboxwarden.state import StateError, StateStore
+from inboxwarden.policy.people import Employee
+from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
 EXIT_FAILED_MAILBOXES = 1
@@ -188,7 +195,7 @@ def check(ctx: Context) -> None:
 
 
 def _checked_mailbox(
-    engine: Engine, entry: DirectoryEntry, login: str, profile: ProviderProfile
+    engine: Engine, entry: Employee, login: str, profile: ProviderProfile
 ) -> tuple[list[str], bool]:
     """One mailbox's lines, and whether it passed; its failure never stops the others."""
     lines: list[str] = []
@@ -213,7 +220,7 @@ def _check_delivery(settings: Settings) -> bool:
     The relay is tested (connect, TLS, login; nothing is sent) when ``[smtp]`` is
     configured or digests go by SMTP. Returns False when the relay fails.
     """
-    from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, probe
+    from inboxwarden.reports.smtp import SmtpEndpoint, probe
 
     domains = settings.organisation.domains
     for key, sender in (
@@ -245,7 +252,7 @@ def _check_delivery(settings: Settings) -> bool:
 
 def _check_mailbox(
     engine: Engine,
-    entry: DirectoryEntry,
+    entry: Employee,
     login: str,
     profile: ProviderProfile,
     lines: list[str],

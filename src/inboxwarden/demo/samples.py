@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from inboxwarden.directory.entries import Directory, Employee
+from inboxwarden.directory.entries import Directory
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.planning import Decision, Mode
+from inboxwarden.policy.people import Employee, Language, Mode
+from inboxwarden.policy.planning import Decision
 from inboxwarden.policy.rules import Action, Match, Rule
 from inboxwarden.reports.digest import Digest, build_digest
-from inboxwarden.reports.templating import Language
 from inboxwarden.reports.weekly import (
     FanoutFigures,
     ManagerReport,

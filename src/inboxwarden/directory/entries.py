@@ -2,7 +2,9 @@
 
 The shipped source is a CSV or YAML file with the columns
 ``email,login,manager,team,language,mode,legal_hold,excluded,groups``; only ``email``
-is required. LDAP / Active Directory comes later as another `DirectorySource`.
+is required. LDAP / Active Directory comes later as another `DirectorySource`. Each
+row becomes a :class:`~inboxwarden.policy.people.Employee`, the one type the plan, the
+jobs and the reports read.
 
 Every address is validated (and normalised) with ``email-validator`` at load, without
 DNS, so a typo is found by ``inboxwarden check`` rather than by a failed login at 02:00.
@@ -16,34 +18,27 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, cast, get_args
+from typing import Protocol, cast, get_args
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
 from inboxwarden.errors import ConfigError, quoted
 from inboxwarden.files import UnreadableFile, line_of, read_regular_file
+from inboxwarden.policy.people import Employee, Language, Mode, login_problem
 
 __all__ = [
     "FIELDS",
     "Directory",
     "DirectorySource",
-    "Employee",
     "FileDirectorySource",
-    "Language",
-    "Mode",
     "load_directory",
-    "login_problem",
     "parse_csv",
     "parse_yaml",
 ]
-
-Mode = Literal["observe", "notify", "enforce"]
-Language = Literal["sv", "en"]
 
 FIELDS = (
     "email",
@@ -66,44 +61,6 @@ _FALSE = frozenset({"false", "no", "0", "nej", ""})
 _SPECIAL_USE = ("localhost", "local", "test", "invalid", "example")
 #: A directory of ten thousand employees is about a megabyte.
 MAX_DIRECTORY_BYTES = 50_000_000
-#: Longer than any login a mail server accepts (Dovecot: 255 bytes by default).
-MAX_LOGIN_LENGTH = 320
-
-
-@dataclass(frozen=True, slots=True)
-class Employee:
-    """One mailbox that the inbox rule applies to, and how it is treated.
-
-    `language` and `mode` are ``None`` when the directory leaves them to the
-    organisation's defaults (``organisation.language``, ``mode.default``), so a change
-    of default reaches everyone who has no override.
-    """
-
-    email: str
-    login: str = ""
-    """The IMAP login; the address when left empty."""
-    manager: str | None = None
-    team: str | None = None
-    language: Language | None = None
-    mode: Mode | None = None
-    legal_hold: bool = False
-    """Nothing is ever deleted or purged from this mailbox (docs/behaviour.md §5.5)."""
-    excluded: bool = False
-    """Listed (e.g. as a manager) but not processed."""
-    groups: tuple[str, ...] = ()
-    """Names for the rule condition ``mailbox_group``."""
-
-    def __post_init__(self) -> None:
-        """Default the login to the address, as most IMAP servers log in by address.
-
-        Whatever source built it, a login that could inject an IMAP command or name a
-        file is refused here, before anything can send it (see `login_problem`).
-        """
-        if not self.login:
-            object.__setattr__(self, "login", self.email)
-        problem = login_problem(self.login)
-        if problem is not None:
-            raise ConfigError(f"directory: login {quoted(self.login)} {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,24 +424,6 @@ def _text(record: Mapping[str, object], name: str) -> str | None:
         # YAML turns an unquoted `no`, `off` or `yes` into a boolean.
         raise _FieldError(name, f"expected text, found {quoted(value)} (quote it in YAML)")
     return str(value).strip() or None
-
-
-def login_problem(login: str) -> str | None:
-    """What makes *login* unsafe to use, or ``None`` when it is a plain name.
-
-    A login is sent to the IMAP server and, with ``auth = "password"``, names a file
-    under ``imap.passwords_dir``. A control character (CR/LF would end the IMAP command
-    and start another, RFC 3501 §9) or a path (``/``, ``\\``, ``..``) must never get there.
-    """
-    if len(login) > MAX_LOGIN_LENGTH:
-        return f"is longer than {MAX_LOGIN_LENGTH} characters"
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in login):
-        return "contains a control character (a line break, NUL, tab or the like)"
-    if "/" in login or "\\" in login:
-        return "contains a path separator ('/' or '\\')"
-    if ".." in login or login in (".", ""):
-        return "is not a plain name ('..' or '.')"
-    return None
 
 
 def _address(record: Mapping[str, object], name: str, allow_test_domains: bool) -> str | None:

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError
 
 from inboxwarden.config import LdapAttributes
-from inboxwarden.directory.entries import Directory, Employee, Language, Mode, login_problem
+from inboxwarden.directory.entries import Directory
 from inboxwarden.directory.entries import _validate_address as validate_address
 from inboxwarden.errors import ConfigError, quoted
+from inboxwarden.policy.people import Employee, Language, Mode, login_problem
 
 __all__ = [
     "ACCOUNTDISABLE",

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import MailboxError
 from inboxwarden.fanout.analysis import Finding, Thresholds
 from inboxwarden.fanout.folder_scan import FolderScan, scan_folders
 from inboxwarden.mailbox.engine import Engine
+from inboxwarden.policy.people import Employee
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +41,7 @@ def run_fanout(
     thresholds = Thresholds(settings.max_cc, settings.max_recipients)
     employees = engine.chosen(only)
 
-    def one(entry: DirectoryEntry) -> FanoutOutcome:
+    def one(entry: Employee) -> FanoutOutcome:
         structlog.contextvars.bind_contextvars(mailbox=entry.email)
         outcome = FanoutOutcome(entry.email)
         try:

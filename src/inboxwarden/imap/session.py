@@ -5,6 +5,9 @@ Everything that crosses this module's wall is plain, typed data (ints, strs,
 from docs/behaviour.md §5 are enforced here because every caller goes through it: reading uses
 ``BODY.PEEK`` (never ``\\Seen``), and there is no way to send a bare ``EXPUNGE`` or a
 ``CLOSE`` (both would expunge the user's own ``\\Deleted`` messages).
+
+What it needs beyond imapclient's public API goes through
+:mod:`inboxwarden.imap.client_internals`, which keeps those private names in one place.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 import structlog
 from imapclient import IMAPClient, SocketTimeout
@@ -33,17 +36,16 @@ from inboxwarden.errors import (
     PolicyError,
     ServerError,
 )
-from inboxwarden.imap import stream, uidset
+from inboxwarden.imap import client_internals, stream, uidset
 from inboxwarden.imap.answers import copyuid_mapping, messages_of
 from inboxwarden.imap.errors import translated
 from inboxwarden.imap.folders import FolderEntry, find_special
 from inboxwarden.imap.structure import BodyPart, leaves
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER, MessageInfo
+from inboxwarden.transport import AuthMethod, Security
 
 log = structlog.get_logger(__name__)
 
-Security = Literal["tls", "starttls", "plain"]
-AuthMethod = Literal["password", "master", "authzid", "xoauth2", "oauthbearer"]
 #: SASL mechanisms that carry a bearer token (RFC 7628; XOAUTH2 is Google's and Microsoft's).
 TOKEN_METHODS = frozenset({"xoauth2", "oauthbearer"})
 _ESEARCH_ALL = re.compile(rb"\bALL\s+([0-9:,]+)", re.IGNORECASE)
@@ -262,7 +264,7 @@ class ImapSession:
         """
         if not self.exists(name):
             kind, code, _ = self._simple("STATUS", name, "(UIDNEXT)")
-            self._client._imap.untagged_responses.pop("STATUS", None)
+            client_internals.drop_untagged(self._client, "STATUS")
             if kind != "OK" and code in REFUSAL_CODES:
                 return code
         if not self.has("ACL"):
@@ -281,7 +283,7 @@ class ImapSession:
             probe = self._probed.get(char)
             if probe is None:
                 kind, code, _ = self._simple("STATUS", f"{prefix}iw-probe{char}x", "(UIDNEXT)")
-                self._client._imap.untagged_responses.pop("STATUS", None)
+                client_internals.drop_untagged(self._client, "STATUS")
                 probe = kind != "OK" and code == "CANNOT"
                 self._probed[char] = probe
             if probe:
@@ -328,11 +330,8 @@ class ImapSession:
 
     def _simple(self, command: str, folder: str, *args: str) -> tuple[str, str | None, str]:
         """Send *command* on *folder*: the answer's kind, response code and text."""
-        imap = self._client._imap
         with translated():
-            kind, data = imap._simple_command(
-                command, self._client._normalise_folder(folder), *args
-            )
+            kind, data = client_internals.simple_command(self._client, command, folder, *args)
         self.commands += 1
         text = _flag_text(data[-1]) if data else ""
         match = _RESPONSE_CODE.match(text)
@@ -342,7 +341,7 @@ class ImapSession:
         """``MYRIGHTS`` (RFC 4314 §3.5): the rights letters this login has on *folder*,
         or None when the server does not say."""
         kind, _, _ = self._simple("MYRIGHTS", folder)
-        answers = self._client._imap.untagged_responses.pop("MYRIGHTS", [])
+        answers = client_internals.take_untagged(self._client, "MYRIGHTS")
         if kind != "OK" or not answers:
             return None
         return _flag_text(answers[-1]).rsplit(" ", 1)[-1]
@@ -406,8 +405,8 @@ class ImapSession:
         args = [c.encode() if isinstance(c, str) else c for c in criteria]
         with translated():
             if self.has("ESEARCH"):
-                lines = self._client._raw_command_untagged(
-                    b"SEARCH", [b"RETURN", b"(ALL)", *args], response_name="ESEARCH"
+                lines = client_internals.raw_untagged(
+                    self._client, b"SEARCH", [b"RETURN", b"(ALL)", *args], "ESEARCH"
                 )
                 self.commands += 1
                 found: list[int] = []
@@ -436,7 +435,7 @@ class ImapSession:
         fields = " ".join(sorted({f.upper() for f in header_fields} | always))
         items = f"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({fields})]"
         items += " BODYSTRUCTURE)" if bodystructure else ")"
-        imap = self._client._imap
+        imap = client_internals.imaplib_of(self._client)
         remaining = set(uids)
         in_flight: tuple[bytes, list[int]] | None = None
         for text, covered in uidset.chunks(uids, size=batch_size, max_chars=self.max_set_chars):
@@ -453,7 +452,7 @@ class ImapSession:
         self, tag: bytes, covered: list[int], remaining: set[int], *, fast: bool
     ) -> Iterator[MessageInfo | int]:
         with translated():
-            data = stream.receive(self._client._imap, tag)
+            data = stream.receive(client_internals.imaplib_of(self._client), tag)
         yield from messages_of(data, remaining, covered, fast=fast)
 
     def fetch_raw(self, uids: Sequence[int], item: str = "BODY.PEEK[]") -> dict[int, bytes]:
@@ -548,13 +547,10 @@ class ImapSession:
     def _fetch_set(self, text: str, items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
         """UID FETCH over a folded UID set; imapclient's ``fetch`` would spell out every UID."""
         wanted = set(uidset.parse(text))
-        imap = self._client._imap
         with translated():
-            tag = imap._command("UID", "FETCH", text, "(" + " ".join(items) + ")")
-            kind, data = imap._command_complete("FETCH", tag)
+            kind, data = client_internals.uid_fetch(self._client, text, "(" + " ".join(items) + ")")
             if kind != "OK":
                 raise ServerError(f"FETCH refused: {_reason(data)}")
-            kind, data = imap._untagged_response(kind, data, "FETCH")
             response = parse_fetch_response(data, False, True)
         self.commands += 1
         return {int(uid): values for uid, values in response.items() if int(uid) in wanted}
@@ -589,9 +585,9 @@ class ImapSession:
         with translated():
             self._client.noop()
         self.commands += 1
-        imap = self._client._imap
-        for name in ("EXPUNGE", "VANISHED", "FETCH", "EXISTS", "RECENT"):
-            imap.untagged_responses.pop(name, None)
+        client_internals.drop_untagged(
+            self._client, "EXPUNGE", "VANISHED", "FETCH", "EXISTS", "RECENT"
+        )
 
     def present(self, uids: Sequence[int]) -> list[int]:
         """Those of *uids* still in the selected folder (``UID SEARCH UID``)."""
@@ -613,22 +609,22 @@ class ImapSession:
     ) -> list[int]:
         """Add *flags* only where nothing changed since *modseq*; returns the UIDs the
         server refused because they did change (``UNCHANGEDSINCE``, RFC 7162 §3.1.3)."""
-        imap = self._client._imap
+        client = self._client
         modified: list[int] = []
         for text, _ in uidset.chunks(uids, size=10_000, max_chars=self.max_set_chars):
-            imap.untagged_responses.pop("MODIFIED", None)
+            client_internals.drop_untagged(client, "MODIFIED")
             with translated():
-                kind, data = imap.uid(
-                    "STORE", text, f"(UNCHANGEDSINCE {modseq})", "+FLAGS.SILENT",
+                kind, data = client_internals.uid_command(
+                    client, "STORE", text, f"(UNCHANGEDSINCE {modseq})", "+FLAGS.SILENT",
                     "(" + " ".join(flags) + ")",
                 )  # fmt: skip
             self.commands += 1
             if kind != "OK":
                 raise ServerError(f"conditional STORE refused: {_reason(data)}")
-            for code in imap.untagged_responses.pop("MODIFIED", []):
+            for code in client_internals.take_untagged(client, "MODIFIED"):
                 modified += uidset.parse(_flag_text(code))
             # Under CONDSTORE the server may report the new MODSEQs even for .SILENT.
-            imap.untagged_responses.pop("FETCH", None)
+            client_internals.drop_untagged(client, "FETCH")
         return sorted(set(modified))
 
     def move(self, uids: Sequence[int], folder: str) -> dict[int, int]:
@@ -655,10 +651,10 @@ class ImapSession:
         return self._send_move(text, folder)
 
     def _send_move(self, text: str, folder: str) -> SentMove:
-        name = self._client._normalise_folder(folder)  # quoted, modified UTF-7 as imapclient's
-        line = b"UID MOVE " + text.encode("ascii") + b" " + _as_bytes(name)
+        name = client_internals.folder_argument(self._client, folder)
+        line = b"UID MOVE " + text.encode("ascii") + b" " + name
         with translated():
-            tag = stream.send(self._client._imap, line)
+            tag = stream.send(client_internals.imaplib_of(self._client), line)
         self.commands += 1
         return SentMove(tag, text, folder)
 
@@ -669,7 +665,7 @@ class ImapSession:
         NOOP and move the ones still here.
         """
         codes: dict[str, list[bytes]] = {}
-        imap = self._client._imap
+        imap = client_internals.imaplib_of(self._client)
         try:
             with translated():
                 stream.receive_codes(imap, sent.tag, "MOVE", codes)
@@ -691,10 +687,10 @@ class ImapSession:
 
     def copy(self, uids: Sequence[int], folder: str) -> dict[int, int]:
         """UID COPY and return the COPYUID mapping (RFC 4315 §3)."""
-        imap = self._client._imap
+        client = self._client
         mapping: dict[int, int] = {}
         for text, _ in uidset.chunks(uids, size=len(uids) or 1, max_chars=self.max_set_chars):
-            imap.untagged_responses.pop("COPYUID", None)
+            client_internals.drop_untagged(client, "COPYUID")
             try:
                 self._send_copy(text, folder)
             except ServerError as exc:
@@ -709,10 +705,9 @@ class ImapSession:
                 if remaining:
                     self._send_copy(uidset.to_text(remaining), folder)
             # Dovecot sends COPYUID tagged for COPY; imaplib files it under the code's name.
-            for code in imap.untagged_responses.pop("COPYUID", []):
+            for code in client_internals.take_untagged(client, "COPYUID"):
                 mapping.update(copyuid_mapping(code))
-            imap.untagged_responses.pop("EXPUNGE", None)
-            imap.untagged_responses.pop("VANISHED", None)
+            client_internals.drop_untagged(client, "EXPUNGE", "VANISHED")
         return mapping
 
     def _send_copy(self, text: str, folder: str) -> None:
@@ -728,7 +723,7 @@ class ImapSession:
             with translated():
                 self._client.uid_expunge(text)
             self.commands += 1
-        self._client._imap.untagged_responses.pop("EXPUNGE", None)
+        client_internals.drop_untagged(self._client, "EXPUNGE")
 
     def append(self, folder: str, message: bytes, flags: Sequence[str], when: datetime) -> None:
         """APPEND *message* with an internal date (RFC 3501 §6.3.11)."""
@@ -739,10 +734,6 @@ class ImapSession:
     def raw_client(self) -> Any:
         """The imapclient object, for tests that must look beneath the wall."""
         return self._client
-
-
-def _as_bytes(value: str | bytes) -> bytes:
-    return value if isinstance(value, bytes) else value.encode("utf-8")
 
 
 def _flag_text(value: Any) -> str:
@@ -788,7 +779,7 @@ def _bearer_login(client: Any, method: str, login: str, token: str) -> None:
         return next(answers, dummy)
 
     try:
-        client._command_and_check("authenticate", method.upper(), respond)
+        client_internals.authenticate(client, method.upper(), respond)
     except imap_exc.IMAPClientError as exc:
         raise imap_exc.LoginError(f"{method.upper()} refused: {exc}") from None
 

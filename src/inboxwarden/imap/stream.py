@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from inboxwarden.errors import ConnectionLost, ServerError
+from inboxwarden.imap import client_internals
 
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
 _FETCH = re.compile(rb"^\* (\d+) FETCH ")
@@ -33,8 +34,7 @@ def send(imap: Any, line: bytes) -> bytes:
     Several FETCH commands may be in flight (RFC 3501 §5.5): the server prepares the
     next batch while this side reads the previous one.
     """
-    tag: bytes = imap._new_tag()
-    imap.tagged_commands.pop(tag, None)  # answered here, not through imaplib's table
+    tag = client_internals.new_tag(imap)  # answered here, not through imaplib's table
     imap.send(tag + b" " + line + b"\r\n")
     return tag
 
@@ -46,7 +46,7 @@ def receive(imap: Any, tag: bytes) -> RawData:
     pairs where a literal follows. Other untagged responses are read and dropped; the
     scan uses UIDs, so EXISTS or EXPUNGE notices change nothing it relies on.
     """
-    readline, read = imap.file.readline, imap.file.read
+    readline, read = client_internals.reader(imap)
     data: RawData = []
     done = tag + b" "
     while True:
@@ -93,7 +93,7 @@ def receive_codes(imap: Any, tag: bytes, verb: str, codes: dict[str, list[bytes]
     codes included, never message content); ``BYE`` or a closed connection raises
     :class:`ConnectionLost`.
     """
-    readline, read = imap.file.readline, imap.file.read
+    readline, read = client_internals.reader(imap)
     done = tag + b" "
     while True:
         text = readline()

@@ -49,8 +49,12 @@ class Applied:
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where the executor writes: the session, the state, the run and the folder."""
+class SelectedFolder:
+    """The folder the actions work in, as selected in *session*, and where they record.
+
+    The messages leave *folder* (the INBOX) for a rule's ``target``; the session, the
+    state, the run and the mailbox's references travel with it.
+    """
 
     session: ImapSession
     state: StateStore
@@ -73,7 +77,7 @@ class Target:
 
 
 def apply_flags(
-    t: Target, plan: MailboxPlan, by_uid: dict[int, MessageInfo], keyword: str
+    t: SelectedFolder, plan: MailboxPlan, by_uid: dict[int, MessageInfo], keyword: str
 ) -> Applied:
     """Set and clear flags as planned, remembering which ones inboxwarden set itself.
 
@@ -111,7 +115,7 @@ def apply_flags(
 
 
 def apply_batches(
-    t: Target,
+    t: SelectedFolder,
     plan: MailboxPlan,
     by_uid: dict[int, MessageInfo],
     keyword: str,
@@ -130,13 +134,13 @@ def apply_batches(
     return done
 
 
-def _run_deferred(t: Target) -> None:
+def _run_deferred(t: SelectedFolder) -> None:
     while t.deferred:
         t.deferred.pop(0)()
 
 
 def _apply_planned(
-    t: Target,
+    t: SelectedFolder,
     plan: MailboxPlan,
     by_uid: dict[int, MessageInfo],
     keyword: str,
@@ -171,7 +175,7 @@ def _apply_planned(
 
 
 def _apply_chunk(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     uids: Sequence[int],
     by_uid: dict[int, MessageInfo],
@@ -213,7 +217,7 @@ def _apply_chunk(
 
 
 def _journal(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     action: str,
     command: str,
@@ -245,7 +249,7 @@ def _journal(
     )
 
 
-def _raise_floor(t: Target, target: str, mapping: Mapping[int, int]) -> None:
+def _raise_floor(t: SelectedFolder, target: str, mapping: Mapping[int, int]) -> None:
     """Remember a UIDNEXT for *target* above the copies just made (RFC 4315 COPYUID).
 
     The next command's journal then needs no STATUS: that UIDNEXT is still a lower bound
@@ -258,12 +262,12 @@ def _raise_floor(t: Target, target: str, mapping: Mapping[int, int]) -> None:
         t.floors[target] = (known[0], max(known[1], max(mapping.values()) + 1))
 
 
-def _refs(t: Target, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
+def _refs(t: SelectedFolder, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
     known = t.refs_ahead
     return [known.pop(u, "") or _ref(t, u, by_uid) for u in uids]
 
 
-def _ref(t: Target, uid: int, by_uid: Mapping[int, MessageInfo]) -> str:
+def _ref(t: SelectedFolder, uid: int, by_uid: Mapping[int, MessageInfo]) -> str:
     message = by_uid.get(uid)
     return "-" if message is None else t.referencer.ref(message)
 
@@ -273,7 +277,7 @@ def _action(batch: Batch) -> str:
 
 
 def _move(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     target: str,
     uids: Sequence[int],
@@ -306,7 +310,7 @@ def _move(
 
 
 def _copy(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     target: str,
     uids: Sequence[int],
@@ -334,7 +338,7 @@ def _copy(
 
 
 def _complete(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     target: str,
     journal: int,
@@ -363,7 +367,7 @@ class Settled:
 
 
 def settle_copies(
-    t: Target,
+    t: SelectedFolder,
     journal: int,
     target: str,
     mapping: Mapping[int, int],
@@ -440,7 +444,7 @@ def settle_copies(
 
 
 def _fix_copies(
-    t: Target, target: str, carry: Mapping[int, frozenset[str]], give_back: Sequence[int]
+    t: SelectedFolder, target: str, carry: Mapping[int, frozenset[str]], give_back: Sequence[int]
 ) -> None:
     """In *target*: set the carried flags on copies, and remove the given-back copies."""
     if not carry and not give_back:
@@ -461,7 +465,7 @@ def _fix_copies(
 
 
 def _purge(
-    t: Target,
+    t: SelectedFolder,
     batch: Batch,
     uids: Sequence[int],
     by_uid: dict[int, MessageInfo],

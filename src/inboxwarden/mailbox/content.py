@@ -79,24 +79,36 @@ def personal_data_kinds(session: ImapSession, messages: dict[int, MessageInfo]) 
         if sections:
             by_sections[sections].append(uid)
     for sections, uids in by_sections.items():
-        per_message = max(1, sum(1 for s in sections if s != "HEADER")) * PART_LIMIT
-        fetched = session.fetch_sections(
-            uids, sections, limit=PART_LIMIT, size=max(1, min(200, FETCH_LIMIT // per_message))
-        )
-        result.fetched_bytes += sum(len(v) for v in fetched.values())
-        for uid in uids:
-            exclude = _participants(messages[uid])
-            for section in sections:
-                if section != "HEADER" and (uid, section) not in fetched:
-                    result.unreadable.add(uid)  # the server did not answer for it
-                raw = _part_bytes(fetched, uid, section)
-                if raw:
-                    read = scan_message(raw, exclude_addresses=exclude)
-                    found[uid] |= read.kinds
-                    if not read.complete:
-                        result.unreadable.add(uid)
+        _scan_text_parts(session, messages, sections, uids, result, found)
     result.kinds = {uid: frozenset(found.get(uid, ())) for uid in messages}
     return result
+
+
+def _scan_text_parts(
+    session: ImapSession,
+    messages: dict[int, MessageInfo],
+    sections: tuple[str, ...],
+    uids: list[int],
+    result: ContentScan,
+    found: dict[int, set[Kind]],
+) -> None:
+    """Fetch and scan the same *sections* of the messages *uids*, adding to *found*."""
+    per_message = max(1, sum(1 for s in sections if s != "HEADER")) * PART_LIMIT
+    fetched = session.fetch_sections(
+        uids, sections, limit=PART_LIMIT, size=max(1, min(200, FETCH_LIMIT // per_message))
+    )
+    result.fetched_bytes += sum(len(v) for v in fetched.values())
+    for uid in uids:
+        exclude = _participants(messages[uid])
+        for section in sections:
+            if section != "HEADER" and (uid, section) not in fetched:
+                result.unreadable.add(uid)  # the server did not answer for it
+            raw = _part_bytes(fetched, uid, section)
+            if raw:
+                read = scan_message(raw, exclude_addresses=exclude)
+                found[uid] |= read.kinds
+                if not read.complete:
+                    result.unreadable.add(uid)
 
 
 def _sections(parts: list[BodyPart]) -> tuple[tuple[str, ...], bool]:

@@ -24,7 +24,6 @@ from pydantic import SecretStr
 
 from inboxwarden.config import Settings, password_file_for, read_secret
 from inboxwarden.directory.entries import Directory
-from inboxwarden.directory.entries import Employee as DirectoryEntry
 from inboxwarden.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -37,19 +36,18 @@ from inboxwarden.errors import (
 from inboxwarden.imap.providers import learned_limits, profile_for
 from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
 from inboxwarden.mailbox import retrying
-from inboxwarden.mailbox.actions import Applied, Target, apply_batches, apply_flags
+from inboxwarden.mailbox.actions import Applied, SelectedFolder, apply_batches, apply_flags
 from inboxwarden.mailbox.inbox_scan import scan_inbox
 from inboxwarden.mailbox.recovery import recover_transfers
 from inboxwarden.oauth.cache import TokenSource
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import name_characters
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.planning import (
-    Employee,
     MailboxFacts,
     MailboxPlan,
-    Mode,
-    name_characters,
     plan_mailbox,
     recorded_target,
     withhold,
@@ -180,7 +178,7 @@ class Engine:
         """The configured rules, compiled."""
         return RuleBook.compile(self.settings.all_rules, self.settings.domain_groups)
 
-    def chosen(self, only: str | None) -> list[DirectoryEntry]:
+    def chosen(self, only: str | None) -> list[Employee]:
         """The active employees, or the one named by ``--mailbox``."""
         active = list(self.directory.active())
         if only is None:
@@ -219,7 +217,7 @@ class Engine:
         )
         return summary
 
-    def mode_of(self, entry: DirectoryEntry) -> Mode:
+    def mode_of(self, entry: Employee) -> Mode:
         """The employee's own mode if the directory sets one, else the default.
 
         See docs/behaviour.md §4.
@@ -228,7 +226,7 @@ class Engine:
 
     def _claimed(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         now: datetime,
         rules: RuleBook,
         run_id: str | None,
@@ -274,7 +272,7 @@ class Engine:
 
     def _with_retries(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         now: datetime,
         rules: RuleBook,
         run_id: str | None,
@@ -334,7 +332,7 @@ class Engine:
         structlog.contextvars.clear_contextvars()
         return outcome
 
-    def open_session(self, entry: DirectoryEntry) -> ImapSession:
+    def open_session(self, entry: Employee) -> ImapSession:
         """Log in to *entry*'s mailbox with the configured method."""
         imap = self.settings.imap
         endpoint = Endpoint(
@@ -368,7 +366,7 @@ class Engine:
 
     def _process(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         outcome: MailboxOutcome,
         now: datetime,
         rules: RuleBook,
@@ -377,8 +375,7 @@ class Engine:
         heartbeat: Callable[[], None],
     ) -> None:
         settings = self.settings
-        employee = Employee(entry.email, outcome.mode, entry.legal_hold, frozenset(entry.groups))
-        writes = not dry and employee.mode != "observe"
+        writes = not dry and outcome.mode != "observe"
         with outcome.timed("connect"):
             session = self.open_session(entry)
         with session:
@@ -387,7 +384,7 @@ class Engine:
                 folder = session.select(INBOX, readonly=not writes)
             if not dry and self.state.check_uidvalidity(entry.email, INBOX, folder.uidvalidity):
                 log.warning("uidvalidity_changed", folder=INBOX)
-            target = Target(
+            selected = SelectedFolder(
                 session,
                 self.state,
                 run_id or "plan",
@@ -400,7 +397,7 @@ class Engine:
             applied = Applied()
             if writes and run_id is not None:
                 with outcome.timed("recover"):
-                    applied = recover_transfers(target)
+                    applied = recover_transfers(selected)
                     if applied.recovered or applied.given_back:
                         folder = session.select(INBOX, readonly=False)
             records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
@@ -426,8 +423,9 @@ class Engine:
                     no_trash_reason=no_trash,
                 )
                 plan = plan_mailbox(
-                    employee,
+                    entry,
                     scan.messages,
+                    mode=outcome.mode,
                     records=records,
                     inbox_uids=scan.uids,
                     inbox_count=folder.exists,
@@ -441,13 +439,13 @@ class Engine:
                 withhold(plan, target_refusals(session, plan.targets))
             outcome.plan, outcome.skipped = plan, scan.skipped
             if writes and run_id is not None:
-                self._apply(target, plan, scan.messages, applied, outcome)
+                self._apply(selected, plan, scan.messages, applied, outcome)
             outcome.applied = applied
             outcome.commands = session.commands
 
     def _apply(
         self,
-        target: Target,
+        selected: SelectedFolder,
         plan: MailboxPlan,
         messages: list[MessageInfo],
         applied: Applied,
@@ -457,11 +455,11 @@ class Engine:
         keyword = settings.flag.keyword
         with outcome.timed("apply"):
             by_uid = {m.uid: m for m in messages}
-            flagged = apply_flags(target, plan, by_uid, keyword)
+            flagged = apply_flags(selected, plan, by_uid, keyword)
             applied.flagged, applied.unflagged = flagged.flagged, flagged.unflagged
-            if plan.employee.mode == "enforce":
+            if plan.mode == "enforce":
                 moved = apply_batches(
-                    target, plan, by_uid, keyword, batch_size=target.session.batch_size
+                    selected, plan, by_uid, keyword, batch_size=selected.session.batch_size
                 )
                 for name in ("moved", "deleted", "vanished", "refused", "given_back", "audited"):
                     setattr(applied, name, getattr(applied, name) + getattr(moved, name))

@@ -28,7 +28,7 @@ from dataclasses import replace
 import structlog
 
 from inboxwarden.errors import FolderError
-from inboxwarden.mailbox.actions import Applied, Target, settle_copies
+from inboxwarden.mailbox.actions import Applied, SelectedFolder, settle_copies
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.planning import folder_of_recorded
 from inboxwarden.state import AuditEvent, Transfer
@@ -36,7 +36,7 @@ from inboxwarden.state import AuditEvent, Transfer
 log = structlog.get_logger(__name__)
 
 
-def recover_transfers(t: Target) -> Applied:
+def recover_transfers(t: SelectedFolder) -> Applied:
     """Resolve every open journal entry of *t*'s folder; returns what that did."""
     done = Applied()
     for transfer in t.state.open_transfers(t.mailbox, t.folder):
@@ -77,11 +77,11 @@ def recover_transfers(t: Target) -> Applied:
     return done
 
 
-def _folder_names(t: Target) -> list[str]:
+def _folder_names(t: SelectedFolder) -> list[str]:
     return [entry.name for entry in t.session.folders()]
 
 
-def _recover_move(t: Target, transfer: Transfer) -> list[int]:
+def _recover_move(t: SelectedFolder, transfer: Transfer) -> list[int]:
     still = set(t.session.present(transfer.uids))
     gone = [u for u in transfer.uids if u not in still]
     if not gone:
@@ -91,7 +91,7 @@ def _recover_move(t: Target, transfer: Transfer) -> list[int]:
     return sorted(pair_copies(gone, transfer.ref_of, copies))
 
 
-def _recover_purge(t: Target, transfer: Transfer) -> list[int]:
+def _recover_purge(t: SelectedFolder, transfer: Transfer) -> list[int]:
     s = t.session
     states = s.flag_states(transfer.uids)
     marked = [u for u, st in states.items() if any(f.lower() == "\\deleted" for f in st.flags)]
@@ -101,7 +101,7 @@ def _recover_purge(t: Target, transfer: Transfer) -> list[int]:
     return [u for u in transfer.uids if u not in still]
 
 
-def _recover_copy(t: Target, transfer: Transfer, done: Applied) -> list[int]:
+def _recover_copy(t: SelectedFolder, transfer: Transfer, done: Applied) -> list[int]:
     s = t.session
     if transfer.phase == "sent":
         # The answer was lost: prove copies by identity, for originals still here only.
@@ -132,12 +132,14 @@ def _recover_copy(t: Target, transfer: Transfer, done: Applied) -> list[int]:
     return settled.left
 
 
-def _copies_by_ref(t: Target, transfer: Transfer) -> dict[str, list[int]]:
+def _copies_by_ref(t: SelectedFolder, transfer: Transfer) -> dict[str, list[int]]:
     """The target's messages since the journal entry, by reference, in UID order."""
     return _copies_by_identity(t, transfer, stable=False)
 
 
-def _copies_by_identity(t: Target, transfer: Transfer, *, stable: bool) -> dict[str, list[int]]:
+def _copies_by_identity(
+    t: SelectedFolder, transfer: Transfer, *, stable: bool
+) -> dict[str, list[int]]:
     """The target's messages since the journal entry, by the server's stable identity
     (*stable*) or by reference, in UID order."""
     s = t.session
@@ -162,7 +164,7 @@ def _copies_by_identity(t: Target, transfer: Transfer, *, stable: bool) -> dict[
     return by_ref
 
 
-def _existing(t: Target, transfer: Transfer, copies: Iterable[int]) -> list[int]:
+def _existing(t: SelectedFolder, transfer: Transfer, copies: Iterable[int]) -> list[int]:
     s = t.session
     try:
         state = s.select(transfer.target, readonly=True)

@@ -51,6 +51,16 @@ def _domain_matcher(
 
 
 def _conditions(match: Match, groups: Mapping[str, Sequence[str]]) -> list[Condition]:
+    """One test per condition the block gives, in the order the docs list them."""
+    return [
+        *_participant_conditions(match, groups),
+        *_content_conditions(match),
+        *_mailbox_conditions(match),
+    ]
+
+
+def _participant_conditions(match: Match, groups: Mapping[str, Sequence[str]]) -> list[Condition]:
+    """``from``, ``to``, ``cc``, ``from_domain``, ``to_domain``."""
     conds: list[Condition] = []
     if match.from_ is not None:
         from_glob = _glob(match.from_)
@@ -73,6 +83,13 @@ def _conditions(match: Match, groups: Mapping[str, Sequence[str]]) -> list[Condi
                 to_domain(a.rpartition("@")[2]) for a in (*m.to_addresses, *m.cc_addresses)
             )
         )
+    return conds
+
+
+def _content_conditions(match: Match) -> list[Condition]:
+    """``subject``, ``header``, ``list_id``, ``has_attachment``, the sizes, ``older_than``
+    and ``personal_data``."""
+    conds: list[Condition] = []
     if match.subject is not None:
         subject = match.subject
         conds.append(lambda m, _: bool(subject.search(m.subject)))
@@ -98,6 +115,12 @@ def _conditions(match: Match, groups: Mapping[str, Sequence[str]]) -> list[Condi
         conds.append(lambda m, ctx: ctx.now - m.internaldate > age)
     if match.personal_data is not None:
         conds.append(_personal_data_condition(match.personal_data))
+    return conds
+
+
+def _mailbox_conditions(match: Match) -> list[Condition]:
+    """``mailbox_group``, ``flagged``, ``seen``: the mailbox's owner and their own marks."""
+    conds: list[Condition] = []
     if match.mailbox_group is not None:
         wanted_groups = frozenset(match.mailbox_group)
         conds.append(lambda _, ctx: bool(wanted_groups & ctx.mailbox_groups))

@@ -8,27 +8,22 @@ only in how much of it :mod:`inboxwarden.mailbox.actions` applies (docs/behaviou
 from __future__ import annotations
 
 import dataclasses
-import string
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.folder_naming import TargetRenderer
 from inboxwarden.policy.matching import MatchContext, RuleBook
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Action, Rule
 
-Mode = Literal["observe", "notify", "enforce"]
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
-#: What stands in a folder name for a character the server refuses there (its hierarchy
-#: separator inside a value, or what it answers ``[CANNOT]`` to): ``kund.se`` → ``kund_se``.
-SUBSTITUTE = "_"
 BatchKind = Literal["move", "delete", "purge"]
 
 
@@ -54,16 +49,6 @@ class MailboxFacts:
     refused: frozenset[str] = frozenset()
     #: Why there is no trash (it could not be created), for the plan to say so.
     no_trash_reason: str = "no Trash folder and none could be created"
-
-
-@dataclass(frozen=True, slots=True)
-class Employee:
-    """The directory facts the plan needs about the mailbox's owner."""
-
-    email: str
-    mode: Mode
-    legal_hold: bool = False
-    groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +108,8 @@ class MailboxPlan:
     """Everything a run would do in one mailbox."""
 
     employee: Employee
+    #: The mode this run treats the mailbox in: the directory's, else ``mode.default``.
+    mode: Mode
     inbox: int = 0
     due: int = 0
     overdue: int = 0
@@ -166,117 +153,6 @@ class MailboxPlan:
         return sum(len(b.uids) for b in self.batches if b.kind != "move")
 
 
-class TargetRenderer:
-    """Renders target folders, remembering each distinct result.
-
-    A 50,000-message INBOX has a few dozen distinct targets; the key holds only the
-    fields the template uses, so most messages cost one dictionary look-up.
-    """
-
-    def __init__(
-        self, tz: ZoneInfo, separator: str, prefix: str = "", refused: frozenset[str] = frozenset()
-    ) -> None:
-        self.tz, self.separator = tz, separator
-        self.prefix, self.refused = prefix, refused
-        self._fields: dict[str, frozenset[str]] = {}
-        self._done: dict[tuple[object, ...], str] = {}
-
-    def __call__(self, template: str, message: MessageInfo, rule: str) -> str:
-        fields = self._fields.get(template)
-        if fields is None:
-            fields = frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
-            self._fields[template] = fields
-        arrival = message.internaldate.astimezone(self.tz) if fields & {"year", "month"} else None
-        key = (
-            template,
-            rule,
-            (arrival.year, arrival.month) if arrival else None,
-            message.from_domain if "from_domain" in fields else None,
-            message.from_address if "from_address" in fields else None,
-        )
-        done = self._done.get(key)
-        if done is None:
-            done = render_target(
-                template,
-                message,
-                rule,
-                self.tz,
-                self.separator,
-                prefix=self.prefix,
-                refused=self.refused,
-            )
-            self._done[key] = done
-        return done
-
-
-def render_target(
-    template: str,
-    message: MessageInfo,
-    rule: str,
-    tz: ZoneInfo,
-    separator: str,
-    *,
-    prefix: str = "",
-    refused: frozenset[str] = frozenset(),
-) -> str:
-    """The folder a ``move`` rule files *message* into (docs/behaviour.md §3), as the
-    server names it.
-
-    ``/`` in the template means one level down; a field's value never adds a level, so
-    the server's separator inside a value (the ``.`` of ``kund.se``) becomes ``_``, as
-    does each character in *refused*. The sender writes ``from_domain`` and
-    ``from_address``: an IMAP wildcard or a control character in them becomes ``_`` too,
-    and a value of ``.`` or ``..`` is ``_``. The name starts with the personal
-    namespace's *prefix*: ``Kunder/{from_domain}`` is ``INBOX.Kunder.kund_se`` on an
-    ``INBOX.`` server (a template that already starts with ``INBOX/`` is not prefixed
-    twice).
-    """
-    arrival = message.internaldate.astimezone(tz)
-    values = {
-        "year": f"{arrival.year:04d}",
-        "month": f"{arrival.month:02d}",
-        "from_domain": message.from_domain or "unknown",
-        "from_address": message.from_address or "unknown",
-        "rule": rule,
-    }
-    bad = {separator, *refused} - {SUBSTITUTE}
-
-    def clean(text: str) -> str:
-        for char in bad:
-            text = text.replace(char, SUBSTITUTE)
-        return text
-
-    safe = {k: clean(_folder_safe(v, separator)) for k, v in values.items()}
-    segments = [clean(s.format_map(safe).strip()) for s in template.split("/") if s.strip()]
-    if prefix and segments and segments[0].upper() == prefix.rstrip(separator).upper():
-        segments = segments[1:]
-    return prefix + separator.join(segments)
-
-
-def name_characters(messages: Iterable[MessageInfo], rules: RuleBook) -> frozenset[str]:
-    """The punctuation the target names of *rules* could hold for *messages*: the
-    characters to ask the server about before naming folders with them."""
-    texts: set[str] = set()
-    fields: set[str] = set()
-    for compiled in rules.rules:
-        template = compiled.rule.target
-        if template is None:
-            continue
-        for literal, name, _, _ in string.Formatter().parse(template):
-            texts.add(literal)
-            if name:
-                fields.add(name)
-        if "rule" in fields:
-            texts.add(compiled.rule.name)
-    if fields & {"from_domain", "from_address"}:
-        for msg in messages:
-            texts.add(msg.from_domain or "")
-            if "from_address" in fields:
-                texts.add(msg.from_address or "")
-    chars = {c for text in texts for c in text}
-    return frozenset(c for c in chars if c.isascii() and not c.isalnum() and c not in " _/")
-
-
 def withhold(plan: MailboxPlan, refusals: Mapping[str, str]) -> None:
     """Mark what goes to a folder the server refuses (*refusals*: folder → reason) as
     blocked, and take its batches out of *plan*: the plan promises only what can be done."""
@@ -296,14 +172,6 @@ def withhold(plan: MailboxPlan, refusals: Mapping[str, str]) -> None:
         else:
             kept.append(batch)
     plan.batches = kept
-
-
-def _folder_safe(value: str, separator: str) -> str:
-    cleaned = "".join(
-        "_" if char in ("*", "%", separator) or unicodedata.category(char) in ("Cc", "Cf") else char
-        for char in value
-    )
-    return "_" if cleaned.strip() in ("", ".", "..") else cleaned
 
 
 def recorded_target(target: str | None, personal: bool, referencer: Referencer) -> str | None:
@@ -334,6 +202,7 @@ def plan_mailbox(
     employee: Employee,
     messages: Iterable[MessageInfo],
     *,
+    mode: Mode,
     records: Mapping[int, FlagRecord],
     inbox_uids: Sequence[int] | None = None,
     inbox_count: int,
@@ -346,18 +215,27 @@ def plan_mailbox(
 ) -> MailboxPlan:
     """Decide flags and actions for the fetched INBOX *messages* of one mailbox.
 
-    *records* are the flags inboxwarden set earlier in this folder and UIDVALIDITY;
+    *mode* is the one this run treats the mailbox in (the directory's own or the
+    default); *records* are the flags inboxwarden set earlier in this folder and UIDVALIDITY;
     *inbox_uids*, when known, lets records of messages that left the INBOX be forgotten.
+
+    Three steps: what is decided about each message (`_decide`: due, overdue, which
+    rule, where to), the flags to set or clear (`_plan_flags`), and the messages that
+    leave together (`_batches`).
     """
-    plan = MailboxPlan(employee=employee, inbox=inbox_count)
+    plan = MailboxPlan(employee=employee, mode=mode, inbox=inbox_count)
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
-    personal = {c.rule.name for c in rules.rules if c.rule.folder_names_are_personal}
-    render = TargetRenderer(cycle.timezone, facts.separator, facts.prefix, facts.refused)
     ours = frozenset(uid for uid, record in records.items() if record.flagged)
-    ctx = MatchContext(now=now, mailbox_groups=employee.groups, our_flagged=ours)
-    use_flagged = also_flagged or not facts.keywords_allowed
-    writes = employee.mode != "observe"
-    acts = employee.mode == "enforce"
+    decider = _Decider(
+        now,
+        cycle,
+        rules,
+        MatchContext(now=now, mailbox_groups=frozenset(employee.groups), our_flagged=ours),
+        facts,
+        TargetRenderer(cycle.timezone, facts.separator, facts.prefix, facts.refused),
+        employee.legal_hold,
+    )
+    flags = _FlagStyle(keyword, facts.keywords_allowed, also_flagged or not facts.keywords_allowed)
     leaving: dict[tuple[BatchKind, str, str | None], list[MessageInfo]] = {}
     seen: set[int] = set()
 
@@ -367,63 +245,114 @@ def plan_mailbox(
             # The user's pending decision to delete: not flagged, filed or listed.
             plan.user_deleted += 1
             continue
-        record = records.get(msg.uid)
-        has_kw = keyword in msg.flags
-        due = not msg.is_own and cycle.is_due(msg.internaldate, now)
-        rule = rules.first_match(msg, ctx) if due else None
-        wants_flag = due and rule is not None and rule.action is not Action.KEEP
-        if rule is not None:
-            overdue = cycle.is_overdue(msg.internaldate, now)
+        decision, kind = _decide(msg, decider)
+        if decision is not None:
             plan.due += 1
-            plan.overdue += overdue
-            kind, target = _disposition(rule, msg, facts, render)
-            action = rule.action.value if kind is None else kind
-            if kind is not None and employee.legal_hold and kind in ("delete", "purge"):
-                plan.held += overdue
-                kind, action = None, "hold"
-            blocked = facts.no_trash_reason if kind == "delete" and target is None else None
-            plan.decisions.append(Decision(msg, rule, action, target, overdue, blocked))
-            if overdue and acts and kind is not None:
-                leaving.setdefault((kind, rule.name, target), []).append(msg)
+            plan.overdue += decision.overdue
+            plan.held += decision.overdue and decision.action == "hold"
+            plan.decisions.append(decision)
+            if decision.overdue and mode == "enforce" and kind is not None:
+                leaving.setdefault((kind, decision.rule.name, decision.target), []).append(msg)
                 continue  # our flags are cleared in the batch, right before it leaves
-        if not writes:
-            continue
-        if wants_flag:
-            if facts.keywords_allowed and not has_kw:
-                plan.add_keyword.append(msg.uid)
-            if use_flagged and FLAGGED not in msg.flags:
-                plan.add_flagged.append(msg.uid)
-        else:
-            # The keyword is ours by name; \Flagged only when our records say we set it.
-            if has_kw:
-                plan.remove_keyword.append(msg.uid)
-            if record is not None and record.flagged and FLAGGED in msg.flags:
-                plan.remove_flagged.append(msg.uid)
+        if mode != "observe":
+            wanted = decision is not None and decision.rule.action is not Action.KEEP
+            _plan_flags(plan, msg, wanted, records.get(msg.uid), flags)
 
-    for (kind, rule_name, target), msgs in leaving.items():
-        uids = tuple(sorted(m.uid for m in msgs))
-        if kind == "delete" and target is None:  # no trash: nothing to send them to
-            plan.withheld.append(Withheld(rule_name, kind, None, facts.no_trash_reason, uids))
-            continue
-        clear = tuple(u for u in uids if (r := records.get(u)) is not None and r.flagged)
-        with_kw = tuple(sorted(m.uid for m in msgs if keyword in m.flags))
-        recorded = tuple(u for u in uids if u in records)
-        plan.batches.append(
-            Batch(kind, rule_name, target, uids, clear, with_kw, recorded, rule_name in personal)
-        )
-
+    personal = {c.rule.name for c in rules.rules if c.rule.folder_names_are_personal}
+    plan.batches, withheld = _batches(leaving, records, keyword, facts, personal)
+    plan.withheld += withheld
     if inbox_uids is not None:
         present = set(inbox_uids)
         plan.forget = sorted(uid for uid in records if uid not in present and uid not in seen)
     return plan
 
 
+@dataclass(frozen=True, slots=True)
+class _Decider:
+    """What every decision in one mailbox's plan reads."""
+
+    now: datetime
+    cycle: Cycle
+    rules: RuleBook
+    match: MatchContext
+    facts: MailboxFacts
+    render: TargetRenderer
+    legal_hold: bool
+
+
+def _decide(msg: MessageInfo, d: _Decider) -> tuple[Decision | None, BatchKind | None]:
+    """Whether *msg* is due and under which rule, what happens to it, and whether it
+    leaves the INBOX (the batch kind); ``(None, None)`` when nothing is due."""
+    if msg.is_own or not d.cycle.is_due(msg.internaldate, d.now):
+        return None, None
+    rule = d.rules.first_match(msg, d.match)  # the default rule matches what no other does
+    overdue = d.cycle.is_overdue(msg.internaldate, d.now)
+    kind, target = _disposition(rule, msg, d.facts, d.render)
+    action = rule.action.value if kind is None else kind
+    if kind is not None and d.legal_hold and kind in ("delete", "purge"):
+        kind, action = None, "hold"
+    blocked = d.facts.no_trash_reason if kind == "delete" and target is None else None
+    return Decision(msg, rule, action, target, overdue, blocked), kind
+
+
 def _disposition(
     rule: Rule, msg: MessageInfo, facts: MailboxFacts, render: TargetRenderer
 ) -> tuple[BatchKind | None, str | None]:
     """Whether the rule makes the message leave the INBOX, and for which folder."""
-    if rule.action is Action.MOVE and rule.target is not None:
-        return "move", render(rule.target, msg, rule.name)
+    if rule.action is Action.MOVE and rule.template is not None:
+        return "move", render(rule.template, msg, rule.name)
     if rule.action is Action.DELETE:
         return ("purge", None) if rule.purge else ("delete", facts.trash)
     return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class _FlagStyle:
+    """How due messages are flagged in this mailbox (docs/behaviour.md §2)."""
+
+    keyword: str
+    keywords_allowed: bool
+    use_flagged: bool
+
+
+def _plan_flags(
+    plan: MailboxPlan, msg: MessageInfo, wanted: bool, record: FlagRecord | None, style: _FlagStyle
+) -> None:
+    """Set our flags on a message that is *wanted* flagged, or clear ours from one that is not."""
+    has_keyword = style.keyword in msg.flags
+    if wanted:
+        if style.keywords_allowed and not has_keyword:
+            plan.add_keyword.append(msg.uid)
+        if style.use_flagged and FLAGGED not in msg.flags:
+            plan.add_flagged.append(msg.uid)
+        return
+    # The keyword is ours by name; \Flagged only when our records say we set it.
+    if has_keyword:
+        plan.remove_keyword.append(msg.uid)
+    if record is not None and record.flagged and FLAGGED in msg.flags:
+        plan.remove_flagged.append(msg.uid)
+
+
+def _batches(
+    leaving: Mapping[tuple[BatchKind, str, str | None], list[MessageInfo]],
+    records: Mapping[int, FlagRecord],
+    keyword: str,
+    facts: MailboxFacts,
+    personal: set[str],
+) -> tuple[list[Batch], list[Withheld]]:
+    """One batch per kind, rule and target of the overdue messages that leave; what has
+    nowhere to go (a delete without a trash) is withheld instead."""
+    batches: list[Batch] = []
+    withheld: list[Withheld] = []
+    for (kind, rule_name, target), msgs in leaving.items():
+        uids = tuple(sorted(m.uid for m in msgs))
+        if kind == "delete" and target is None:  # no trash: nothing to send them to
+            withheld.append(Withheld(rule_name, kind, None, facts.no_trash_reason, uids))
+            continue
+        clear = tuple(u for u in uids if (r := records.get(u)) is not None and r.flagged)
+        with_kw = tuple(sorted(m.uid for m in msgs if keyword in m.flags))
+        recorded = tuple(u for u in uids if u in records)
+        batches.append(
+            Batch(kind, rule_name, target, uids, clear, with_kw, recorded, rule_name in personal)
+        )
+    return batches, withheld

@@ -8,7 +8,6 @@ rule stops the service before it touches a mailbox.
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 from datetime import timedelta
 from enum import StrEnum
@@ -26,7 +25,7 @@ from pydantic import (
 )
 
 from inboxwarden.detectors.kinds import Kind
-from inboxwarden.errors import quoted
+from inboxwarden.policy.target_template import TargetTemplate, parse_target
 
 
 class Action(StrEnum):
@@ -38,8 +37,6 @@ class Action(StrEnum):
     REPORT = "report"
 
 
-#: Fields a ``target`` template may use; each is filled per message (docs/behaviour.md §3).
-TEMPLATE_FIELDS = frozenset({"year", "month", "from_domain", "from_address", "rule"})
 #: Characters no target may contain: the IMAP LIST wildcards (RFC 3501 §6.3.8), which
 #: a server would take literally in CREATE and every client then misreads.
 TARGET_WILDCARDS = frozenset("*%")
@@ -149,20 +146,7 @@ class Rule(BaseModel):
     def _check_template(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not value.strip("/ "):
-            raise ValueError("target must name a folder")
-        try:
-            parsed = list(string.Formatter().parse(value))
-        except ValueError as exc:
-            raise ValueError(f"malformed template {quoted(value)}: {exc}") from exc
-        fields = {f for _, f, _, _ in parsed if f is not None}
-        unknown = fields - TEMPLATE_FIELDS
-        if unknown:
-            allowed = ", ".join(sorted(f"{{{f}}}" for f in TEMPLATE_FIELDS))
-            field = sorted(unknown)[0][:40]  # the name is the administrator's text: cut it
-            raise ValueError(f"unknown template field {{{field}}} (allowed: {allowed})")
-        if any(spec or conversion for _, f, spec, conversion in parsed if f is not None):
-            raise ValueError("a placeholder takes no format or conversion: {year}, not {year:…}")
+        parse_target(value)  # the placeholders (target_template.FIELDS) and the syntax
         problem = target_problem(value)
         if problem is not None:
             raise ValueError(problem)
@@ -180,8 +164,9 @@ class Rule(BaseModel):
             )
         if self.purge and self.action is not Action.DELETE:
             raise ValueError("field 'purge': only a delete rule can purge")
-        if self.target is not None and "{rule}" in self.target:
-            problem = target_problem(self.target.replace("{rule}", self.name))
+        template = self.template
+        if template is not None and "rule" in template.fields:
+            problem = target_problem(template.text.replace("{rule}", self.name))
             if problem is not None:
                 raise ValueError(f"field 'target': with this rule's name, {problem}")
         if self.folder_names_are_personal and not self.personal_data_in_folder_names:
@@ -194,6 +179,11 @@ class Rule(BaseModel):
         return self.action in (Action.MOVE, Action.KEEP)
 
     @property
+    def template(self) -> TargetTemplate | None:
+        """The parsed `target` (parsed once, when the rule was loaded), or None."""
+        return None if self.target is None else parse_target(self.target)
+
+    @property
     def folder_names_are_personal(self) -> bool:
         """True when the folder names this rule makes may carry personal data.
 
@@ -202,13 +192,11 @@ class Rule(BaseModel):
         and a one-person company's or a family's domain names a person. What inboxwarden
         records about such a folder is its HMAC (`planning.recorded_target`), not its name.
         """
-        if self.target is None:
-            return False
-        fields = {f for _, f, _, _ in string.Formatter().parse(self.target) if f}
-        return "from_address" in fields or ("from_domain" in fields and not self.match.from_domain)
+        template = self.template
+        return template is not None and template.names_a_person(bool(self.match.from_domain))
 
     def _personal_reason(self) -> str:
-        if "{from_address}" in (self.target or ""):
+        if self.template is not None and "from_address" in self.template.fields:
             what = "{from_address} puts each correspondent's address into a folder name"
         else:
             what = (

@@ -9,18 +9,20 @@ entries resolved through ``[domain_groups]``); other fields show as ``{placehold
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.planning import MailboxFacts, render_target
+from inboxwarden.policy.planning import MailboxFacts
 from inboxwarden.policy.rules import Action, Rule
+from inboxwarden.policy.target_template import FIELDS, Personal, TargetTemplate
 
 #: Stands in for a field that has no example value while the name is rendered.
 _HOLDER = "IWFIELD{}X"
+#: The fields no sender chooses (the arrival, as of now, and the rule): known without a message.
+_KNOWN = frozenset(name for name, f in FIELDS.items() if f.personal is Personal.NEVER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +47,12 @@ def target_names(
     for rule in rules:
         if rule.action is Action.DELETE and not rule.purge:
             out.append(TargetName(rule.name, "delete", facts.trash))
-        if rule.action is not Action.MOVE or rule.target is None:
+        template = rule.template
+        if rule.action is not Action.MOVE or template is None:
             continue
-        fields = {f for _, f, _, _ in string.Formatter().parse(rule.target) if f}
-        domains = _domains(rule, domain_groups) if "from_domain" in fields else [None]
+        domains = _domains(rule, domain_groups) if "from_domain" in template.fields else [None]
         for domain in domains or [None]:
-            name = _render(rule, fields, domain, facts, now, tz)
+            name = _render(rule.name, template, domain, facts, now, tz)
             out.append(TargetName(rule.name, "move", name))
     return list(dict.fromkeys(out))
 
@@ -63,29 +65,21 @@ def _domains(rule: Rule, groups: Mapping[str, Sequence[str]]) -> list[str]:
 
 
 def _render(
-    rule: Rule,
-    fields: set[str],
+    rule: str,
+    template: TargetTemplate,
     domain: str | None,
     facts: MailboxFacts,
     now: datetime,
     tz: ZoneInfo,
 ) -> str:
-    template = rule.target or ""
+    # The fields known without a message: the arrival as of now, the rule, the domain.
+    message = MessageInfo(0, now, 0, frozenset(), headers={"from": f"x@{domain}" if domain else ""})
+    values = template.values(message, rule, tz)
     # Fields without an example are rendered as a marker and shown as {field}.
-    holders = {f: _HOLDER.format(i) for i, f in enumerate(sorted(fields))}
-    for field_name in fields - {"year", "month", "rule"} - ({"from_domain"} if domain else set()):
-        template = template.replace("{" + field_name + "}", holders[field_name])
-    sender = f"x@{domain}" if domain else ""
-    message = MessageInfo(0, now, 0, frozenset(), headers={"from": sender})
-    name = render_target(
-        template,
-        message,
-        rule.name,
-        tz,
-        facts.separator,
-        prefix=facts.prefix,
-        refused=facts.refused,
-    )
+    holders = {f: _HOLDER.format(i) for i, f in enumerate(sorted(template.fields))}
+    for field_name in template.fields - _KNOWN - ({"from_domain"} if domain else set()):
+        values[field_name] = holders[field_name]
+    name = template.render(values, facts.separator, prefix=facts.prefix, refused=facts.refused)
     for field_name, holder in holders.items():
         name = name.replace(holder, "{" + field_name + "}")
     return name

@@ -4,12 +4,12 @@ The flow, by module. Pure content first, then the shell that does I/O:
 
 * `digest` — the due messages of one mailbox, grouped by outcome, subjects masked;
   `digest_due` tells the scheduler when a digest is due.
-* `weeks`, `weekly` — ISO weeks, and per-member figures folded from the stored runs.
+* `weeks`, `weekly` — ISO weeks, and per-member figures folded from the stored runs
+  (which `StateStore.runs_between` and `StateStore.findings_between` read).
 * `templating` — the Jinja2 templates (``templates/`` in the package, overridable from
   ``digest.templates_dir``) and the language-aware `Formatter`.
 * `chart` — the report's PNG chart; `mime` — the multipart messages; `marker` — the
   digest's verifiable own header.
-* `history` — read-only queries on the state database.
 * `inbox` (IMAP APPEND, replacing older digests) and `smtp` (the relay) deliver.
 * `digest_job` and `weekly_job` put it together for ``inboxwarden digest`` and
   ``inboxwarden report``; `demo_outputs` for ``inboxwarden demo``; `samples` feeds
@@ -43,8 +43,7 @@ from __future__ import annotations
 from inboxwarden.demo.outputs import demo_digests, demo_report
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, digest_due
 from inboxwarden.reports.digest_job import DigestOutcome, digest_table, send_digests
-from inboxwarden.reports.history import last_digest_sent
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint
+from inboxwarden.reports.smtp import SmtpEndpoint
 from inboxwarden.reports.weekly import ManagerReport
 from inboxwarden.reports.weekly_job import (
     ReportOutcome,
@@ -56,7 +55,6 @@ from inboxwarden.reports.weekly_job import (
 from inboxwarden.reports.weeks import IsoWeek
 
 __all__ = [
-    "DeliveryError",
     "Digest",
     "DigestKind",
     "DigestOutcome",
@@ -70,7 +68,6 @@ __all__ = [
     "demo_report",
     "digest_due",
     "digest_table",
-    "last_digest_sent",
     "report_table",
     "send_digests",
     "send_reports",

@@ -23,8 +23,8 @@ from inboxwarden.detectors import mask_text
 from inboxwarden.detectors.swedish_id import SWEDISH_ID
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.message import MessageInfo, decode_words
-from inboxwarden.policy.planning import Decision, Mode
-from inboxwarden.reports.templating import Language
+from inboxwarden.policy.people import Language, Mode
+from inboxwarden.policy.planning import Decision
 
 DigestKind = Literal["boundary", "reminder"]
 

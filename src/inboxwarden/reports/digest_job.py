@@ -26,18 +26,18 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from inboxwarden.directory.entries import Employee as DirectoryEntry
-from inboxwarden.errors import InboxWardenError, MailboxError
+from inboxwarden.errors import DeliveryError, InboxWardenError, MailboxError
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.mailbox.engine import Engine, MailboxOutcome
 from inboxwarden.policy.message import MessageInfo
+from inboxwarden.policy.people import Employee, Language
 from inboxwarden.policy.planning import Decision
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, listed_uids
 from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
 from inboxwarden.reports.marker import HEADER, new_marker
 from inboxwarden.reports.mime import build_message, message_bytes, message_id
-from inboxwarden.reports.smtp import DeliveryError, SmtpEndpoint, send
-from inboxwarden.reports.templating import Formatter, Language, Rendered, Templates
+from inboxwarden.reports.smtp import SmtpEndpoint, send
+from inboxwarden.reports.templating import Formatter, Rendered, Templates
 from inboxwarden.state import AuditEvent
 
 log = structlog.get_logger(__name__)
@@ -115,7 +115,7 @@ class _DigestJob:
     smtp: SmtpEndpoint | None
     keep_messages: bool
 
-    def one(self, entry: DirectoryEntry, planned: MailboxOutcome) -> DigestOutcome:
+    def one(self, entry: Employee, planned: MailboxOutcome) -> DigestOutcome:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(run_id=self.run_id, mailbox=entry.email)
         try:
@@ -138,7 +138,7 @@ class _DigestJob:
         structlog.contextvars.clear_contextvars()
         return outcome
 
-    def _one(self, entry: DirectoryEntry, planned: MailboxOutcome) -> DigestOutcome:
+    def _one(self, entry: Employee, planned: MailboxOutcome) -> DigestOutcome:
         if planned.status != "ok" or planned.plan is None:
             return DigestOutcome(entry.email, "failed", error=planned.error or "plan failed")
         if planned.mode == "observe":
@@ -204,7 +204,7 @@ class _DigestJob:
 
     def _compose(
         self,
-        entry: DirectoryEntry,
+        entry: Employee,
         planned: MailboxOutcome,
         decisions: list[Decision],
         session: ImapSession,

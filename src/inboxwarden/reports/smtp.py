@@ -18,18 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal
 
 from pydantic import SecretStr
 
 from inboxwarden.config import SmtpSettings, read_secret
-from inboxwarden.errors import ConfigError, InboxWardenError
-
-SmtpSecurity = Literal["tls", "starttls", "plain"]
-
-
-class DeliveryError(InboxWardenError):
-    """A message could not be handed to the SMTP relay (or appended to a mailbox)."""
+from inboxwarden.errors import ConfigError, DeliveryError
+from inboxwarden.transport import Security
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +32,7 @@ class SmtpEndpoint:
 
     host: str
     port: int
-    security: SmtpSecurity = "starttls"
+    security: Security = "starttls"
     username: str | None = None
     password: SecretStr | None = None
     ca_file: Path | None = None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date as Day
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from jinja2 import (
@@ -45,8 +45,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from inboxwarden.errors import ConfigError, quoted
-
-Language = Literal["sv", "en"]
+from inboxwarden.policy.people import Language
 
 _MONTHS = {
     "sv": (
@@ -288,7 +287,7 @@ class Templates:
         return count
 
 
-_LANGUAGES: tuple[Language, ...] = ("sv", "en")
+_LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 
 def _cut(text: str | None, limit: int = 160) -> str:

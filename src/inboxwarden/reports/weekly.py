@@ -1,6 +1,7 @@
 """The weekly manager report as data: per team member, per week, only counts.
 
-Pure code over the rows :mod:`.history` reads. For each mailbox and ISO week the
+Pure code over the plain rows the state reads back (`StateStore.runs_between`,
+`StateStore.findings_between`). For each mailbox and ISO week the
 *latest* successful run gives the state (INBOX size, due, overdue) and the sum over
 all runs gives the flow (moved, deleted). Compliance is the share of members with
 nothing overdue, among those a run saw that week; a member no run saw is shown as
@@ -18,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inboxwarden.directory.entries import Directory, Employee
+from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import ConfigError
-from inboxwarden.reports.history import FindingRow, RunRow
-from inboxwarden.reports.templating import Language
+from inboxwarden.policy.people import Employee, Language
 from inboxwarden.reports.weeks import IsoWeek
+from inboxwarden.state.records import FindingRow, RunRow
 
 #: Weeks the chart shows, the report's week included.
 TREND_WEEKS = 8

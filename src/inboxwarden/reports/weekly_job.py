@@ -24,7 +24,6 @@ from inboxwarden.config import Settings
 from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import InboxWardenError
 from inboxwarden.reports.chart import overdue_chart
-from inboxwarden.reports.history import findings_table, iter_findings, iter_runs
 from inboxwarden.reports.mime import (
     InlineImage,
     build_message,
@@ -67,11 +66,8 @@ def build_reports(
     )
     since = chosen.shifted(-(TREND_WEEKS - 1)).start(tz)
     until = chosen.end(tz)
-    figures = fold_runs(iter_runs(state, since, until), tz)
-    table = findings_table(state)
-    findings = (
-        None if table is None else fold_findings(iter_findings(state, table, since, until), tz)
-    )
+    figures = fold_runs(state.runs_between(since, until), tz)
+    findings = fold_findings(state.findings_between(since, until), tz)
     return build_manager_reports(
         directory,
         figures,

@@ -1,9 +1,12 @@
 """What inboxwarden remembers between runs: `schema` (tables), `store` (runs, flags,
-UIDVALIDITY, transfers, leases), `trail` (audit events and findings), `records`."""
+UIDVALIDITY, transfers, leases), `trail` (audit events and findings), `history` (what the
+reports read back), `records` (what the methods return), `urls` (database URLs).
+
+All of inboxwarden's SQL lives in this package (tests/test_layout.py holds it to that)."""
 
 from __future__ import annotations
 
-from inboxwarden.state.records import AuditEvent, StateError, Transfer
+from inboxwarden.state.records import AuditEvent, FindingRow, RunRow, Transfer
 from inboxwarden.state.schema import (
     audit_events,
     digests_sent,
@@ -20,7 +23,8 @@ from inboxwarden.state.store import StateStore
 
 __all__ = [
     "AuditEvent",
-    "StateError",
+    "FindingRow",
+    "RunRow",
     "StateStore",
     "Transfer",
     "audit_events",

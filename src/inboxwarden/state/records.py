@@ -1,15 +1,9 @@
-"""Plain records the state hands out, its error, and time handling shared by its parts."""
+"""Plain records the state hands out, and time handling shared by its parts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from inboxwarden.errors import InboxWardenError
-
-
-class StateError(InboxWardenError):
-    """The state database could not be reached or written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +51,23 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One mailbox in one run: when the run acted as of, how it went, and its counts."""
+
+    mailbox: str
+    as_of: datetime
+    status: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    """One fan-out finding, reduced to what the report counts (docs/behaviour.md §6, §7)."""
+
+    mailbox: str
+    at: datetime
+    external: bool
+    high: bool

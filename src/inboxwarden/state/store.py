@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from inboxwarden.errors import ConfigError
+from inboxwarden.errors import ConfigError, StateError
 from inboxwarden.policy.planning import FlagRecord
 from inboxwarden.state import migrate
-from inboxwarden.state.records import AuditEvent, StateError, Transfer, as_utc
+from inboxwarden.state.history import History
+from inboxwarden.state.records import AuditEvent, Transfer, as_utc
 from inboxwarden.state.schema import (
     digests_sent,
     flags,
@@ -37,11 +38,12 @@ from inboxwarden.state.schema import (
 from inboxwarden.state.trail import AuditTrail
 
 
-class StateStore(AuditTrail):
+class StateStore(AuditTrail, History):
     """The state database; one instance per process, safe to share between threads."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        # Private: every query lives in state/, behind a method that says what it answers.
+        self._engine = engine
 
     @classmethod
     def open(cls, url: str) -> StateStore:
@@ -63,14 +65,14 @@ class StateStore(AuditTrail):
 
     def close(self) -> None:
         """Release the connection pool."""
-        self.engine.dispose()
+        self._engine.dispose()
 
     # --- runs ---------------------------------------------------------------------
 
     def start_run(self, kind: str, as_of: datetime) -> str:
         """Record that a run started; returns its id."""
         run_id = str(uuid.uuid4())
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 insert(runs).values(
                     id=run_id,
@@ -84,7 +86,7 @@ class StateStore(AuditTrail):
 
     def finish_run(self, run_id: str, *, ok: int, failed: int) -> None:
         """Record the end of a run and how many mailboxes succeeded."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -107,7 +109,7 @@ class StateStore(AuditTrail):
         error: str | None = None,
     ) -> None:
         """Store the counts of one mailbox in one run (the weekly report reads these)."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 insert(mailbox_runs).values(
                     run_id=run_id,
@@ -122,7 +124,7 @@ class StateStore(AuditTrail):
 
     def mailbox_history(self, mailbox: str) -> list[tuple[datetime, str, dict[str, int]]]:
         """Every recorded run of *mailbox*: time, status and counts, oldest first."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             rows = conn.execute(
                 select(mailbox_runs.c.at, mailbox_runs.c.status, mailbox_runs.c.counts)
                 .where(mailbox_runs.c.mailbox == mailbox)
@@ -138,7 +140,7 @@ class StateStore(AuditTrail):
         Returns True when the folder's UIDVALIDITY changed since the last run
         (docs/behaviour.md §5.3).
         """
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             known = conn.execute(
                 select(folders.c.uidvalidity).where(
                     folders.c.mailbox == mailbox, folders.c.folder == folder
@@ -169,7 +171,7 @@ class StateStore(AuditTrail):
 
     def flag_records(self, mailbox: str, folder: str, uidvalidity: int) -> dict[int, FlagRecord]:
         """The flags inboxwarden set in this folder under this UIDVALIDITY, by UID."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             rows = conn.execute(
                 select(flags.c.uid, flags.c.keyword, flags.c.flagged).where(
                     flags.c.mailbox == mailbox,
@@ -214,7 +216,7 @@ class StateStore(AuditTrail):
                 )
             elif (keyword_set, flagged_set) != (old.keyword, old.flagged):
                 changed.append((uid, keyword_set, flagged_set))
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             if new_rows:
                 conn.execute(insert(flags), new_rows)
             for uid, keyword_set, flagged_set in changed:
@@ -231,7 +233,7 @@ class StateStore(AuditTrail):
         chosen = sorted(set(uids))
         if not chosen:
             return
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             _delete_flag_records(conn, mailbox, folder, uidvalidity, chosen)
 
     # --- transfers in flight --------------------------------------------------------
@@ -252,7 +254,7 @@ class StateStore(AuditTrail):
         refs: Sequence[str],
     ) -> int:
         """Journal one transfer command before it is sent (docs/behaviour.md §5.2); its id."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             result = conn.execute(
                 insert(transfers).values(
                     mailbox=mailbox,
@@ -279,7 +281,7 @@ class StateStore(AuditTrail):
     def record_copyuid(self, transfer_id: int, mapping: Mapping[int, int]) -> None:
         """Write down the server's COPYUID before the next command (phase ``copied``)."""
         text = ",".join(f"{src}:{dst}" for src, dst in sorted(mapping.items()))
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 update(transfers)
                 .where(transfers.c.id == transfer_id)
@@ -288,7 +290,7 @@ class StateStore(AuditTrail):
 
     def set_transfer_phase(self, transfer_id: int, phase: str) -> None:
         """Move a journalled transfer on to *phase* (``expunging`` before ``\\Deleted``)."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(update(transfers).where(transfers.c.id == transfer_id).values(phase=phase))
 
     def complete_transfer(
@@ -308,7 +310,7 @@ class StateStore(AuditTrail):
         """
         rows = self._event_rows(run_id, mailbox, events)
         gone = [(mailbox, folder, uidvalidity, uid) for uid in sorted(set(left))]
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             self._insert_events(conn, rows)
             if gone:
                 # By primary key in the driver's executemany: SQLAlchemy compiling an IN
@@ -327,12 +329,12 @@ class StateStore(AuditTrail):
 
     def end_transfer(self, transfer_id: int) -> None:
         """Forget a transfer that needs nothing more (resolved, or its folder renumbered)."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(delete(transfers).where(transfers.c.id == transfer_id))
 
     def open_transfers(self, mailbox: str, folder: str) -> list[Transfer]:
         """Transfers a crash or a cut connection left unfinished in *folder*, oldest first."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             rows = conn.execute(
                 select(transfers)
                 .where(transfers.c.mailbox == mailbox, transfers.c.folder == folder)
@@ -366,7 +368,7 @@ class StateStore(AuditTrail):
     def acquire_lease(self, mailbox: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* for *holder* so two instances never work on it at once."""
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             taken = conn.execute(
                 update(leases)
                 .where(
@@ -378,7 +380,7 @@ class StateStore(AuditTrail):
         if taken:
             return True
         try:
-            with self.engine.begin() as conn:
+            with self._engine.begin() as conn:
                 conn.execute(
                     insert(leases).values(mailbox=mailbox, holder=holder, expires_at=now + ttl)
                 )
@@ -388,7 +390,7 @@ class StateStore(AuditTrail):
 
     def lease_holder(self, mailbox: str) -> str | None:
         """Who holds *mailbox*'s lease now (expired or not), if anyone."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             holder = conn.execute(
                 select(leases.c.holder).where(leases.c.mailbox == mailbox)
             ).scalar()
@@ -396,7 +398,7 @@ class StateStore(AuditTrail):
 
     def take_over_lease(self, mailbox: str, dead: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* from a holder known to be *dead*; False if it changed meanwhile."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             taken = conn.execute(
                 update(leases)
                 .where(leases.c.mailbox == mailbox, leases.c.holder == dead)
@@ -406,7 +408,7 @@ class StateStore(AuditTrail):
 
     def release_lease(self, mailbox: str, holder: str) -> None:
         """Give up the claim on *mailbox*."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 delete(leases).where(leases.c.mailbox == mailbox, leases.c.holder == holder)
             )
@@ -415,7 +417,7 @@ class StateStore(AuditTrail):
 
     def record_digest(self, mailbox: str, kind: str, sent_at: datetime) -> None:
         """Remember that *mailbox* got its *kind* digest as of *sent_at*."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             conn.execute(
                 insert(digests_sent).values(
                     mailbox=mailbox, kind=kind, sent_at=sent_at.astimezone(UTC)
@@ -424,7 +426,7 @@ class StateStore(AuditTrail):
 
     def last_digest(self, mailbox: str) -> datetime | None:
         """When *mailbox* last got a digest, for :func:`inboxwarden.reports.digest.digest_due`."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             value = conn.execute(
                 select(digests_sent.c.sent_at)
                 .where(digests_sent.c.mailbox == mailbox)
@@ -435,7 +437,7 @@ class StateStore(AuditTrail):
 
     def forget_digests_before(self, cutoff: datetime) -> int:
         """Drop digest records older than *cutoff*; returns how many."""
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             gone = conn.execute(
                 delete(digests_sent).where(digests_sent.c.sent_at < cutoff.astimezone(UTC))
             ).rowcount
@@ -443,7 +445,7 @@ class StateStore(AuditTrail):
 
     def last_run_started(self, kind: str) -> datetime | None:
         """When the latest run of *kind* started (wall time), if any ever did."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             value = conn.execute(
                 select(runs.c.started_at)
                 .where(runs.c.kind == kind)
@@ -455,7 +457,7 @@ class StateStore(AuditTrail):
     def reachable(self) -> bool:
         """True when the database answers a trivial query (``/healthz``)."""
         try:
-            with self.engine.connect() as conn:
+            with self._engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
         except SQLAlchemyError:
             return False

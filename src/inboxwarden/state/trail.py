@@ -13,20 +13,21 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from inboxwarden.state.records import AuditEvent, StateError, as_utc
+from inboxwarden.errors import StateError
+from inboxwarden.state.records import AuditEvent, as_utc
 from inboxwarden.state.schema import audit_events, findings, mailbox_runs
 
 
 class AuditTrail:
-    """Audit events and findings; needs ``self.engine``."""
+    """Audit events and findings; needs ``self._engine``."""
 
-    engine: Engine
+    _engine: Engine
 
     def audit(self, run_id: str, mailbox: str, events: Iterable[AuditEvent]) -> int:
         """Append audit events; returns how many were written."""
         rows = self._event_rows(run_id, mailbox, events)
         if rows:
-            with self.engine.begin() as conn:
+            with self._engine.begin() as conn:
                 self._insert_events(conn, rows)
         return len(rows)
 
@@ -50,7 +51,7 @@ class AuditTrail:
 
     def _marks(self, count: int) -> list[str]:
         """*count* positional parameter markers in this driver's DB-API style."""
-        style = self.engine.dialect.paramstyle
+        style = self._engine.dialect.paramstyle
         if style == "qmark":
             return ["?"] * count
         if style in ("format", "pyformat"):
@@ -64,7 +65,7 @@ class AuditTrail:
 
         SQLite has no time type: SQLAlchemy stores naive UTC text in this exact form.
         """
-        if self.engine.dialect.name == "sqlite":
+        if self._engine.dialect.name == "sqlite":
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return value
 
@@ -73,7 +74,7 @@ class AuditTrail:
         query = select(audit_events).order_by(audit_events.c.id)
         if mailbox is not None:
             query = query.where(audit_events.c.mailbox == mailbox)
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def save_findings(self, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -84,7 +85,7 @@ class AuditTrail:
         """
         now = datetime.now(UTC)
         added = 0
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             for row in rows:
                 exists = conn.execute(
                     select(findings.c.id).where(
@@ -121,7 +122,7 @@ class AuditTrail:
             query = query.where(findings.c.mailbox == mailbox)
         if since is not None:
             query = query.where(findings.c.message_date >= since.astimezone(UTC))
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
         for row in rows:
             row["kinds"] = [k for k in row["kinds"].split(",") if k]
@@ -132,7 +133,7 @@ class AuditTrail:
     def purge_older_than(self, days: int, now: datetime | None = None) -> int:
         """Delete audit events and run records past retention (docs/behaviour.md §9); the count."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-        with self.engine.begin() as conn:
+        with self._engine.begin() as conn:
             removed = conn.execute(delete(audit_events).where(audit_events.c.at < cutoff)).rowcount
             removed += conn.execute(delete(mailbox_runs).where(mailbox_runs.c.at < cutoff)).rowcount
             removed += conn.execute(delete(findings).where(findings.c.found_at < cutoff)).rowcount

@@ -26,7 +26,6 @@ from inboxwarden.demo.localserver._config import (
     capability_without,
 )
 from inboxwarden.demo.localserver._dovecot import LocalDovecot
-from inboxwarden.demo.localserver._errors import LocalServerError
 from inboxwarden.demo.localserver._install import dovecot_version, ensure_dovecot_installed
 from inboxwarden.demo.localserver._maildir import write_maildir_messages
 
@@ -37,7 +36,6 @@ __all__ = [
     "GMAIL_CAPABILITIES",
     "GMAIL_FOLDERS",
     "LocalDovecot",
-    "LocalServerError",
     "OAuth2Passdb",
     "ServiceAccount",
     "capability_without",

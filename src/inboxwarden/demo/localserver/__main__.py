@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inboxwarden.demo.localserver import LocalServerError, dovecot_version, ensure_dovecot_installed
+from inboxwarden.demo.localserver import dovecot_version, ensure_dovecot_installed
+from inboxwarden.errors import LocalServerError
 
 
 def main() -> int:

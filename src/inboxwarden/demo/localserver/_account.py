@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from inboxwarden.demo.localserver._errors import LocalServerError
+from inboxwarden.errors import LocalServerError
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from inboxwarden.demo.localserver._errors import LocalServerError
+from inboxwarden.errors import LocalServerError
 
 # Clients connect to "localhost" or to the loopback address itself.
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")

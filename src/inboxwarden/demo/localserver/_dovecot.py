@@ -28,8 +28,8 @@ from inboxwarden.demo.localserver._config import (
     OAuth2Passdb,
     check_path,
 )
-from inboxwarden.demo.localserver._errors import LocalServerError
 from inboxwarden.demo.localserver._install import DOVEADM, DOVECOT, check_supported_version
+from inboxwarden.errors import LocalServerError
 
 _START_TIMEOUT = 10.0  # seconds; a healthy start takes well under 0.2 s
 _PORT_ATTEMPTS = 5

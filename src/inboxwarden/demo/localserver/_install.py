@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from inboxwarden.demo.localserver._errors import LocalServerError
+from inboxwarden.errors import LocalServerError
 
 DOVECOT = Path("/usr/sbin/dovecot")
 DOVEADM = Path("/usr/bin/doveadm")

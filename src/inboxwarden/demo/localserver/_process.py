@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from inboxwarden.demo.localserver._errors import LocalServerError
+from inboxwarden.errors import LocalServerError
 
 LOOPBACK = "127.0.0.1"
 

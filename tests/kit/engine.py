@@ -1,13 +1,9 @@
-"""Helpers for tests that run the engine against the real test Dovecot."""
+"""The engine as the CLI builds it, against the real test Dovecot: configuration, runs,
+the standard rules, the mail they know, and fixed moments of the cycle."""
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import secrets
-import shutil
-import tempfile
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +14,7 @@ from inboxwarden.demo.mail import EXAMPLE_RULES
 from inboxwarden.directory.entries import load_directory
 from inboxwarden.mailbox.engine import Engine, RunSummary
 from inboxwarden.state import StateStore
-from tests.imapkit import make_message
+from tests.kit.seeding import make_message
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: After the November enforcement date (2026-11-09): everything before 2026-11-01 is overdue.
@@ -29,30 +25,6 @@ OLD = datetime(2026, 10, 12, 10, 0, tzinfo=STOCKHOLM)
 NEW = datetime(2026, 11, 15, 10, 0, tzinfo=STOCKHOLM)
 
 RULES = EXAMPLE_RULES
-
-_counter = itertools.count(1)
-
-
-@contextlib.contextmanager
-def special_server(**options: object) -> Iterator[LocalDovecot]:
-    """A private Dovecot with *options* (no MOVE, another separator, tracing), for one test.
-
-    Not under pytest's tmp_path: as root the server runs as the dovecot account, which
-    cannot enter /tmp/pytest-of-root.
-    """
-    base = Path(tempfile.mkdtemp(prefix="iw-special-"))
-    try:
-        with LocalDovecot(base, **options) as server:  # type: ignore[arg-type]
-            yield server
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def new_user(server: LocalDovecot, prefix: str = "user") -> str:
-    """A fresh mailbox on *server* with a unique address."""
-    email = f"{prefix}{next(_counter)}-{secrets.token_hex(3)}@exempel.se"
-    server.add_user(email, "secret")
-    return email
 
 
 def write_config(
