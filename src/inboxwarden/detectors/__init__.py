@@ -11,47 +11,22 @@ own digest. No module does I/O, reads a clock, or keeps a value it found.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+# Explicit, not lazy: a PEP 562 table of names once pointed at a module that had been
+# renamed and nothing noticed until the tests failed to import. The scanners' own
+# libraries are loaded where first needed (phone.py, payment.py), so importing the
+# package (as the policy does, for the kinds) does not load phonenumbers or
+# python-stdnum: 11 MB and about a tenth of a second of every run's start-up.
 from inboxwarden.detectors.kinds import Finding, Kind, MessageScan, Part, TextScan, kinds_of
-
-if TYPE_CHECKING:
-    from inboxwarden.detectors.masking import mask, mask_text
-    from inboxwarden.detectors.message_scan import scan_message, scan_text
-    from inboxwarden.detectors.swedish_id import swedish_id_kind
-    from inboxwarden.detectors.text import (
-        DEFAULT_MAX_BYTES,
-        DEFAULT_MAX_RAW_BYTES,
-        Extraction,
-        TextSegment,
-        extract_text,
-    )
-
-# Lazy (PEP 562): the scanners load phonenumbers and python-stdnum, 11 MB and about a
-# tenth of a second at every start of a run whose rules never ask about personal data
-# (the policy imports `kinds` and `headers`, which runs this file). A name that points
-# at a renamed module fails tests/detectors/test_package.py, which resolves each one.
-_LAZY = {
-    "mask": "masking",
-    "mask_text": "masking",
-    "scan_message": "message_scan",
-    "scan_text": "message_scan",
-    "swedish_id_kind": "swedish_id",
-    "DEFAULT_MAX_BYTES": "text",
-    "DEFAULT_MAX_RAW_BYTES": "text",
-    "Extraction": "text",
-    "TextSegment": "text",
-    "extract_text": "text",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
+from inboxwarden.detectors.masking import mask, mask_text
+from inboxwarden.detectors.message_scan import scan_message, scan_text
+from inboxwarden.detectors.swedish_id import swedish_id_kind
+from inboxwarden.detectors.text import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_RAW_BYTES,
+    Extraction,
+    TextSegment,
+    extract_text,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
