@@ -26,7 +26,7 @@ from inboxwarden.demo.localserver import (
 )
 from inboxwarden.directory.entries import load_directory
 from inboxwarden.fanout.job import run_fanout
-from inboxwarden.mailbox.engine import Engine
+from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.state import StateStore
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
@@ -114,13 +114,13 @@ def main() -> None:
                 CONFIG.format(port=server.port, master=server.master_user, state=work / "s.db")
             )
             settings = load_settings(config)
-            engine = Engine.create(
+            runner = MailboxRunner.create(
                 settings,
                 load_directory(settings.directory.path),
                 StateStore.open(settings.state.url),
             )
             start = time.perf_counter()
-            [outcome] = run_fanout(engine, NOW)
+            [outcome] = run_fanout(runner, NOW)
             elapsed = time.perf_counter() - start
     finally:
         shutil.rmtree(work, ignore_errors=True)

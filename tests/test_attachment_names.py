@@ -15,7 +15,7 @@ from inboxwarden.detectors import Kind, Part, kinds_of, scan_message, scan_text
 from inboxwarden.detectors.file_names import file_name_text
 from inboxwarden.fanout.job import run_fanout
 from tests.kit.census import census
-from tests.kit.engine import ENFORCING, OLD, engine_for, run, write_config
+from tests.kit.engine import ENFORCING, OLD, run, runner_for, write_config
 from tests.kit.seeding import make_message, seed
 from tests.kit.servers import new_user
 
@@ -97,11 +97,11 @@ def test_the_fanout_scan_finds_an_id_in_an_attachment_name(dovecot, tmp_path):
         attachment=(f"lonebesked_{PNR}.pdf", b"%PDF-1.4 never downloaded"),
     )
     seed(dovecot, email, "Sent", [(message, when)])
-    engine = engine_for(write_config(tmp_path, dovecot, [email]))
+    runner = runner_for(write_config(tmp_path, dovecot, [email]))
     try:
-        [outcome] = run_fanout(engine, ENFORCING)
+        [outcome] = run_fanout(runner, ENFORCING)
     finally:
-        engine.state.close()
+        runner.state.close()
     [finding] = outcome.findings
     assert finding.kinds == frozenset({Kind.PERSONNUMMER})
 

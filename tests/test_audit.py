@@ -38,15 +38,15 @@ def test_the_key_never_shows_in_a_repr():
 
 def test_the_engine_shows_no_secret_in_its_repr(dovecot, tmp_path):
     """repr() of the engine (as a traceback or a debugger prints it) hides every secret."""
-    from tests.kit.engine import engine_for, write_config
+    from tests.kit.engine import runner_for, write_config
     from tests.kit.servers import new_user
 
     config = write_config(tmp_path, dovecot, [new_user(dovecot)])
-    engine = engine_for(config)
+    runner = runner_for(config)
     try:
-        shown = repr(engine)
+        shown = repr(runner)
     finally:
-        engine.state.close()
+        runner.state.close()
     assert (tmp_path / "audit.key").read_text() not in shown
     assert dovecot.master_password not in shown
 

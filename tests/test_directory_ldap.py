@@ -25,10 +25,10 @@ from inboxwarden.directory.entries import parse_csv
 from inboxwarden.directory.ldap import DirectoryUnavailable, LdapDirectorySource, translate_error
 from inboxwarden.directory.source import load_configured_directory
 from inboxwarden.errors import ConfigError
-from inboxwarden.mailbox.engine import Engine
+from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.reports import build_reports
 from inboxwarden.state import StateStore
-from tests.kit.engine import ENFORCING, STOCKHOLM, mail, write_config
+from tests.kit.engine import ENFORCING, STOCKHOLM, mail, scan, write_config
 from tests.kit.seeding import seed
 from tests.ldap_people import (
     BIND_DN,
@@ -239,7 +239,7 @@ def test_every_ldap3_error_becomes_a_directory_error_naming_a_setting():
     assert seen > 50
 
 
-# -- the engine, the report and check with the directory from LDAP -------------------------
+# -- the runner, the report and check with the directory from LDAP -------------------------
 
 
 def engine_config(tmp_path: Path, dovecot, slapd: LocalSlapd, category: str) -> Path:
@@ -257,10 +257,10 @@ def engine_config(tmp_path: Path, dovecot, slapd: LocalSlapd, category: str) -> 
     return config
 
 
-def engine_from(config: Path) -> Engine:
+def runner_from(config: Path) -> MailboxRunner:
     settings = load_settings(config)
     directory = load_configured_directory(settings).directory
-    return Engine.create(settings, directory, StateStore.open(settings.state.url))
+    return MailboxRunner.create(settings, directory, StateStore.open(settings.state.url))
 
 
 @pytest.mark.imap
@@ -269,11 +269,11 @@ def test_a_run_takes_modes_holds_and_exclusions_from_ldap(dovecot, slapd, tmp_pa
         email = f"{uid}@exempel.se"
         dovecot.add_user(email, "secret")
         seed(dovecot, email, "INBOX", mail("invoice", 1) + mail("newsletter", 1) + mail("other", 1))
-    engine = engine_from(engine_config(tmp_path, dovecot, slapd, "pilot-run"))
+    runner = runner_from(engine_config(tmp_path, dovecot, slapd, "pilot-run"))
     try:
-        summary = engine.run(ENFORCING)
+        summary = scan(runner, ENFORCING)
     finally:
-        engine.state.close()
+        runner.state.close()
     got = {
         o.mailbox.split("@")[0]: (o.status, o.mode, o.applied.moved, o.applied.deleted)
         for o in summary.outcomes
@@ -295,17 +295,17 @@ def test_the_weekly_report_goes_to_the_manager_ldap_names(dovecot, slapd, tmp_pa
         email = f"{uid}@exempel.se"
         dovecot.add_user(email, "secret")
         seed(dovecot, email, "INBOX", mail("newsletter", 2) + mail("other", 1))
-    engine = engine_from(engine_config(tmp_path, dovecot, slapd, "pilot-report"))
+    runner = runner_from(engine_config(tmp_path, dovecot, slapd, "pilot-report"))
     try:
-        engine.run(datetime(2026, 11, 10, 3, 0, tzinfo=STOCKHOLM))
+        scan(runner, datetime(2026, 11, 10, 3, 0, tzinfo=STOCKHOLM))
         reports = build_reports(
-            engine.settings,
-            engine.state,
-            engine.directory,
+            runner.settings,
+            runner.state,
+            runner.directory,
             now=datetime(2026, 11, 16, 7, 0, tzinfo=STOCKHOLM),
         )
     finally:
-        engine.state.close()
+        runner.state.close()
     [report] = reports
     assert report.manager == "m01@exempel.se"  # resolved by DN, outside the search
     assert [(m.email, m.team) for m in report.members] == [

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from inboxwarden.demo.localserver import capability_without
-from inboxwarden.mailbox import engine as engine_module
+from inboxwarden.mailbox import enforcement as enforcement_module
 from tests.kit.census import census, flags_of
 from tests.kit.engine import ENFORCING, GRACE, NEW, OLD, mail, run, write_config
 from tests.kit.faults import CuttingProxy
@@ -243,7 +243,7 @@ def test_a_message_the_user_moved_meanwhile_is_skipped_quietly(dovecot, tmp_path
     invoices = mail("invoice", 3)
     seed(dovecot, email, "INBOX", invoices)
     before = census(dovecot, email)
-    original = engine_module.plan_mailbox
+    original = enforcement_module.plan_mailbox
 
     def plan_then_user_moves_one(*args, **kwargs):
         plan = original(*args, **kwargs)
@@ -254,7 +254,7 @@ def test_a_message_the_user_moved_meanwhile_is_skipped_quietly(dovecot, tmp_path
             client.move([min(client.search(["ALL"]))], "Mitt")
         return plan
 
-    monkeypatch.setattr(engine_module, "plan_mailbox", plan_then_user_moves_one)
+    monkeypatch.setattr(enforcement_module, "plan_mailbox", plan_then_user_moves_one)
     summary = run(write_config(tmp_path, dovecot, [email]), ENFORCING)
     outcome = summary.outcomes[0]
     assert (outcome.status, outcome.attempts) == ("ok", 1)
@@ -433,14 +433,14 @@ def test_an_unexpected_error_in_one_mailbox_does_not_stop_the_others(
     broken, good = new_user(dovecot), new_user(dovecot)
     for email in (broken, good):
         seed(dovecot, email, "INBOX", mail("invoice", 1))
-    original = engine_module.plan_mailbox
+    original = enforcement_module.plan_mailbox
 
     def plan_or_crash(employee, *args, **kwargs):
         if employee.email == broken:
             raise RuntimeError("a bug")
         return original(employee, *args, **kwargs)
 
-    monkeypatch.setattr(engine_module, "plan_mailbox", plan_or_crash)
+    monkeypatch.setattr(enforcement_module, "plan_mailbox", plan_or_crash)
     summary = run(write_config(tmp_path, dovecot, [broken, good]), ENFORCING)
     status = {o.mailbox: (o.status, o.error) for o in summary.outcomes}
     assert status == {broken: ("failed", "RuntimeError"), good: ("ok", None)}

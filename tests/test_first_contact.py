@@ -19,7 +19,7 @@ from inboxwarden.config import load_settings
 from inboxwarden.errors import DeliveryError
 from inboxwarden.reports import build_reports, report_table, send_reports
 from inboxwarden.reports.smtp import SmtpEndpoint, probe
-from tests.kit.engine import engine_for, write_config
+from tests.kit.engine import runner_for, scan, write_config
 from tests.kit.seeding import seed
 from tests.kit.servers import new_user
 from tests.reports.mailkit import configure
@@ -249,13 +249,13 @@ def test_report_prints_why_delivery_failed(dovecot, tmp_path):
         mode="enforce",
         extra=f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "plain"\n',
     )
-    engine = engine_for(config)
+    runner = runner_for(config)
     try:
-        engine.run(WEEK46)
-        reports = build_reports(engine.settings, engine.state, engine.directory, now=REPORT_AT)
-        outcomes = send_reports(reports, engine.settings, out_dir=tmp_path / "out")
+        scan(runner, WEEK46)
+        reports = build_reports(runner.settings, runner.state, runner.directory, now=REPORT_AT)
+        outcomes = send_reports(reports, runner.settings, out_dir=tmp_path / "out")
     finally:
-        engine.state.close()
+        runner.state.close()
     table = report_table(outcomes)
     assert "FAILED (DeliveryError: cannot reach the SMTP relay: ConnectionRefusedError" in table
 
@@ -272,11 +272,11 @@ def test_digest_prints_why_smtp_delivery_failed(dovecot, tmp_path):
     extra = (
         f'delivery = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "plain"\n'
     )
-    engine = engine_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,"), extra=extra))
+    runner = runner_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,"), extra=extra))
     try:
-        [outcome] = send_digests(engine, GRACE)
+        [outcome] = send_digests(runner, runner.window(GRACE))
     finally:
-        engine.state.close()
+        runner.state.close()
     assert outcome.status == "failed"
     assert "FAILED (DeliveryError: cannot reach the SMTP relay: ConnectionRefusedError" in (
         digest_table([outcome])
@@ -292,7 +292,7 @@ def test_a_bug_while_checking_one_mailbox_is_reported_without_a_traceback(
     def broken(*args, **kwargs):
         raise RuntimeError("Subject: Lönespecifikation")
 
-    monkeypatch.setattr("inboxwarden.cli.commands.conclusions", broken)
+    monkeypatch.setattr("inboxwarden.cli.check.conclusions", broken)
     config = write_config(tmp_path, dovecot, [new_user(dovecot), new_user(dovecot)])
     result = invoke("--config", str(config), "check")
     assert result.exit_code == 1

@@ -17,7 +17,7 @@ from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings, password_file_for
 from inboxwarden.directory.entries import Directory
 from inboxwarden.errors import ConfigError
-from inboxwarden.mailbox.engine import Engine
+from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.policy.people import Employee
 from inboxwarden.state import StateStore
 from tests.kit.engine import RULES, mail, write_config
@@ -72,10 +72,10 @@ hmac_key_file = "audit.key"
     return config
 
 
-def engine_with(config: Path, *employees: Employee) -> Engine:
-    """The engine of *config*, with a directory that did not come through the file loader."""
+def runner_with(config: Path, *employees: Employee) -> MailboxRunner:
+    """The runner of *config*, with a directory that did not come through the file loader."""
     settings = load_settings(config)
-    return Engine.create(settings, Directory(employees), StateStore.open(settings.state.url))
+    return MailboxRunner.create(settings, Directory(employees), StateStore.open(settings.state.url))
 
 
 def test_a_login_reads_its_own_password_file_and_the_proxy_sees_it(dovecot, proxy, tmp_path):
@@ -83,7 +83,7 @@ def test_a_login_reads_its_own_password_file_and_the_proxy_sees_it(dovecot, prox
     email = new_user(dovecot)
     config = password_config(tmp_path, proxy, f"email\n{email}\n")
     (tmp_path / "passwords" / email).write_text("secret\n")
-    with engine_with(config, Employee(email)).open_session(Employee(email)):
+    with runner_with(config, Employee(email)).login.open(Employee(email)):
         pass
     assert "LOGIN" in proxy.commands_sent()
 
@@ -133,7 +133,7 @@ def test_a_symlink_out_of_passwords_dir_is_refused(dovecot, proxy, tmp_path, out
     config = password_config(tmp_path, proxy, f"email\n{email}\n")
     (tmp_path / "passwords" / email).symlink_to(outside)
     with pytest.raises(ConfigError, match="leads outside"):
-        engine_with(config, Employee(email)).open_session(Employee(email))
+        runner_with(config, Employee(email)).login.open(Employee(email))
     assert OUTSIDE_SECRET.encode() not in proxy.sent_bytes()
 
 

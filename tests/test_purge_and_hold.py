@@ -14,7 +14,7 @@ from inboxwarden.mailbox.actions import SelectedFolder, apply_batches
 from inboxwarden.policy.people import Employee
 from inboxwarden.policy.planning import Batch, MailboxPlan
 from tests.kit.census import census, flags_of
-from tests.kit.engine import ENFORCING, NEW, RULES, engine_for, mail, run, write_config
+from tests.kit.engine import ENFORCING, NEW, RULES, mail, run, runner_for, write_config
 from tests.kit.seeding import seed
 from tests.kit.servers import new_user
 
@@ -58,11 +58,11 @@ def test_purge_deletes_exactly_the_rules_messages_from_every_folder(dovecot, tmp
     assert not any(folder == "Trash" for folder, _ in census(dovecot, email))
     inbox = flags_of(dovecot, email, "INBOX")
     assert all("\\Deleted" in inbox[m] for m in ids(users_deleted))
-    engine = engine_for(config)
+    runner = runner_for(config)
     try:
-        events = engine.state.audit_trail(email)
+        events = runner.state.audit_trail(email)
     finally:
-        engine.state.close()
+        runner.state.close()
     purged = [e for e in events if e["action"] == "purge"]
     assert len(purged) == 3 and {e["rule"] for e in purged} == {"newsletters"}
 
@@ -73,31 +73,31 @@ def test_the_actions_refuse_a_delete_batch_in_a_mailbox_on_legal_hold(dovecot, t
     email = new_user(dovecot)
     seed(dovecot, email, "INBOX", mail("newsletter", 2))
     before = census(dovecot, email)
-    engine = engine_for(write_config(tmp_path, dovecot, {email: ",true"}))
-    [entry] = engine.chosen(None)
+    runner = runner_for(write_config(tmp_path, dovecot, {email: ",true"}))
+    [entry] = runner.chosen(None)
     assert entry.legal_hold
     plan = MailboxPlan(employee=Employee(email, legal_hold=True), mode="enforce", inbox=2)
     plan.batches.append(Batch(kind, "newsletters", "Trash" if kind == "delete" else None, (1, 2)))
     try:
-        with engine.open_session(entry) as session:
+        with runner.login.open(entry) as session:
             folder = session.select("INBOX", readonly=False)
             target = SelectedFolder(
                 session,
-                engine.state,
-                engine.state.start_run("run", ENFORCING),
+                runner.state,
+                runner.state.start_run("run", ENFORCING),
                 email,
                 "INBOX",
                 folder.uidvalidity,
-                engine.referencer,
+                runner.referencer,
             )
             by_uid = {
                 m.uid: m for m in session.fetch_messages([1, 2], header_fields=["message-id"])
             }
             with pytest.raises(PolicyError, match="legal hold"):
                 apply_batches(target, plan, by_uid, "$InboxWardenDue", batch_size=100)
-        assert engine.state.audit_trail(email) == []
+        assert runner.state.audit_trail(email) == []
     finally:
-        engine.state.close()
+        runner.state.close()
     assert census(dovecot, email) == before
 
 
@@ -105,27 +105,27 @@ def test_a_move_batch_is_still_applied_in_a_mailbox_on_legal_hold(dovecot, tmp_p
     """The guard stops deletes only: filing a held mailbox's mail keeps it."""
     email = new_user(dovecot)
     seed(dovecot, email, "INBOX", mail("invoice", 2))
-    engine = engine_for(write_config(tmp_path, dovecot, {email: ",true"}))
-    [entry] = engine.chosen(None)
+    runner = runner_for(write_config(tmp_path, dovecot, {email: ",true"}))
+    [entry] = runner.chosen(None)
     plan = MailboxPlan(employee=Employee(email, legal_hold=True), mode="enforce", inbox=2)
     plan.batches.append(Batch("move", "invoices", "Bokföring/2026", (1, 2)))
     try:
-        with engine.open_session(entry) as session:
+        with runner.login.open(entry) as session:
             folder = session.select("INBOX", readonly=False)
             target = SelectedFolder(
                 session,
-                engine.state,
-                engine.state.start_run("run", ENFORCING),
+                runner.state,
+                runner.state.start_run("run", ENFORCING),
                 email,
                 "INBOX",
                 folder.uidvalidity,
-                engine.referencer,
+                runner.referencer,
             )
             by_uid = {
                 m.uid: m for m in session.fetch_messages([1, 2], header_fields=["message-id"])
             }
             done = apply_batches(target, plan, by_uid, "$InboxWardenDue", batch_size=100)
     finally:
-        engine.state.close()
+        runner.state.close()
     assert done.moved == 2
     assert {folder for folder, _ in census(dovecot, email)} == {"Bokföring/2026"}

@@ -26,6 +26,26 @@ from __future__ import annotations
 
 import reprlib
 
+__all__ = [
+    "QUOTE_LIMIT",
+    "AuthenticationFailed",
+    "ConfigError",
+    "ConnectionLost",
+    "DeliveryError",
+    "FolderError",
+    "InboxWardenError",
+    "Interrupted",
+    "LocalServerError",
+    "MailboxError",
+    "MissingCapability",
+    "PolicyError",
+    "ServerError",
+    "StateError",
+    "TimeBudgetExceeded",
+    "TokenUnavailable",
+    "quoted",
+]
+
 
 class InboxWardenError(Exception):
     """Root of every error inboxwarden raises on purpose."""

@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+__all__ = ["UnreadableFile", "line_of", "read_regular_file"]
+
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO (named pipe)"),

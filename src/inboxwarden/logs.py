@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import structlog
 
+__all__ = ["configure", "redact_secrets"]
+
 _SECRET_WORDS = ("password", "secret", "token", "authorization", "hmac_key")
 
 

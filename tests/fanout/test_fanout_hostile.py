@@ -13,7 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from inboxwarden.fanout.job import fanout_table, run_fanout
-from tests.kit.engine import STOCKHOLM, engine_for, write_config
+from tests.kit.engine import STOCKHOLM, runner_for, write_config
 from tests.kit.seeding import make_message, seed
 from tests.kit.servers import new_user
 
@@ -103,9 +103,9 @@ def _scan(dovecot, tmp_path, messages: dict[str, bytes]):
     mailbox = new_user(dovecot)
     arrivals = {RECENT + timedelta(minutes=i): mid for i, mid in enumerate(messages)}
     seed(dovecot, mailbox, "Sent", [(messages[mid], when) for when, mid in arrivals.items()])
-    engine = engine_for(write_config(tmp_path, dovecot, [mailbox]))
+    runner = runner_for(write_config(tmp_path, dovecot, [mailbox]))
     with capture_logs() as logs:
-        outcome = run_fanout(engine, NOW)[0]
+        outcome = run_fanout(runner, NOW)[0]
     return outcome, {arrivals[f.date]: f for f in outcome.findings}, logs
 
 

@@ -13,7 +13,8 @@ from structlog.testing import capture_logs
 
 from inboxwarden.cli.commands import main
 from inboxwarden.fanout.job import run_fanout
-from tests.kit.engine import STOCKHOLM, engine_for, write_config
+from inboxwarden.fanout.recipients import count_recipients
+from tests.kit.engine import STOCKHOLM, runner_for, write_config
 from tests.kit.seeding import make_message, seed
 from tests.kit.servers import new_user, session
 
@@ -98,9 +99,9 @@ def _fanout_mailbox(dovecot, tmp_path):
 
 def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox, dovecot):
     email, config = fanout_mailbox
-    engine = engine_for(config)
-    outcomes = run_fanout(engine, NOW)
-    refs = refs_on_server(engine.referencer, dovecot, email)
+    runner = runner_for(config)
+    outcomes = run_fanout(runner, NOW)
+    refs = refs_on_server(runner.referencer, dovecot, email)
     found = {refs[f.ref]: f for f in outcomes[0].findings}
     assert set(found) == {"high@t", "medium@t", "attached@t", "html@t", "inbox@t"}
     assert found["high@t"].severity == "high"
@@ -110,11 +111,11 @@ def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox, dove
     assert {k.value for k in found["html@t"].kinds} == {"personnummer"}
     assert {k.value for k in found["attached@t"].kinds} == {"personnummer"}
     assert found["inbox@t"].folder == "INBOX"
-    stored = engine.state.list_findings(email)
+    stored = runner.state.list_findings(email)
     assert len(stored) == 5
     # A second scan finds the same messages and stores nothing twice.
-    run_fanout(engine, NOW)
-    assert len(engine.state.list_findings(email)) == 5
+    run_fanout(runner, NOW)
+    assert len(runner.state.list_findings(email)) == 5
     sent_scan = next(f for f in outcomes[0].folders if f.folder == "Sent")
     assert (sent_scan.messages, sent_scan.candidates) == (6, 5)  # the old one is out of the window
 
@@ -122,7 +123,7 @@ def test_sent_and_inbox_yield_exactly_the_expected_findings(fanout_mailbox, dove
 def test_no_value_or_address_reaches_logs_database_or_cli(fanout_mailbox, tmp_path):
     _email, config = fanout_mailbox
     with capture_logs() as logs:
-        run_fanout(engine_for(config), NOW)
+        run_fanout(runner_for(config), NOW)
     runner = CliRunner()
     results = [
         runner.invoke(main, ["--config", str(config), "fanout", "--now", NOW.isoformat(), *fmt])
@@ -161,3 +162,23 @@ def refs_on_server(referencer, server, email):
                 ref = referencer.ref_for(message_id, data[b"INTERNALDATE"], data[b"RFC822.SIZE"])
                 out[ref] = message_id
     return out
+
+
+def test_a_stop_during_the_scan_leaves_the_mailbox_stopped_with_nothing_stored(
+    fanout_mailbox, monkeypatch
+):
+    """SIGTERM while a folder is read: the scan stops between two messages."""
+    email, config = fanout_mailbox
+    runner = runner_for(config)
+
+    def count_then_stop(*args, **kwargs):
+        runner.stop.set()  # the signal arrives after the first message was read
+        return count_recipients(*args, **kwargs)
+
+    monkeypatch.setattr("inboxwarden.fanout.folder_scan.count_recipients", count_then_stop)
+    try:
+        [outcome] = run_fanout(runner, NOW)
+        assert (outcome.status, outcome.findings) == ("stopped", [])
+        assert runner.state.list_findings(email) == []
+    finally:
+        runner.state.close()

@@ -1,4 +1,4 @@
-"""The engine as the CLI builds it, against the real test Dovecot: configuration, runs,
+"""The mailbox runner as the CLI builds it, against the real test Dovecot: configuration, runs,
 the standard rules, the mail they know, and fixed moments of the cycle."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from inboxwarden.config import load_settings
 from inboxwarden.demo.localserver import LocalDovecot
 from inboxwarden.demo.mail import EXAMPLE_RULES
 from inboxwarden.directory.entries import load_directory
-from inboxwarden.mailbox.engine import Engine, RunSummary
+from inboxwarden.mailbox.runner import MailboxRunner
+from inboxwarden.mailbox.scan_job import RunSummary, run_scan
 from inboxwarden.state import StateStore
 from tests.kit.seeding import make_message
 
@@ -81,21 +82,26 @@ hmac_key_file = "audit.key"
     return config
 
 
-def engine_for(config: Path) -> Engine:
-    """The engine as the CLI would build it from *config*."""
+def runner_for(config: Path) -> MailboxRunner:
+    """The runner as the CLI would build it from *config*."""
     settings = load_settings(config)
-    return Engine.create(
+    return MailboxRunner.create(
         settings, load_directory(settings.directory.path), StateStore.open(settings.state.url)
     )
 
 
+def scan(runner: MailboxRunner, now: datetime, *, dry: bool = False) -> RunSummary:
+    """``run --once`` (or ``plan``, with *dry*) through *runner* as of *now*."""
+    return run_scan(runner, runner.window(now), dry=dry)
+
+
 def run(config: Path, now: datetime = ENFORCING, *, dry: bool = False) -> RunSummary:
-    """One run (or a plan, with *dry*) of the engine built from *config*."""
-    engine = engine_for(config)
+    """One run (or a plan, with *dry*) of the runner built from *config*."""
+    runner = runner_for(config)
     try:
-        return engine.run(now, dry=dry)
+        return scan(runner, now, dry=dry)
     finally:
-        engine.state.close()
+        runner.state.close()
 
 
 def mail(kind: str, n: int, when: datetime = OLD) -> list[tuple[bytes, datetime]]:

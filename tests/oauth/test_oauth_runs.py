@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from inboxwarden.cli.commands import main
 from tests.kit.census import census
-from tests.kit.engine import ENFORCING, engine_for, mail, run
+from tests.kit.engine import ENFORCING, mail, run, runner_for, scan
 from tests.kit.seeding import seed
 from tests.kit.servers import new_user
 from tests.oauth.oauthkit import write_oauth_config
@@ -77,12 +77,12 @@ def test_google_run_mints_one_token_per_mailbox(oauth_dovecot, idp, tmp_path):
 def test_google_token_is_cached_per_mailbox_across_runs_of_one_engine(oauth_dovecot, idp, tmp_path):
     emails = seeded(oauth_dovecot, 2)
     config = write_oauth_config(tmp_path, oauth_dovecot, idp, emails, provider="google")
-    engine = engine_for(config)
+    runner = runner_for(config)
     try:
-        engine.run(ENFORCING)
-        engine.run(ENFORCING)
+        scan(runner, ENFORCING)
+        scan(runner, ENFORCING)
     finally:
-        engine.state.close()
+        runner.state.close()
     assert sorted(idp.token_requests("google")) == sorted(emails)
 
 
@@ -180,13 +180,13 @@ def test_no_token_or_secret_in_logs_output_or_state(oauth_dovecot, idp, tmp_path
     config = write_oauth_config(tmp_path, oauth_dovecot, idp, emails, provider=provider)
     caplog.set_level(logging.DEBUG)
     with structlog.testing.capture_logs() as events:
-        engine = engine_for(config)
+        runner = runner_for(config)
         try:
-            summary = engine.run(ENFORCING)
-            token = engine.tokens.token_for(emails[0]) if engine.tokens else None
-            shown = repr(engine) + repr(engine.tokens) + str(summary)
+            summary = scan(runner, ENFORCING)
+            token = runner.login.tokens.token_for(emails[0]) if runner.login.tokens else None
+            shown = repr(runner) + repr(runner.login.tokens) + str(summary)
         finally:
-            engine.state.close()
+            runner.state.close()
     assert token is not None and token.get_secret_value() in idp.tokens()
     secrets_ = [*idp.tokens()]
     if provider == "microsoft":

@@ -37,8 +37,7 @@ def digest_of(decisions, **overrides):
         "mailbox": "anna@exempel.se",
         "language": "sv",
         "mode": "notify",
-        "cycle": CYCLE,
-        "now": NOW,
+        "window": CYCLE.window(NOW),
         "organisation": "Exempel AB",
         "policy_url": None,
     }
@@ -207,29 +206,29 @@ def test_mask_id_shapes_leaves_already_masked_numbers_alone():
     ],
 )
 def test_digest_due_at_the_boundary_and_on_the_reminder_date(now, last_sent, expected):
-    assert digest_due(CYCLE, now, last_sent) == expected
+    assert digest_due(CYCLE.window(now), last_sent) == expected
 
 
 def test_a_short_grace_period_gives_a_single_digest():
     cycle = Cycle(timezone=TZ, grace_business_days=0)  # B Sun 1 Nov, E Mon 2 Nov
     assert cycle.reminder_date(cycle.boundary(at(2))) == cycle.boundary(at(2))
-    assert digest_due(cycle, at(1, 9), None) == "boundary"
-    assert digest_due(cycle, at(1, 10), at(1, 9)) is None
-    assert digest_due(cycle, at(2, 9), None) is None
+    assert digest_due(cycle.window(at(1, 9)), None) == "boundary"
+    assert digest_due(cycle.window(at(1, 10)), at(1, 9)) is None
+    assert digest_due(cycle.window(at(2, 9)), None) is None
 
 
 def test_without_grace_the_one_digest_still_goes_out_after_the_boundary():
     cycle = Cycle(timezone=TZ, grace_business_days=0)  # B = E = Tue 1 Dec
     december = datetime(2026, 12, 1, 0, 0, tzinfo=TZ)
     assert cycle.enforcement_date(cycle.boundary(december)) == december
-    assert digest_due(cycle, december, None) == "boundary"
-    assert digest_due(cycle, december + timedelta(hours=9), december) is None
-    assert digest_due(cycle, december + timedelta(days=14), None) == "boundary"
+    assert digest_due(cycle.window(december), None) == "boundary"
+    assert digest_due(cycle.window(december + timedelta(hours=9)), december) is None
+    assert digest_due(cycle.window(december + timedelta(days=14)), None) == "boundary"
 
 
 def test_digest_kind_names_the_reminder_from_its_date_on():
-    assert digest_kind(CYCLE, at(5, 23)) == "boundary"
-    assert digest_kind(CYCLE, at(6, 0)) == "reminder"
+    assert digest_kind(CYCLE.window(at(5, 23))) == "boundary"
+    assert digest_kind(CYCLE.window(at(6, 0))) == "reminder"
 
 
 @settings(max_examples=25, deadline=None)
@@ -245,7 +244,7 @@ def test_a_scheduler_ticking_hourly_sends_one_or_two_digests_per_cycle(anchor, g
     last_sent = None
     sent: dict[datetime, list[str]] = {}
     for _ in range(24 * 70):
-        kind = digest_due(cycle, now, last_sent)
+        kind = digest_due(cycle.window(now), last_sent)
         if kind is not None:
             boundary = cycle.boundary(now)
             enforcement = cycle.enforcement_date(boundary)

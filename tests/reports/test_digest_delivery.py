@@ -21,7 +21,7 @@ from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from inboxwarden.reports import send_digests
 from inboxwarden.reports.marker import is_our_digest
 from tests.kit.census import census, flags_of
-from tests.kit.engine import GRACE, NEW, OLD, STOCKHOLM, engine_for, run
+from tests.kit.engine import GRACE, NEW, OLD, STOCKHOLM, run, runner_for
 from tests.kit.seeding import make_message, seed
 from tests.kit.servers import new_user, special_server
 from tests.reports.mailkit import POLICY_URL, SENDER, configure, digests_in
@@ -65,13 +65,13 @@ def rows(*lines: str) -> str:
 def test_the_digest_lands_in_the_inbox_as_a_proper_unread_mime_message(dovecot, tmp_path):
     anna = new_user(dovecot)
     seed(dovecot, anna, "INBOX", planted(anna))
-    engine = engine_for(configure(tmp_path, dovecot, rows(f"{anna},,,")))
+    runner = runner_for(configure(tmp_path, dovecot, rows(f"{anna},,,")))
     try:
         with capture_logs() as events:
-            [outcome] = send_digests(engine, GRACE)
-        trail = engine.state.audit_trail(anna)
+            [outcome] = send_digests(runner, runner.window(GRACE))
+        trail = runner.state.audit_trail(anna)
     finally:
-        engine.state.close()
+        runner.state.close()
     [done] = [e for e in events if e["event"] == "digest_done"]
     assert (done["status"], done["due"], done["kind"]) == ("sent", 4, "boundary")
     logged = repr(events)
@@ -96,7 +96,7 @@ def test_the_digest_lands_in_the_inbox_as_a_proper_unread_mime_message(dovecot, 
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Content-Language"] == "sv"
     assert message["Subject"] == "Inkorgen: 4 meddelanden att sortera före 9 november"
-    assert is_our_digest(message[OWN_MESSAGE_HEADER], engine.referencer, anna)
+    assert is_our_digest(message[OWN_MESSAGE_HEADER], runner.referencer, anna)
     assert "\\Seen" not in digest.flags  # it should be noticed
 
     text, html = digest.part("plain"), digest.part("html")
@@ -133,18 +133,18 @@ def test_a_new_digest_replaces_the_older_one_and_nothing_else(dovecot, tmp_path)
     seed(dovecot, anna, "INBOX", [(forged, NEW)])
     config = configure(tmp_path, dovecot, rows(f"{anna},,,"))
 
-    engine = engine_for(config)
+    runner = runner_for(config)
     try:
-        [first] = send_digests(engine, GRACE)
-        [second] = send_digests(engine, REMINDER)
-        trail = engine.state.audit_trail(anna)
+        [first] = send_digests(runner, runner.window(GRACE))
+        [second] = send_digests(runner, runner.window(REMINDER))
+        trail = runner.state.audit_trail(anna)
     finally:
-        engine.state.close()
+        runner.state.close()
     assert (first.replaced, second.replaced, second.kind) == (0, 1, "reminder")
 
     found = digests_in(dovecot, anna)
     ours = [
-        d for d in found if is_our_digest(d.message[OWN_MESSAGE_HEADER], engine.referencer, anna)
+        d for d in found if is_our_digest(d.message[OWN_MESSAGE_HEADER], runner.referencer, anna)
     ]
     assert len(ours) == 1
     assert ours[0].message["Subject"].startswith("Påminnelse: 4 meddelanden")
@@ -157,11 +157,11 @@ def test_a_new_digest_replaces_the_older_one_and_nothing_else(dovecot, tmp_path)
 def test_the_engine_never_flags_or_files_its_own_digest(dovecot, tmp_path):
     anna = new_user(dovecot)
     seed(dovecot, anna, "INBOX", planted(anna))
-    engine = engine_for(configure(tmp_path / "notify", dovecot, rows(f"{anna},,,")))
+    runner = runner_for(configure(tmp_path / "notify", dovecot, rows(f"{anna},,,")))
     try:
-        send_digests(engine, GRACE)
+        send_digests(runner, runner.window(GRACE))
     finally:
-        engine.state.close()
+        runner.state.close()
     [digest] = digests_in(dovecot, anna)
 
     # Long after the digest arrived, with a rule that deletes everything overdue.
@@ -191,12 +191,12 @@ def test_language_hold_and_mode_come_from_the_directory(dovecot, tmp_path):
         dovecot,
         rows(f"{bjorn},en,,", f"{carin},,true,", f"{dora},,,observe", f"{emil},,,"),
     )
-    engine = engine_for(config)
+    runner = runner_for(config)
     try:
-        send_digests(engine, GRACE)
-        outcomes = {o.mailbox: o for o in send_digests(engine, REMINDER)}
+        send_digests(runner, runner.window(GRACE))
+        outcomes = {o.mailbox: o for o in send_digests(runner, runner.window(REMINDER))}
     finally:
-        engine.state.close()
+        runner.state.close()
     assert {m: o.status for m, o in outcomes.items()} == {
         bjorn: "sent",
         carin: "sent",
@@ -218,15 +218,15 @@ def test_digests_go_by_smtp_when_so_configured(dovecot, tmp_path):
     seed(dovecot, anna, "INBOX", planted(anna))
     with smtp_server("plain", tmp_path) as smtp:
         extra = f'delivery = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "plain"\n'
-        engine = engine_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,"), extra=extra))
+        runner = runner_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,"), extra=extra))
         try:
-            [outcome] = send_digests(engine, GRACE)
+            [outcome] = send_digests(runner, runner.window(GRACE))
         finally:
-            engine.state.close()
+            runner.state.close()
     assert (outcome.status, outcome.delivery) == ("sent", "smtp")
     [got] = smtp.received
     assert got.rcpt_tos == [anna]
-    assert is_our_digest(got.message[OWN_MESSAGE_HEADER], engine.referencer, anna)
+    assert is_our_digest(got.message[OWN_MESSAGE_HEADER], runner.referencer, anna)
     assert "Faktura för 770923-****" in got.message.get_body(("plain",)).get_content()
     assert digests_in(dovecot, anna) == []  # not appended as well
 
@@ -234,11 +234,11 @@ def test_digests_go_by_smtp_when_so_configured(dovecot, tmp_path):
 def test_a_mailbox_that_fails_does_not_stop_the_others(dovecot, tmp_path):
     anna, ghost = new_user(dovecot), "ghost@exempel.se"  # no such user on the server
     seed(dovecot, anna, "INBOX", planted(anna))
-    engine = engine_for(configure(tmp_path, dovecot, rows(f"{ghost},,,", f"{anna},,,")))
+    runner = runner_for(configure(tmp_path, dovecot, rows(f"{ghost},,,", f"{anna},,,")))
     try:
-        outcomes = {o.mailbox: o for o in send_digests(engine, GRACE)}
+        outcomes = {o.mailbox: o for o in send_digests(runner, runner.window(GRACE))}
     finally:
-        engine.state.close()
+        runner.state.close()
     assert outcomes[anna].status == "sent"
     assert outcomes[ghost].status == "failed" and outcomes[ghost].error
 
@@ -246,11 +246,11 @@ def test_a_mailbox_that_fails_does_not_stop_the_others(dovecot, tmp_path):
 def test_the_demo_keeps_a_copy_of_each_digest(dovecot, tmp_path):
     anna = new_user(dovecot)
     seed(dovecot, anna, "INBOX", planted(anna))
-    engine = engine_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,")))
+    runner = runner_for(configure(tmp_path / "cfg", dovecot, rows(f"{anna},,,")))
     try:
-        written = demo_digests(engine, tmp_path / "out", GRACE)
+        written = demo_digests(runner, tmp_path / "out", GRACE)
     finally:
-        engine.state.close()
+        runner.state.close()
     assert sorted(p.name for p in written) == [f"{anna}.eml", f"{anna}.html"]
     assert "Faktura för 770923-****" in (tmp_path / "out" / "digests" / f"{anna}.html").read_text()
     assert len(digests_in(dovecot, anna)) == 1
@@ -261,13 +261,13 @@ def test_without_uidplus_older_digests_go_to_the_trash(tmp_path):
     with special_server(imap_capability=capability_without("UIDPLUS")) as server:
         anna = new_user(server)
         seed(server, anna, "INBOX", planted(anna))
-        engine = engine_for(configure(tmp_path, server, rows(f"{anna},,,")))
+        runner = runner_for(configure(tmp_path, server, rows(f"{anna},,,")))
         try:
-            send_digests(engine, GRACE)
-            [second] = send_digests(engine, REMINDER)
-            trail = engine.state.audit_trail(anna)
+            send_digests(runner, runner.window(GRACE))
+            [second] = send_digests(runner, runner.window(REMINDER))
+            trail = runner.state.audit_trail(anna)
         finally:
-            engine.state.close()
+            runner.state.close()
         assert second.replaced == 1
         [kept] = digests_in(server, anna)
         assert kept.message["Subject"].startswith("Påminnelse")

@@ -10,7 +10,7 @@ import pytest
 from inboxwarden.demo.localserver import capability_without
 from inboxwarden.reports import send_digests
 from inboxwarden.reports.digest_job import digest_table
-from tests.kit.engine import GRACE, OLD, STOCKHOLM, engine_for
+from tests.kit.engine import GRACE, OLD, STOCKHOLM, runner_for
 from tests.kit.seeding import make_message, seed
 from tests.kit.servers import new_user, special_server
 from tests.reports.mailkit import configure, digests_in
@@ -39,11 +39,11 @@ def test_a_folder_the_server_refuses_is_not_announced_as_a_move(tmp_path):
         anna = new_user(server)
         seed(server, anna, "Kunder/kund_se", [])
         seed(server, anna, "INBOX", _mail(anna))
-        engine = engine_for(configure(tmp_path, server, _rows(anna)))
+        runner = runner_for(configure(tmp_path, server, _rows(anna)))
         try:
-            [outcome] = send_digests(engine, GRACE)
+            [outcome] = send_digests(runner, runner.window(GRACE))
         finally:
-            engine.state.close()
+            runner.state.close()
         [digest] = digests_in(server, anna)
     text = digest.part("plain")
     assert outcome.status == "sent" and outcome.due == 2
@@ -57,11 +57,11 @@ def test_the_digest_is_appended_with_no_folder_open_read_only(tmp_path):
     with special_server(trace=True) as server:
         anna = new_user(server)
         seed(server, anna, "INBOX", _mail(anna))
-        engine = engine_for(configure(tmp_path, server, _rows(anna, "notify")))
+        runner = runner_for(configure(tmp_path, server, _rows(anna, "notify")))
         try:
-            [outcome] = send_digests(engine, GRACE)
+            [outcome] = send_digests(runner, runner.window(GRACE))
         finally:
-            engine.state.close()
+            runner.state.close()
         sent = [line.decode(errors="replace") for line in server.rawlog(anna)]
     assert outcome.status == "sent"
     session = [s for s in sent if " APPEND " in s][-1]  # the first ones are the seeding
@@ -77,12 +77,12 @@ def test_without_uidplus_or_move_an_old_digest_left_behind_is_reported(tmp_path)
     with special_server(imap_capability=capability_without("UIDPLUS", "MOVE")) as server:
         anna = new_user(server)
         seed(server, anna, "INBOX", _mail(anna))
-        engine = engine_for(configure(tmp_path, server, _rows(anna, "notify")))
+        runner = runner_for(configure(tmp_path, server, _rows(anna, "notify")))
         try:
-            send_digests(engine, GRACE)
-            [second] = send_digests(engine, REMINDER)
+            send_digests(runner, runner.window(GRACE))
+            [second] = send_digests(runner, runner.window(REMINDER))
         finally:
-            engine.state.close()
+            runner.state.close()
         found = digests_in(server, anna)
     assert len(found) == 2
     assert (second.status, second.replaced, second.left) == ("sent", 0, 1)

@@ -189,8 +189,7 @@ def test_even_a_huge_digest_stays_below_what_gmail_shows_unclipped():
         mailbox="anna@exempel.se",
         language="sv",
         mode="enforce",
-        cycle=Cycle(timezone=STOCKHOLM),
-        now=datetime(2026, 11, 2, 7, tzinfo=STOCKHOLM),
+        window=Cycle(timezone=STOCKHOLM).window(datetime(2026, 11, 2, 7, tzinfo=STOCKHOLM)),
         organisation="Exempel AB",
         policy_url=POLICY_URL,
     )

@@ -16,7 +16,7 @@ import pytest
 from inboxwarden.demo.outputs import demo_report
 from inboxwarden.reports import build_reports, report_table, send_reports
 from inboxwarden.reports.weeks import IsoWeek
-from tests.kit.engine import STOCKHOLM, engine_for
+from tests.kit.engine import STOCKHOLM, runner_for, scan
 from tests.kit.seeding import make_message, seed
 from tests.kit.servers import new_user
 from tests.reports.mailkit import configure
@@ -113,14 +113,14 @@ def test_the_report_counts_the_team_and_carries_no_personal_data(dovecot, tmp_pa
     with smtp_server("plain", tmp_path) as smtp:
         smtp_config = f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "plain"\n'
         config = configure(tmp_path / "cfg", dovecot, directory, mode="enforce", extra=smtp_config)
-        engine = engine_for(config)
+        runner = runner_for(config)
         try:
-            engine.run(WEEK45)
-            engine.run(WEEK46)
-            reports = build_reports(engine.settings, engine.state, engine.directory, now=REPORT_AT)
-            outcomes = send_reports(reports, engine.settings, out_dir=tmp_path / "reports")
+            scan(runner, WEEK45)
+            scan(runner, WEEK46)
+            reports = build_reports(runner.settings, runner.state, runner.directory, now=REPORT_AT)
+            outcomes = send_reports(reports, runner.settings, out_dir=tmp_path / "reports")
         finally:
-            engine.state.close()
+            runner.state.close()
 
     [report] = reports
     assert (report.manager, report.week, report.teams) == (
@@ -175,16 +175,16 @@ def test_a_dry_run_writes_the_files_and_sends_nothing(dovecot, tmp_path):
     config = configure(
         tmp_path / "cfg", dovecot, f"email,manager\n{anna},maria.chef@exempel.se\n", mode="enforce"
     )
-    engine = engine_for(config)
+    runner = runner_for(config)
     try:
-        engine.run(WEEK46)
+        scan(runner, WEEK46)
         reports = build_reports(
-            engine.settings, engine.state, engine.directory, now=REPORT_AT, week="2026-W46"
+            runner.settings, runner.state, runner.directory, now=REPORT_AT, week="2026-W46"
         )
-        outcomes = send_reports(reports, engine.settings, out_dir=tmp_path / "out", dry_run=True)
-        written = demo_report(engine, tmp_path / "demo", REPORT_AT)
+        outcomes = send_reports(reports, runner.settings, out_dir=tmp_path / "out", dry_run=True)
+        written = demo_report(runner, tmp_path / "demo", REPORT_AT)
     finally:
-        engine.state.close()
+        runner.state.close()
     assert [o.status for o in outcomes] == ["written"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "2026-W46_maria.chef@exempel.se.eml",

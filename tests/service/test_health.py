@@ -10,7 +10,9 @@ from datetime import datetime
 import pytest
 
 from inboxwarden.mailbox.actions import Applied
-from inboxwarden.mailbox.engine import MailboxOutcome, RunSummary
+from inboxwarden.mailbox.enforcement import MailboxOutcome
+from inboxwarden.mailbox.scan_job import RunSummary
+from inboxwarden.policy.cycle import Cycle
 from inboxwarden.service.health import HealthServer
 from inboxwarden.service.jobs import Jobs
 from inboxwarden.service.metrics import Metrics
@@ -75,7 +77,7 @@ def test_a_run_is_counted_by_status_and_action_and_no_label_names_a_mailbox():
     ok.applied = Applied(flagged=3, moved=4, deleted=5)
     failed = MailboxOutcome("bo@exempel.se", "enforce", status="failed", error="ConnectionLost")
     now = datetime(2026, 11, 3, tzinfo=GRACE.tzinfo)
-    Jobs(None, None, metrics)._count_run(RunSummary("r", now, now, now, [ok, failed]))  # type: ignore[arg-type]
+    Jobs(None, None, metrics)._count_run(RunSummary("r", Cycle().window(now), [ok, failed]))  # type: ignore[arg-type]
     body = metrics.exposition()[0].decode()
     for line in (
         'inboxwarden_mailboxes_total{status="ok"} 1.0',

@@ -99,6 +99,10 @@ def test_sigterm_mid_enforcement_exits_0_loses_nothing_and_a_restart_completes(d
     moved = folder_count(dovecot, email, target)
     assert 0 < moved < total, "the stop should land in the middle of the run"
     assert_each_once(marker_census(dovecot, email), markers)
+    # The stopped mailbox's record counts what it really moved before the stop.
+    with sqlite3.connect(db) as conn:
+        status, counts = conn.execute("SELECT status, counts FROM mailbox_runs").fetchone()
+    assert status == "stopped" and json.loads(counts)["moved"] == moved
 
     second = Serve(config, port, tmp_path / "serve.log")
     try:

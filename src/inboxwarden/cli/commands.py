@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from email.utils import parseaddr
@@ -24,6 +23,7 @@ import structlog
 from click.core import ParameterSource
 
 from inboxwarden import logs
+from inboxwarden.cli.check import CheckJob
 from inboxwarden.cli.tables import plan_json, plan_table, run_table
 from inboxwarden.config import (
     Settings,
@@ -34,18 +34,10 @@ from inboxwarden.config import (
 )
 from inboxwarden.directory.mapping import EntryProblem
 from inboxwarden.directory.source import load_configured_directory
-from inboxwarden.errors import (
-    ConfigError,
-    DeliveryError,
-    InboxWardenError,
-    MailboxError,
-    PolicyError,
-    StateError,
-)
-from inboxwarden.imap.providers import ProviderProfile, ServerFacts, conclusions, profile_for
-from inboxwarden.mailbox.engine import Engine, RunSummary, find_trash
-from inboxwarden.mailbox.folder_probe import folder_lines
-from inboxwarden.policy.people import Employee
+from inboxwarden.errors import ConfigError, DeliveryError, InboxWardenError, StateError
+from inboxwarden.imap.providers import profile_for
+from inboxwarden.mailbox.runner import MailboxRunner
+from inboxwarden.mailbox.scan_job import RunSummary, run_scan
 from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
@@ -99,12 +91,12 @@ class Context:
             _fail(f"{option}: {value!r} is not an ISO 8601 date or time (e.g. 2026-11-01)")
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
-    def engine(self) -> Engine:
+    def runner(self) -> MailboxRunner:
         settings = self.settings
         loaded = load_configured_directory(settings)
         directory, self.directory_problems = loaded.directory, loaded.problems
         state = self.open_state()
-        return Engine.create(settings, directory, state)
+        return MailboxRunner.create(settings, directory, state)
 
     def open_state(self) -> StateStore:
         """The state database; a SQLite file that cannot be made is a `ConfigError`."""
@@ -164,54 +156,25 @@ def main(ctx: click.Context, config: Path | None, log_level: str, log_format: An
 def check(ctx: Context) -> None:
     """Validate the configuration and directory, log in to every mailbox."""
     with _errors_exit():
-        engine = ctx.engine()
-        employees = engine.chosen(None)
+        runner = ctx.runner()
+        employees = runner.chosen(None)
         rendered = ctx.check_templates()
         click.echo(f"configuration ok: {ctx.config_path}")
         click.echo(f"directory ok: {len(employees)} active mailboxes")
         click.echo(f"templates ok: {rendered} rendered against sample data")
         for problem in ctx.directory_problems:  # LDAP entries, by DN: for the admin's eyes only
             click.echo(f"  directory entry {problem}")
-        settings = engine.settings
+        settings = runner.settings
         profile = profile_for(settings.oauth.provider)
-        login: str = settings.imap.auth
-        if engine.tokens is not None:
-            login += f" with a {engine.tokens.provider} token"
         click.echo(f"provider profile: {profile.title}")
-        # Concurrently, as `run` does: the slowest mailboxes cost one timeout per
-        # imap.max_connections of them, not one each.
-        workers = max(1, min(settings.imap.max_connections, len(employees)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
-            results = list(
-                pool.map(lambda e: _checked_mailbox(engine, e, login, profile), employees)
-            )
+        job = CheckJob(settings, runner.login.description, profile)
         failed = 0
-        for lines, ok in results:
-            failed += not ok
-            for line in lines:
+        for checked in runner.each(job, employees):
+            failed += not checked.ok
+            for line in checked.lines:
                 click.echo(line)
         failed += not _check_delivery(settings)
     sys.exit(EXIT_FAILED_MAILBOXES if failed else 0)
-
-
-def _checked_mailbox(
-    engine: Engine, entry: Employee, login: str, profile: ProviderProfile
-) -> tuple[list[str], bool]:
-    """One mailbox's lines, and whether it passed; its failure never stops the others."""
-    lines: list[str] = []
-    try:
-        _check_mailbox(engine, entry, login, profile, lines)
-    except (MailboxError, PolicyError, ConfigError) as exc:
-        # A refused token names the provider's error, a missing per-user password file
-        # its path; neither text holds a secret.
-        lines.append(f"  {entry.email}: FAILED ({type(exc).__name__}: {exc})")
-        return lines, False
-    except Exception as exc:  # a bug: the type only, as `run` does; the others go on
-        log.error("check_crashed", mailbox=entry.email, error=type(exc).__name__)
-        log.debug("check_crashed_traceback", exc_info=True)
-        lines.append(f"  {entry.email}: FAILED ({type(exc).__name__})")
-        return lines, False
-    return lines, True
 
 
 def _check_delivery(settings: Settings) -> bool:
@@ -250,49 +213,6 @@ def _check_delivery(settings: Settings) -> bool:
     return True
 
 
-def _check_mailbox(
-    engine: Engine,
-    entry: Employee,
-    login: str,
-    profile: ProviderProfile,
-    lines: list[str],
-) -> None:
-    """Log in to one mailbox and add to *lines* what it offers and what the profile concludes."""
-    settings = engine.settings
-    with engine.open_session(entry) as session:
-        # check may write this much: a missing Trash is created before any delete is due
-        # (not in observe mode, where no write reaches the server).
-        trash, no_trash = find_trash(session, create=engine.mode_of(entry) != "observe")
-        caps = " ".join(
-            c for c in ("MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE", "ESEARCH") if session.has(c)
-        )
-        # SELECT, not EXAMINE: a read-only folder's PERMANENTFLAGS are empty
-        # (RFC 3501 §6.3.2), which would hide whether keywords are kept.
-        state = session.select("INBOX", readonly=False)
-        keywords = "yes" if state.keywords_allowed else "no (\\Flagged only)"
-        lines.append(
-            f"  {entry.email}: ok, login={login}, {state.exists} in INBOX, "
-            f"trash={trash or 'NOT FOUND'}, keywords={keywords}, "
-            f"capabilities: {caps or 'none of note'}"
-        )
-        facts = ServerFacts(
-            capabilities=session.capabilities,
-            keywords_allowed=state.keywords_allowed,
-            trash=trash,
-            trash_by_attribute=any(
-                e.name == trash and "\\trash" in {f.lower() for f in e.flags}
-                for e in session.folders()
-            ),
-            max_connections=settings.imap.max_connections,
-        )
-        for line in conclusions(profile, facts, settings.flag.keyword):
-            lines.append(f"    {line}")
-        if not (session.has("MOVE") or session.has("UIDPLUS")):
-            lines.append("    warning: neither MOVE nor UIDPLUS; moves will be refused")
-        for line in folder_lines(engine, session, trash, no_trash):
-            lines.append(f"    {line}")
-
-
 @main.command()
 @mailbox_option
 @now_option
@@ -304,16 +224,16 @@ def _check_mailbox(
 def plan(ctx: Context, mailbox: str | None, now: str | None, fmt: str, detail: bool) -> None:
     """Show what a run would do, writing nothing."""
     with _errors_exit():
-        engine = ctx.engine()
-        summary = engine.run(ctx.parse_now(now), only=mailbox, dry=True)
+        runner = ctx.runner()
+        summary = run_scan(runner, runner.window(ctx.parse_now(now)), only=mailbox, dry=True)
         if fmt == "json":
             click.echo(
                 json.dumps(
-                    plan_json(summary, engine.referencer, detail), ensure_ascii=False, indent=2
+                    plan_json(summary, runner.referencer, detail), ensure_ascii=False, indent=2
                 )
             )
         else:
-            click.echo(plan_table(summary, engine.referencer, detail))
+            click.echo(plan_table(summary, runner.referencer, detail))
     _exit_for(summary)
 
 
@@ -327,8 +247,8 @@ def run(ctx: Context, once: bool, mailbox: str | None, now: str | None) -> None:
     if not once:
         _fail("run needs --once; the scheduled daemon is a separate command")
     with _errors_exit():
-        engine = ctx.engine()
-        summary = engine.run(ctx.parse_now(now), only=mailbox)
+        runner = ctx.runner()
+        summary = run_scan(runner, runner.window(ctx.parse_now(now)), only=mailbox)
         click.echo(run_table(summary))
     _exit_for(summary)
 
@@ -359,7 +279,8 @@ def digest(ctx: Context, mailbox: str | None, now: str | None) -> None:
 
     with _errors_exit():
         ctx.check_templates()  # a broken template stops before the first digest goes out
-        outcomes = send_digests(ctx.engine(), ctx.parse_now(now), only=mailbox)
+        runner = ctx.runner()
+        outcomes = send_digests(runner, runner.window(ctx.parse_now(now)), only=mailbox)
         click.echo(digest_table(outcomes))
     sys.exit(EXIT_FAILED_MAILBOXES if any(o.status == "failed" for o in outcomes) else 0)
 
@@ -423,7 +344,7 @@ def fanout(ctx: Context, mailbox: str | None, since: str | None, now: str | None
     with _errors_exit():
         when = ctx.parse_now(now)
         start = ctx.parse_now(since, "--since") if since else None
-        outcomes = run_fanout(ctx.engine(), when, only=mailbox, since=start)
+        outcomes = run_fanout(ctx.runner(), when, only=mailbox, since=start)
         if fmt == "json":
             click.echo(json.dumps(fanout_json(outcomes), ensure_ascii=False, indent=2))
         else:

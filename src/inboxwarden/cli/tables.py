@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from inboxwarden.mailbox.engine import MailboxOutcome, RunSummary
+from inboxwarden.mailbox.enforcement import MailboxOutcome
+from inboxwarden.mailbox.scan_job import RunSummary
 from inboxwarden.policy.planning import MailboxPlan, Tally, recorded_target
 from inboxwarden.policy.references import Referencer
+
+__all__ = ["plan_json", "plan_table", "run_table"]
 
 
 def _iso(value: Any) -> str:

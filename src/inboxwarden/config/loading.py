@@ -23,6 +23,14 @@ from inboxwarden.files import UnreadableFile, line_of, read_regular_file
 from inboxwarden.imap.providers import profile_for
 from inboxwarden.state.urls import parse_database_url
 
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "MAX_CONFIG_BYTES",
+    "describe_validation_error",
+    "find_config_path",
+    "load_settings",
+]
+
 DEFAULT_CONFIG_PATH = Path("/etc/inboxwarden/inboxwarden.toml")
 
 #: A configuration file is a few kilobytes.

@@ -12,6 +12,8 @@ from inboxwarden.files import UnreadableFile, read_regular_file
 from inboxwarden.policy.people import login_problem
 from inboxwarden.state.urls import with_password
 
+__all__ = ["MAX_SECRET_BYTES", "password_file_for", "read_secret", "state_url"]
+
 #: A secret file is a line.
 MAX_SECRET_BYTES = 64 * 1024
 

@@ -16,6 +16,26 @@ from inboxwarden.policy.people import Language, Mode
 from inboxwarden.state.urls import parse_database_url
 from inboxwarden.transport import AuthMethod, Security
 
+__all__ = [
+    "OAUTH_DEFAULT_SCOPES",
+    "AuditSettings",
+    "CycleSettings",
+    "DigestSettings",
+    "DirectorySettings",
+    "FanoutSettings",
+    "FlagSettings",
+    "ImapSettings",
+    "LdapAttributes",
+    "ModeSettings",
+    "OAuthSettings",
+    "Organisation",
+    "ReportSettings",
+    "ScheduleSettings",
+    "ServiceSettings",
+    "SmtpSettings",
+    "StateSettings",
+]
+
 #: SQLite files never belong in the kernel's virtual file systems.
 _NO_DATABASE_UNDER = (Path("/proc"), Path("/sys"), Path("/dev"))
 

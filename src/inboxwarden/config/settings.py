@@ -35,6 +35,8 @@ from inboxwarden.config.sections import (
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.rules import DefaultRule, Rule
 
+__all__ = ["Settings", "reading_file"]
+
 _config_data: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "inboxwarden_config_data", default=None
 )

@@ -26,10 +26,24 @@ from inboxwarden.demo.localserver import LocalDovecot
 from inboxwarden.demo.mail import EXAMPLE_RULES, inbox_messages
 from inboxwarden.directory.entries import load_directory
 from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
-from inboxwarden.mailbox.engine import Engine
+from inboxwarden.mailbox.runner import MailboxRunner
+from inboxwarden.mailbox.scan_job import run_scan
 from inboxwarden.reports import demo_digests, demo_report
 from inboxwarden.reports.register import render_markdown
 from inboxwarden.state import StateStore
+
+__all__ = [
+    "CONFIG",
+    "EMPLOYEES",
+    "ENFORCE_AT",
+    "MANAGER",
+    "MASTER",
+    "NOTIFY_AT",
+    "REPORT_AT",
+    "SEED_FROM",
+    "STOCKHOLM",
+    "run_demo",
+]
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MASTER = "inboxwarden"
@@ -185,20 +199,21 @@ def _story(out: Path, server: LocalDovecot, master_password: str) -> None:
     settings = load_settings(config)
     directory = load_directory(settings.directory.path)
     state = StateStore.open(settings.state.url)
-    engine = Engine.create(settings, directory, state)
+    runner = MailboxRunner.create(settings, directory, state)
+    notify_window = runner.window(NOTIFY_AT)
 
     _say()
     _say(
         f"1. plan, as of {NOTIFY_AT:%Y-%m-%d %H:%M}, just after the boundary (writes nothing)",
         bold=True,
     )
-    _say(plan_table(engine.run(NOTIFY_AT, dry=True), engine.referencer))
+    _say(plan_table(run_scan(runner, notify_window, dry=True), runner.referencer))
 
     _say(
         f"2. run --once in notify mode, {NOTIFY_AT:%Y-%m-%d %H:%M}: due mail is flagged", bold=True
     )
-    _say(run_table(engine.run(NOTIFY_AT)))
-    digests = demo_digests(engine, out, NOTIFY_AT)
+    _say(run_table(run_scan(runner, notify_window)))
+    digests = demo_digests(runner, out, NOTIFY_AT)
     sent = sum(1 for path in digests if path.suffix == ".eml")
     _say(f"   {sent} digests appended to the employees' INBOXes; copies in {out / 'digests'}")
 
@@ -209,7 +224,7 @@ def _story(out: Path, server: LocalDovecot, master_password: str) -> None:
     _say()
 
     enforcing = replace(
-        engine,
+        runner,
         settings=settings.model_copy(
             update={"mode": settings.mode.model_copy(update={"default": "enforce"})}
         ),
@@ -218,7 +233,7 @@ def _story(out: Path, server: LocalDovecot, master_password: str) -> None:
         f"3. run --once in enforce mode after the grace period, {ENFORCE_AT:%Y-%m-%d %H:%M}",
         bold=True,
     )
-    _say(run_table(enforcing.run(ENFORCE_AT)))
+    _say(run_table(run_scan(enforcing, enforcing.window(ENFORCE_AT))))
     _say("   (carin.berg is on legal hold: her newsletters are held, not deleted)")
 
     _say()
@@ -228,7 +243,7 @@ def _story(out: Path, server: LocalDovecot, master_password: str) -> None:
         listing = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()) if n)
         _say(f"  {email}: {listing}")
 
-    report_files = demo_report(engine, out, REPORT_AT)
+    report_files = demo_report(runner, out, REPORT_AT)
     register = out / "register.md"
     register.write_text(render_markdown(settings), encoding="utf-8")
     events = len(state.audit_trail())

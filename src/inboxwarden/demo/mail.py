@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from stdnum import luhn
 
+__all__ = ["EXAMPLE_RULES", "SAMPLES", "STOCKHOLM", "Sample", "fake_personnummer", "inbox_messages"]
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 

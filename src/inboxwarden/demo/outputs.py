@@ -11,18 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from inboxwarden.mailbox.engine import Engine
+from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.reports.digest_job import send_digests
 from inboxwarden.reports.mime import message_bytes
 from inboxwarden.reports.weekly_job import build_reports, write_reports
 
+__all__ = ["demo_digests", "demo_report"]
 
-def demo_digests(engine: Engine, out_dir: Path, now: datetime) -> list[Path]:
+
+def demo_digests(runner: MailboxRunner, out_dir: Path, now: datetime) -> list[Path]:
     """Send every employee's digest as of *now*, and save a copy under ``out_dir/digests``."""
     target = out_dir / "digests"
     target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for outcome in send_digests(engine, now, keep_messages=True):
+    for outcome in send_digests(runner, runner.window(now), keep_messages=True):
         if outcome.message is None:
             continue
         eml = target / f"{outcome.mailbox}.eml"
@@ -36,7 +38,7 @@ def demo_digests(engine: Engine, out_dir: Path, now: datetime) -> list[Path]:
     return written
 
 
-def demo_report(engine: Engine, out_dir: Path, now: datetime) -> list[Path]:
+def demo_report(runner: MailboxRunner, out_dir: Path, now: datetime) -> list[Path]:
     """Write the managers' reports for the last whole week before *now* to ``out_dir/reports``."""
-    reports = build_reports(engine.settings, engine.state, engine.directory, now=now)
-    return write_reports(reports, out_dir / "reports", engine.settings)
+    reports = build_reports(runner.settings, runner.state, runner.directory, now=now)
+    return write_reports(reports, out_dir / "reports", runner.settings)

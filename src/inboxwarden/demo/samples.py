@@ -28,6 +28,17 @@ from inboxwarden.reports.weekly import (
 )
 from inboxwarden.reports.weeks import IsoWeek
 
+__all__ = [
+    "DIGEST_AT",
+    "MANAGER",
+    "ORGANISATION",
+    "POLICY_URL",
+    "REPORT_AT",
+    "STOCKHOLM",
+    "sample_digest",
+    "sample_report",
+]
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ORGANISATION = "Exempel AB"
 POLICY_URL = "https://intranet.exempel.se/integritetspolicy"
@@ -143,8 +154,7 @@ def sample_digest(
         mailbox="anna.lind@exempel.se",
         language=language,
         mode=mode,
-        cycle=cycle,
-        now=now,
+        window=cycle.window(now),
         organisation=ORGANISATION,
         policy_url=POLICY_URL,
     )

@@ -36,6 +36,8 @@ from inboxwarden.detectors.payment import find_cards, find_iban
 from inboxwarden.detectors.phone import MatcherBudget, find_phones
 from inboxwarden.detectors.swedish_id import find_swedish_ids
 
+__all__ = ["DIGIT_RUN", "IBAN_START", "PRIORITY", "Span", "find_spans"]
+
 DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \t\u00a0+()./\-\u2010\u2011\u2013]{0,3}[0-9]){6,}+")
 """Seven or more digits joined by at most three separator characters.
 

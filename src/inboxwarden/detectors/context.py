@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["is_labelled_reference"]
+
 _LOOKBACK = 40
 """Characters before a number searched for a label; enough for "Fakturanummer nr.: "."""
 

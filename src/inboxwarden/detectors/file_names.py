@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["file_name_text"]
+
 _PIECE = re.compile(r"[^\s()\[\]<>]+")
 _SEPARATOR = re.compile(r"_|(?<=[^\W\d_])[-+]|[-+](?=[^\W\d_])")
 

@@ -20,6 +20,8 @@ from email.header import decode_header
 from email.policy import Compat32
 from typing import Final
 
+__all__ = ["SCAN_POLICY", "ScanPolicy", "decode_bytes", "header_text", "text_codec"]
+
 _FOLD: Final = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATES: Final = re.compile("[\udc80-\udcff]")
 _ENCODED_WORD: Final = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")

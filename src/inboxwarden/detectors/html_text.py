@@ -15,6 +15,8 @@ import re
 from html.parser import HTMLParser
 from typing import Final
 
+__all__ = ["html_to_text"]
+
 _HIDDEN: Final = frozenset({"script", "style", "head", "template", "noscript"})
 _BREAKS: Final = frozenset(
     {

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+__all__ = ["Finding", "Kind", "MessageScan", "Part", "TextScan", "kinds_of"]
+
 
 class Kind(StrEnum):
     """A kind of personal data, named as in docs/behaviour.md §6."""

@@ -12,6 +12,8 @@ from typing import Final
 _DOUBLED: Final = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 """A digit doubled, its two digits summed: what every second digit from the right adds."""
 
+__all__ = ["luhn_ok"]
+
 
 def luhn_ok(digits: str) -> bool:
     """Return whether an ASCII digit string passes the Luhn check (False if it is empty

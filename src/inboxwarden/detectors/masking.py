@@ -17,6 +17,8 @@ from typing import Final
 from inboxwarden.detectors.kinds import Finding, Kind
 from inboxwarden.detectors.message_scan import scan_text
 
+__all__ = ["mask", "mask_text"]
+
 _STAR: Final = "*"
 
 

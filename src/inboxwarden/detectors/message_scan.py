@@ -15,6 +15,8 @@ from inboxwarden.detectors.kinds import Finding, MessageScan, Part, TextScan
 from inboxwarden.detectors.phone import MatcherBudget
 from inboxwarden.detectors.text import DEFAULT_MAX_BYTES, DEFAULT_MAX_RAW_BYTES, extract_text
 
+__all__ = ["scan_message", "scan_text"]
+
 
 def scan_text(
     text: str,

@@ -24,6 +24,8 @@ from inboxwarden.detectors.context import is_labelled_reference
 from inboxwarden.detectors.kinds import Kind
 from inboxwarden.detectors.luhn import luhn_ok
 
+__all__ = ["card_scheme_fits", "find_cards", "find_iban"]
+
 _CARD: Final = re.compile(
     r"(?<![\w+.,/#\-])(?<![0-9][ \-])"
     r"(?:[0-9]{13,19}"

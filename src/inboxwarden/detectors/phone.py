@@ -33,6 +33,17 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumberDesc
 
+__all__ = [
+    "MATCHER_CHARS",
+    "Desc",
+    "MatcherBudget",
+    "find_phones",
+    "is_swedish_number",
+    "is_valid_swedish_nsn",
+    "looks_like_date_or_time",
+    "looks_like_identity_number",
+]
+
 _PHONE_START: Final = re.compile(r"(?<![\w+\-./])(?<![0-9],)(?:\+ ?[1-9]|\(0[0-9]|0[0-9])")
 """Where a number may start: not inside a word or number, not after "8129-9," (the
 clearing number before a Swedbank account)."""

@@ -40,6 +40,8 @@ from inboxwarden.detectors.context import is_labelled_reference
 from inboxwarden.detectors.kinds import Kind
 from inboxwarden.detectors.luhn import luhn_ok
 
+__all__ = ["SWEDISH_ID", "classify", "find_swedish_ids", "swedish_id_kind"]
+
 _HYPHENS: Final = r"\-\u2010\u2011\u2013"
 """Hyphens accepted as a separator, escaped for use inside a character class."""
 

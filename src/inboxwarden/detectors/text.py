@@ -36,6 +36,17 @@ from inboxwarden.detectors.headers import SCAN_POLICY, decode_bytes, header_text
 from inboxwarden.detectors.html_text import html_to_text
 from inboxwarden.detectors.kinds import Part
 
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_RAW_BYTES",
+    "MAX_DEPTH",
+    "MAX_MARKERS",
+    "MAX_PARTS",
+    "Extraction",
+    "TextSegment",
+    "extract_text",
+]
+
 DEFAULT_MAX_BYTES: Final = 1_000_000
 """Decoded text scanned per message: far above any real mail text, far below an attachment."""
 

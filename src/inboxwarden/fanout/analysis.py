@@ -8,6 +8,8 @@ from datetime import datetime
 from inboxwarden.detectors import Kind
 from inboxwarden.fanout.recipients import Recipients
 
+__all__ = ["IDENTITY_KINDS", "Finding", "Thresholds"]
+
 #: Identity numbers sent outside the organisation are the worst kind of spread.
 IDENTITY_KINDS = frozenset({Kind.PERSONNUMMER, Kind.SAMORDNINGSNUMMER})
 

@@ -9,6 +9,7 @@ from BODYSTRUCTURE.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ from inboxwarden.mailbox.content import personal_data_kinds
 from inboxwarden.mailbox.inbox_scan import imap_date
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.references import Referencer
+
+__all__ = ["HEADER_FIELDS", "FolderScan", "scan_folders"]
 
 log = structlog.get_logger(__name__)
 HEADER_FIELDS = ("from", "to", "cc", "bcc", "subject")
@@ -50,17 +53,25 @@ def scan_folders(
     domains: list[str],
     thresholds: Thresholds,
     referencer: Referencer,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> list[FolderScan]:
-    """Scan each of *folders* (``\\Sent`` names the special-use folder) since *since*."""
+    """Scan each of *folders* (``\\Sent`` names the special-use folder) since *since*.
+
+    *checkpoint* is called between messages; it raises to stop the scan (the service
+    is stopping, or the mailbox's time budget is spent). Nothing is written meanwhile.
+    """
     results = []
     for wanted in folders:
+        checkpoint()
         name = session.special_folder(wanted) if wanted.startswith("\\") else wanted
         if name is None:
             log.warning("fanout_folder_missing", folder=wanted)
             continue
         try:
             results.append(
-                _scan_folder(session, mailbox, name, since, domains, thresholds, referencer)
+                _scan_folder(
+                    session, mailbox, name, since, domains, thresholds, referencer, checkpoint
+                )
             )
         except FolderError:
             log.warning("fanout_folder_unreadable", folder=wanted)
@@ -75,6 +86,7 @@ def _scan_folder(
     domains: list[str],
     thresholds: Thresholds,
     referencer: Referencer,
+    checkpoint: Callable[[], None],
 ) -> FolderScan:
     result = FolderScan(folder)
     session.select(folder, readonly=True)
@@ -82,6 +94,7 @@ def _scan_folder(
     uids = session.search(["SINCE", imap_date((since - timedelta(days=1)).date())])
     candidates: dict[int, tuple[MessageInfo, int, int, int]] = {}
     for item in session.fetch_messages(uids, header_fields=HEADER_FIELDS):
+        checkpoint()
         if isinstance(item, int) or item.internaldate < since:
             continue
         result.messages += 1
@@ -93,6 +106,7 @@ def _scan_folder(
     result.candidates = len(candidates)
     if not candidates:
         return result
+    checkpoint()
     content = personal_data_kinds(session, {uid: c[0] for uid, c in candidates.items()})
     result.fetched_bytes += content.fetched_bytes
     result.unreadable = len(content.unreadable)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 
-from inboxwarden.errors import MailboxError
+from inboxwarden.config import FanoutSettings
 from inboxwarden.fanout.analysis import Finding, Thresholds
 from inboxwarden.fanout.folder_scan import FolderScan, scan_folders
-from inboxwarden.mailbox.engine import Engine
-from inboxwarden.policy.people import Employee
+from inboxwarden.mailbox.runner import Ending, MailboxRunner, Visit
+from inboxwarden.policy.people import Employee, Mode
+from inboxwarden.policy.references import Referencer
+from inboxwarden.state import StateStore
+
+__all__ = ["FanoutJob", "FanoutOutcome", "fanout_json", "fanout_table", "run_fanout"]
 
 log = structlog.get_logger(__name__)
 
@@ -33,33 +36,55 @@ class FanoutOutcome:
 
 
 def run_fanout(
-    engine: Engine, now: datetime, *, only: str | None = None, since: datetime | None = None
+    runner: MailboxRunner, now: datetime, *, only: str | None = None, since: datetime | None = None
 ) -> list[FanoutOutcome]:
     """Scan the configured folders of each chosen mailbox and store new findings."""
-    settings = engine.settings.fanout
-    start = since or now - timedelta(days=settings.window_days)
-    thresholds = Thresholds(settings.max_cc, settings.max_recipients)
-    employees = engine.chosen(only)
+    settings = runner.settings
+    fanout = settings.fanout
+    job = FanoutJob(
+        fanout,
+        since or now - timedelta(days=fanout.window_days),
+        tuple(settings.organisation.domains),
+        runner.referencer,
+        runner.state,
+    )
+    return runner.each(job, runner.chosen(only))
 
-    def one(entry: Employee) -> FanoutOutcome:
-        structlog.contextvars.bind_contextvars(mailbox=entry.email)
-        outcome = FanoutOutcome(entry.email)
-        try:
-            with engine.open_session(entry) as session:
-                outcome.folders = scan_folders(
-                    session,
-                    mailbox=entry.email,
-                    folders=list(settings.folders),
-                    since=start,
-                    domains=list(engine.settings.organisation.domains),
-                    thresholds=thresholds,
-                    referencer=engine.referencer,
-                )
-        except MailboxError as exc:
-            outcome.status, outcome.error = "failed", type(exc).__name__
-            log.warning("fanout_failed", error=type(exc).__name__)
-            return outcome
-        engine.state.save_findings(
+
+@dataclass(frozen=True)
+class FanoutJob:
+    """The fan-out scan as a :class:`~inboxwarden.mailbox.runner.MailboxJob`.
+
+    Read-only on the server, and findings are stored once per message, so a transient
+    failure is retried like the scan's.
+    """
+
+    settings: FanoutSettings
+    since: datetime
+    domains: tuple[str, ...]
+    referencer: Referencer
+    state: StateStore
+    event: str = "fanout"
+    retries: bool = True
+
+    def start(self, entry: Employee, mode: Mode) -> FanoutOutcome:
+        return FanoutOutcome(entry.email)
+
+    def work(self, visit: Visit, outcome: FanoutOutcome) -> FanoutOutcome:
+        settings, email = self.settings, visit.entry.email
+        with visit.open_session() as session:
+            folders = scan_folders(
+                session,
+                mailbox=email,
+                folders=list(settings.folders),
+                since=self.since,
+                domains=list(self.domains),
+                thresholds=Thresholds(settings.max_cc, settings.max_recipients),
+                referencer=self.referencer,
+                checkpoint=visit.checkpoint,
+            )
+        outcome = FanoutOutcome(email, folders=folders)
+        self.state.save_findings(
             {
                 "mailbox": f.mailbox,
                 "folder": f.folder,
@@ -74,12 +99,12 @@ def run_fanout(
             for f in outcome.findings
         )
         log.info("fanout_done", findings=len(outcome.findings))
-        structlog.contextvars.clear_contextvars()
         return outcome
 
-    workers = max(1, min(engine.settings.imap.max_connections, len(employees)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fanout") as pool:
-        return list(pool.map(one, employees))
+    def finish(self, visit: Visit, outcome: FanoutOutcome, ending: Ending) -> FanoutOutcome:
+        if ending.status != "ok":
+            outcome.status, outcome.error = ending.status, ending.error_name
+        return outcome
 
 
 def fanout_json(outcomes: list[FanoutOutcome]) -> dict[str, object]:
@@ -91,6 +116,9 @@ def fanout_table(outcomes: list[FanoutOutcome]) -> str:
     """``fanout``: per mailbox, the folders scanned, then one line per finding."""
     lines = []
     for o in outcomes:
+        if o.status == "stopped":
+            lines.append(f"{o.mailbox}: not scanned (the service was stopping)")
+            continue
         if o.status != "ok":
             lines.append(f"{o.mailbox}: FAILED ({o.error})")
             continue

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+__all__ = ["Recipients", "count_recipients", "is_internal", "normalise"]
+
 
 @dataclass(frozen=True, slots=True)
 class Recipients:

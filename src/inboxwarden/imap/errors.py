@@ -25,6 +25,8 @@ from inboxwarden.errors import (
     ServerError,
 )
 
+__all__ = ["ERROR_MAP", "translate", "translated"]
+
 #: (third-party class, our class, what to say), most specific first.
 ERROR_MAP: tuple[tuple[type[BaseException], type[MailboxError], str], ...] = (
     (imap_exc.LoginError, AuthenticationFailed, "login refused"),

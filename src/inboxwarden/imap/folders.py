@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+__all__ = ["FALLBACK_NAMES", "FolderEntry", "find_special"]
+
 
 @dataclass(frozen=True, slots=True)
 class FolderEntry:

@@ -22,6 +22,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+__all__ = [
+    "DOVECOT_LIMITS",
+    "PORTABLE_LIMITS",
+    "PROFILES",
+    "CommandLimits",
+    "ProviderProfile",
+    "ServerFacts",
+    "conclusions",
+    "learned_limits",
+    "profile_for",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderProfile:

@@ -13,10 +13,12 @@ What it needs beyond imapclient's public API goes through
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import os
 import re
 import ssl
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +97,25 @@ class FolderState:
     uidnext: int
     exists: int
     keywords_allowed: bool
+    #: The folder's HIGHESTMODSEQ (RFC 7162 §3.1.2.1) where the session tracks changes
+    #: (CONDSTORE enabled); None otherwise, or where the folder keeps no MODSEQs.
+    highestmodseq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """What ``SELECT … (QRESYNC …)`` told about a folder since a MODSEQ (RFC 7162 §3.2.5)."""
+
+    folder: FolderState
+    #: UIDs expunged since then, as inclusive runs (``VANISHED (EARLIER)``); may cover
+    #: UIDs that never existed, so it is only ever asked about UIDs one knows.
+    vanished: tuple[tuple[int, int], ...]
+    #: The flags now of every message changed (or added) since then, by UID.
+    changed: dict[int, frozenset[str]]
+
+    def gone(self, uid: int) -> bool:
+        """True when *uid* was expunged since the MODSEQ asked about."""
+        return any(first <= uid <= last for first, last in self.vanished)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +150,13 @@ class ImapSession:
         self.server_id: Mapping[str, str] = server_id or {}
         self._folders: list[FolderEntry] | None = None
         self._namespace: Namespace | None = None
-        self._probed: dict[str, bool] = {}
+        #: Characters probed for ``[CANNOT]`` in folder names, and the answer: a fact of
+        #: the server, not of the mailbox, so the engine shares one dict per run.
+        self.probed: dict[str, bool] = {}
         self.selected: FolderState | None = None
+        #: QRESYNC (RFC 7162 §3.2) is enabled; CONDSTORE with it, or alone (tracks_changes).
+        self.qresync = False
+        self.tracks_changes = False
         self.commands = 0
         #: Longest UID set in one command; the rest of the line is short and fixed.
         self.max_set_chars = uidset.MAX_SET_CHARS
@@ -142,7 +168,7 @@ class ImapSession:
     @classmethod
     def open(cls, endpoint: Endpoint, credentials: Credentials) -> ImapSession:
         """Connect, secure and log in; raises :class:`MailboxError` subclasses only."""
-        context = ssl.create_default_context(cafile=endpoint.ca_file)
+        context = None if endpoint.security == "plain" else tls_context(endpoint.ca_file)
         timeout = SocketTimeout(connect=min(endpoint.timeout, 15.0), read=endpoint.timeout)
         with translated():
             client = IMAPClient(
@@ -165,16 +191,26 @@ class ImapSession:
                 caps = frozenset(
                     c.decode("ascii", "replace").upper() for c in client.capabilities()
                 )
+                tracking = False
                 if "QRESYNC" in caps:
                     # RFC 7162 §3.2.10: expunges then come as one VANISHED range instead of
                     # an EXPUNGE line per message, which is most of a big MOVE's answer.
                     client.enable("QRESYNC")
+                    tracking = True
+                elif "CONDSTORE" in caps and "ENABLE" in caps:
+                    # So that SELECT reports HIGHESTMODSEQ (incremental scans, RFC 7162 §3.1).
+                    # Only an optimisation: refused, every scan is a full one.
+                    with contextlib.suppress(imap_exc.IMAPClientError):
+                        tracking = bool(client.enable("CONDSTORE"))
             server_id = _identify(client) if "ID" in caps else {}
         except BaseException:
             _shutdown(client)
             raise
         session = cls(client, caps, server_id)
         session.commands += 1 if "ID" in caps else 0
+        session.qresync = "QRESYNC" in caps
+        session.tracks_changes = tracking
+        session.commands += "QRESYNC" in caps or {"CONDSTORE", "ENABLE"} <= caps
         return session
 
     def close(self) -> None:
@@ -280,12 +316,12 @@ class ImapSession:
         prefix, separator = self.namespace()
         refused: set[str] = set()
         for char in sorted(set(characters) - {separator}):
-            probe = self._probed.get(char)
+            probe = self.probed.get(char)
             if probe is None:
                 kind, code, _ = self._simple("STATUS", f"{prefix}iw-probe{char}x", "(UIDNEXT)")
                 client_internals.drop_untagged(self._client, "STATUS")
                 probe = kind != "OK" and code == "CANNOT"
-                self._probed[char] = probe
+                self.probed[char] = probe
             if probe:
                 refused.add(char)
         return frozenset(refused)
@@ -307,7 +343,12 @@ class ImapSession:
         if special_use and self.has("CREATE-SPECIAL-USE"):
             args = (f"(USE ({special_use}))",)
         kind, code, text = self._simple("CREATE", name, *args)
-        self._folders = None
+        if kind == "OK" and self._folders is not None:
+            # Known now without listing again (one LIST per new folder otherwise).
+            flags = frozenset({special_use}) if special_use and args else frozenset()
+            self._folders.append(FolderEntry(name, flags, self.separator))
+        else:
+            self._folders = None
         if kind != "OK" and not self.exists(name):  # another client may have created it
             # The response code is the reason; the text only where there is none (it
             # varies, and may quote the name, which may hold an address).
@@ -316,7 +357,6 @@ class ImapSession:
         kind, _, _ = self._simple("SUBSCRIBE", name)
         if kind != "OK":
             log.warning("subscribe_failed")
-        self._folders = None
 
     def ensure_trash(self) -> str:
         """The trash folder, created (``\\Trash`` special-use where possible) if missing."""
@@ -365,15 +405,63 @@ class ImapSession:
                     raise
                 raise FolderError(f"cannot select a folder: {str(exc)[:120]}") from exc
         self.commands += 1
+        self.selected = self._folder_state(folder, info)
+        return self.selected
+
+    def _folder_state(self, folder: str, info: Mapping[bytes, Any]) -> FolderState:
         permanent = {f.decode("ascii", "replace") for f in info.get(b"PERMANENTFLAGS", ())}
-        self.selected = FolderState(
+        modseq = info.get(b"HIGHESTMODSEQ") if self.tracks_changes else None
+        return FolderState(
             name=folder,
             uidvalidity=int(info.get(b"UIDVALIDITY", 0)),
             uidnext=int(info.get(b"UIDNEXT", 0)),
             exists=int(info.get(b"EXISTS", 0)),
             keywords_allowed="\\*" in permanent,
+            highestmodseq=None if modseq is None else int(modseq),
         )
-        return self.selected
+
+    def resync(self, folder: str, *, uidvalidity: int, modseq: int, readonly: bool) -> Resync:
+        """SELECT (or EXAMINE) *folder* again with ``QRESYNC (uidvalidity modseq)``:
+        the server answers, in one consistent snapshot, the HIGHESTMODSEQ now, what was
+        expunged and the flags of what changed since *modseq* (RFC 7162 §3.2.5).
+        Only where QRESYNC is enabled; another UIDVALIDITY shows in ``folder``."""
+        if not self.qresync:
+            raise MissingCapability("QRESYNC")
+        client = self._client
+        answers = ("EXISTS", "UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ", "PERMANENTFLAGS")
+        client_internals.drop_untagged(client, *answers, "VANISHED", "FETCH")
+        with translated():
+            kind, data = client_internals.simple_command(
+                client,
+                "EXAMINE" if readonly else "SELECT",
+                folder,
+                f"(QRESYNC ({uidvalidity} {modseq}))",
+            )
+        self.commands += 1
+        if kind != "OK":
+            self.selected = None
+            raise FolderError(f"cannot select a folder: {_reason(data)[:120]}")
+        vanished: list[tuple[int, int]] = []
+        for line in client_internals.take_untagged(client, "VANISHED"):
+            vanished += _runs(_flag_text(line).replace("(EARLIER)", "").strip())
+        changed: dict[int, frozenset[str]] = {}
+        fetched = client_internals.take_untagged(client, "FETCH")
+        if fetched:
+            for uid, values in parse_fetch_response(fetched, False, True).items():
+                changed[int(uid)] = frozenset(_flag_text(f) for f in values.get(b"FLAGS", ()))
+        # What SELECT answers, in the shape imapclient's select_folder gives it.
+        info: dict[bytes, Any] = {}
+        for name in answers:
+            lines = client_internals.take_untagged(client, name)
+            if not lines:
+                continue
+            text = _flag_text(lines[-1]).strip()
+            if name == "PERMANENTFLAGS":
+                info[name.encode()] = tuple(text.strip("()").encode().split())
+            elif text.isdigit():
+                info[name.encode()] = int(text)
+        self.selected = self._folder_state(folder, info)
+        return Resync(self.selected, tuple(vanished), changed)
 
     def unselect(self) -> None:
         """Leave the selected folder without expunging anything: ``UNSELECT`` (RFC 3691)
@@ -542,6 +630,26 @@ class ImapSession:
                     frozenset(_flag_text(f) for f in data.get(b"FLAGS", ())),
                     int(modseq[0]) if modseq else None,
                 )
+        return out
+
+    def changed_since(self, modseq: int) -> dict[int, tuple[frozenset[str], datetime]]:
+        """The flags and INTERNALDATE of every message in the selected folder that was
+        added or changed since *modseq*: ``UID FETCH 1:* (…) (CHANGEDSINCE …)``
+        (RFC 7162 §3.1.4). Expunged messages do not show; EXISTS tells of those."""
+        with translated():
+            kind, data = client_internals.uid_fetch(
+                self._client, "1:*", f"(UID FLAGS INTERNALDATE) (CHANGEDSINCE {modseq})"
+            )
+            if kind != "OK":
+                raise ServerError(f"FETCH refused: {_reason(data)}")
+            response = parse_fetch_response(data, False, True) if data != [None] else {}
+        self.commands += 1
+        out: dict[int, tuple[frozenset[str], datetime]] = {}
+        for uid, values in response.items():
+            when = values.get(b"INTERNALDATE")
+            if not isinstance(when, datetime):
+                raise ServerError("FETCH CHANGEDSINCE: an answer without INTERNALDATE")
+            out[int(uid)] = (frozenset(_flag_text(f) for f in values.get(b"FLAGS", ())), when)
         return out
 
     def _fetch_set(self, text: str, items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
@@ -734,6 +842,30 @@ class ImapSession:
     def raw_client(self) -> Any:
         """The imapclient object, for tests that must look beneath the wall."""
         return self._client
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying TLS context, shared by the connections (and threads) of the next hour:
+    loading the trust store takes milliseconds, once per mailbox otherwise. A CA file
+    that changes on disk, and after an hour the system's store, are read anew."""
+    changed = os.stat(ca_file).st_mtime_ns if ca_file else 0
+    return _tls_context(ca_file, changed, int(time.monotonic() // 3600))
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_file: str | None, _changed: int, _hour: int) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    """A sequence-set (``1:5,9``) as inclusive runs, without listing every UID in them."""
+    runs: list[tuple[int, int]] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition(":")
+        if first.isdigit() and (not last or last.isdigit()):
+            a, b = int(first), int(last or first)
+            runs.append((min(a, b), max(a, b)))
+    return runs
 
 
 def _flag_text(value: Any) -> str:

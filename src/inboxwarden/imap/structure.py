@@ -14,6 +14,8 @@ from imapclient.response_types import BodyData
 
 from inboxwarden.policy.message import decode_words
 
+__all__ = ["MAX_DEPTH", "MAX_LEAVES", "BodyPart", "leaves"]
+
 MAX_DEPTH: Final = 10
 """Levels of multiparts and attached messages listed; real mail nests three or four."""
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+__all__ = ["MAX_SET_CHARS", "chunks", "fold", "pairs", "parse", "to_text"]
+
 #: Stay well below Dovecot's 64 KiB command line (and RFC 7162's advice of 8 KiB for
 #: servers that are stricter): a UID set never exceeds this many characters.
 MAX_SET_CHARS = 8000

@@ -25,6 +25,15 @@ from inboxwarden.imap.session import ImapSession
 from inboxwarden.imap.structure import BodyPart
 from inboxwarden.policy.message import MessageInfo
 
+__all__ = [
+    "FETCH_LIMIT",
+    "MAX_TEXT_PARTS",
+    "MESSAGE_LIMIT",
+    "PART_LIMIT",
+    "ContentScan",
+    "personal_data_kinds",
+]
+
 PART_LIMIT: Final = 200_000
 """Bytes read of each text part: enough for any letter, bounded for a pasted log file."""
 

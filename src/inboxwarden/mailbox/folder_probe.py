@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from inboxwarden.config import Settings
 from inboxwarden.imap.session import ImapSession
-from inboxwarden.mailbox.engine import Engine
 from inboxwarden.policy.planning import MailboxFacts
 from inboxwarden.policy.target_names import name_texts, target_names
 
+__all__ = ["folder_lines"]
+
 
 def folder_lines(
-    engine: Engine, session: ImapSession, trash: str | None, no_trash: str
+    settings: Settings, session: ImapSession, trash: str | None, no_trash: str
 ) -> list[str]:
     """``check``'s lines on folders: the namespace, and the exact folder names this
     mailbox's rules produce, each probed (see :meth:`ImapSession.refusal`)."""
-    settings = engine.settings
     namespace = session.namespace()
     texts = name_texts(settings.all_rules, settings.domain_groups)
     chars = {c for c in texts if c.isascii() and not c.isalnum() and c not in " _/{}"}
@@ -33,10 +34,9 @@ def folder_lines(
         f"folders: prefix {namespace.prefix!r}, separator {namespace.separator!r}"
         + (f", refuses {refused!r} in names (written as '_')" if refused else "")
     ]
-    now = datetime.now(engine.cycle.timezone)
-    for target in target_names(
-        settings.all_rules, settings.domain_groups, facts, now=now, tz=engine.cycle.timezone
-    ):
+    tz = settings.organisation.tz
+    now = datetime.now(tz)
+    for target in target_names(settings.all_rules, settings.domain_groups, facts, now=now, tz=tz):
         if target.name is None:
             lines.append(f"  rule {target.rule}: delete NOT POSSIBLE: {no_trash}")
             continue

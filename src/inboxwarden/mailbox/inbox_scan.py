@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 
 from inboxwarden.imap.session import ImapSession
-from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
+
+__all__ = ["ScanResult", "imap_date", "scan_inbox"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -47,8 +49,7 @@ class ScanResult:
 def scan_inbox(
     session: ImapSession,
     *,
-    now: datetime,
-    cycle: Cycle,
+    window: Window,
     rules: RuleBook,
     keyword: str | None,
     known_uids: Iterable[int] = (),
@@ -58,8 +59,9 @@ def scan_inbox(
 
     *keyword* is None where the folder keeps no keywords (then only *known_uids*, the
     UIDs our records say we flagged, bring back messages that are no longer due).
+    *window* is the cycle as this run sees it.
     """
-    before = imap_date(cycle.search_before(now))
+    before = imap_date(window.search_before)
     criteria: list[str] = ["BEFORE", before]
     if keyword is not None:
         criteria = ["OR", "BEFORE", before, "KEYWORD", keyword]
@@ -78,19 +80,17 @@ def scan_inbox(
         else:
             result.messages.append(item)
     if rules.needs_personal_data:
-        _add_personal_data(session, result, now, cycle)
+        _add_personal_data(session, result, window)
     return result
 
 
-def _add_personal_data(
-    session: ImapSession, result: ScanResult, now: datetime, cycle: Cycle
-) -> None:
+def _add_personal_data(session: ImapSession, result: ScanResult, window: Window) -> None:
     """Scan the due messages' text for the ``personal_data`` rule condition (docs/behaviour.md §3).
 
     Only due messages are read: rules decide nothing about the others. Messages that
     could not be read move to the skipped ones.
     """
-    due = {m.uid: m for m in result.messages if not m.is_own and cycle.is_due(m.internaldate, now)}
+    due = {m.uid: m for m in result.messages if not m.is_own and window.is_due(m.internaldate)}
     if not due:
         return
     from inboxwarden.mailbox.content import (

@@ -33,6 +33,8 @@ from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.planning import folder_of_recorded
 from inboxwarden.state import AuditEvent, Transfer
 
+__all__ = ["pair_copies", "recover_transfers"]
+
 log = structlog.get_logger(__name__)
 
 

@@ -29,6 +29,8 @@ from inboxwarden.errors import (
     TokenUnavailable,
 )
 
+__all__ = ["MAX_WAIT_SECONDS", "attempts", "is_transient"]
+
 #: RFC 5530 response codes that mean "the same command may succeed later".
 _TRY_LATER = re.compile(r"\[(UNAVAILABLE|INUSE)\]", re.IGNORECASE)
 #: No single wait is longer than this, however many attempts came before.

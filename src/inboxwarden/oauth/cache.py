@@ -18,6 +18,15 @@ from pydantic import SecretStr
 
 from inboxwarden.errors import TokenUnavailable
 
+__all__ = [
+    "FAILURE_TTL_SECONDS",
+    "REFRESH_MARGIN_SECONDS",
+    "REFRESH_MARGIN_SHARE",
+    "Fetch",
+    "TokenCache",
+    "TokenSource",
+]
+
 #: Refresh this long before expiry at most (Microsoft's tokens live 60-90 minutes) ...
 REFRESH_MARGIN_SECONDS = 300.0
 #: ... and at least a token's half life early, so a short-lived token is still reused.

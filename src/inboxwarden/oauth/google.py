@@ -24,6 +24,8 @@ from inboxwarden.oauth.cache import TokenCache
 from inboxwarden.oauth.http import https_session
 from inboxwarden.oauth.microsoft import describe_refusal
 
+__all__ = ["GoogleTokens"]
+
 _REQUIRED_KEYS = ("client_email", "private_key", "token_uri")
 
 

@@ -22,6 +22,8 @@ from inboxwarden.errors import ConnectionLost, TokenUnavailable
 from inboxwarden.oauth.cache import TokenCache
 from inboxwarden.oauth.http import https_session
 
+__all__ = ["Certificate", "MicrosoftTokens", "describe_refusal"]
+
 _APP_KEY = "app"
 _DEFAULT_LIFETIME = 3600.0
 

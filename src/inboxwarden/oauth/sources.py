@@ -6,6 +6,8 @@ from inboxwarden.config import OAuthSettings, read_secret
 from inboxwarden.errors import ConfigError
 from inboxwarden.oauth.cache import TokenSource
 
+__all__ = ["token_source"]
+
 
 def token_source(oauth: OAuthSettings) -> TokenSource:
     """The token source for *oauth*; a missing or unreadable secret is a ConfigError."""

@@ -38,8 +38,9 @@ _WEEKEND = frozenset({5, 6})  # date.weekday(): Saturday, Sunday
 class Window:
     """The cycle as seen at one instant: its boundary, deadlines and tests for messages.
 
-    A `Window` is computed once per run (`Cycle.window`) so that deciding about tens of
-    thousands of messages costs one datetime comparison each.
+    A `Window` is computed once per run (`Cycle.window`) and passed down to the scan,
+    the plan and the digest, so that deciding about tens of thousands of messages costs
+    one datetime comparison each.
     """
 
     now: datetime
@@ -66,6 +67,13 @@ class Window:
     _due_inclusive: bool = field(repr=False, compare=False)
     _overdue_limit: datetime = field(repr=False, compare=False)
     _overdue_inclusive: bool = field(repr=False, compare=False)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The cycle's time zone, in which `now` and the boundaries are given."""
+        zone = self.now.tzinfo
+        assert isinstance(zone, ZoneInfo)  # _window converts now to the cycle's zone
+        return zone
 
     def is_due(self, arrival: datetime) -> bool:
         """Tell whether a message that arrived at `arrival` is due (docs/behaviour.md §1).
@@ -220,47 +228,33 @@ class Cycle:
     # -- deciding about messages -------------------------------------------------------
 
     def window(self, now: datetime) -> Window:
-        """Return the cycle as seen at `now`; computed once per distinct `now` and cached."""
+        """Return the cycle as seen at `now`; compute it once per run and pass it down."""
         _require_aware(now, "now")
         # Keyed in UTC: equal wall times in one zone compare and hash as equal even
         # an hour apart in the repeated hour of a DST change (fold is ignored).
         return _window(self, now.astimezone(UTC))
 
     def is_due(self, arrival: datetime, now: datetime) -> bool:
-        """Tell whether `arrival` is before ``B(now)`` and at least ``min_age_days`` old."""
-        return self._cached_window(now).is_due(arrival)
+        """Tell whether `arrival` is before ``B(now)`` and at least ``min_age_days`` old.
+
+        For one question; code that asks about many messages uses one `Window`.
+        """
+        return self.window(now).is_due(arrival)
 
     def is_overdue(self, arrival: datetime, now: datetime) -> bool:
         """Tell whether a message is due and its cycle's enforcement date has passed.
 
         See `Window.is_overdue` for which enforcement date counts.
         """
-        return self._cached_window(now).is_overdue(arrival)
+        return self.window(now).is_overdue(arrival)
 
     # -- helpers -----------------------------------------------------------------------
-
-    def _cached_window(self, now: datetime) -> Window:
-        # A run asks about one `now` tens of thousands of times: an identity check on
-        # the last pair is cheaper than hashing a dataclass and an aware datetime.
-        last = _last_window
-        if last is not None and last[0] is self and last[1] is now:
-            return last[2]
-        window = self.window(now)
-        _remember(self, now, window)
-        return window
 
     def _enforcement_day(self, boundary: datetime) -> date:
         return _enforcement_day(self, boundary.astimezone(self.timezone).date())
 
 
-# -- module-level caches (Cycle is frozen, slotted and hashable) --------------------------
-
-_last_window: tuple[Cycle, datetime, Window] | None = None
-
-
-def _remember(cycle: Cycle, now: datetime, window: Window) -> None:
-    global _last_window  # a one-entry cache; swapping a tuple is atomic
-    _last_window = (cycle, now, window)
+# -- module-level memos of pure functions (Cycle is frozen, slotted and hashable) ------
 
 
 @functools.lru_cache(maxsize=512)

@@ -15,6 +15,8 @@ from datetime import datetime
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.rules import Match, Rule
 
+__all__ = ["CompiledRule", "Condition", "MatchContext", "RuleBook", "employee_flagged", "has_flag"]
+
 Condition = Callable[[MessageInfo, "MatchContext"], bool]
 
 

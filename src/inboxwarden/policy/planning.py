@@ -11,16 +11,32 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Literal
 
-from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.folder_naming import TargetRenderer
 from inboxwarden.policy.matching import MatchContext, RuleBook
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.references import Referencer
 from inboxwarden.policy.rules import Action, Rule
+
+__all__ = [
+    "DELETED",
+    "FLAGGED",
+    "Batch",
+    "BatchKind",
+    "Decision",
+    "FlagRecord",
+    "MailboxFacts",
+    "MailboxPlan",
+    "Tally",
+    "Withheld",
+    "folder_of_recorded",
+    "plan_mailbox",
+    "recorded_target",
+    "withhold",
+]
 
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
@@ -206,8 +222,7 @@ def plan_mailbox(
     records: Mapping[int, FlagRecord],
     inbox_uids: Sequence[int] | None = None,
     inbox_count: int,
-    now: datetime,
-    cycle: Cycle,
+    window: Window,
     rules: RuleBook,
     facts: MailboxFacts,
     keyword: str,
@@ -218,6 +233,7 @@ def plan_mailbox(
     *mode* is the one this run treats the mailbox in (the directory's own or the
     default); *records* are the flags inboxwarden set earlier in this folder and UIDVALIDITY;
     *inbox_uids*, when known, lets records of messages that left the INBOX be forgotten.
+    *window* is the cycle as this run sees it, computed once for every mailbox.
 
     Three steps: what is decided about each message (`_decide`: due, overdue, which
     rule, where to), the flags to set or clear (`_plan_flags`), and the messages that
@@ -227,12 +243,11 @@ def plan_mailbox(
     plan.rule_order = {c.rule.name: i for i, c in enumerate(rules.rules)}
     ours = frozenset(uid for uid, record in records.items() if record.flagged)
     decider = _Decider(
-        now,
-        cycle,
+        window,
         rules,
-        MatchContext(now=now, mailbox_groups=frozenset(employee.groups), our_flagged=ours),
+        MatchContext(now=window.now, mailbox_groups=frozenset(employee.groups), our_flagged=ours),
         facts,
-        TargetRenderer(cycle.timezone, facts.separator, facts.prefix, facts.refused),
+        TargetRenderer(window.timezone, facts.separator, facts.prefix, facts.refused),
         employee.legal_hold,
     )
     flags = _FlagStyle(keyword, facts.keywords_allowed, also_flagged or not facts.keywords_allowed)
@@ -271,8 +286,7 @@ def plan_mailbox(
 class _Decider:
     """What every decision in one mailbox's plan reads."""
 
-    now: datetime
-    cycle: Cycle
+    window: Window
     rules: RuleBook
     match: MatchContext
     facts: MailboxFacts
@@ -283,10 +297,10 @@ class _Decider:
 def _decide(msg: MessageInfo, d: _Decider) -> tuple[Decision | None, BatchKind | None]:
     """Whether *msg* is due and under which rule, what happens to it, and whether it
     leaves the INBOX (the batch kind); ``(None, None)`` when nothing is due."""
-    if msg.is_own or not d.cycle.is_due(msg.internaldate, d.now):
+    if msg.is_own or not d.window.is_due(msg.internaldate):
         return None, None
     rule = d.rules.first_match(msg, d.match)  # the default rule matches what no other does
-    overdue = d.cycle.is_overdue(msg.internaldate, d.now)
+    overdue = d.window.is_overdue(msg.internaldate)
     kind, target = _disposition(rule, msg, d.facts, d.render)
     action = rule.action.value if kind is None else kind
     if kind is not None and d.legal_hold and kind in ("delete", "purge"):

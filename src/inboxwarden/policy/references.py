@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from inboxwarden.policy.message import MessageInfo
 
+__all__ = ["Referencer"]
+
 
 @dataclass(frozen=True)
 class Referencer:

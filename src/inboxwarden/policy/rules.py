@@ -27,6 +27,18 @@ from pydantic import (
 from inboxwarden.detectors.kinds import Kind
 from inboxwarden.policy.target_template import TargetTemplate, parse_target
 
+__all__ = [
+    "TARGET_WILDCARDS",
+    "Action",
+    "DefaultRule",
+    "Duration",
+    "Match",
+    "Regex",
+    "Rule",
+    "StrList",
+    "target_problem",
+]
+
 
 class Action(StrEnum):
     """What a rule does to an overdue message."""

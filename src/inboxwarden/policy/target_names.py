@@ -19,6 +19,8 @@ from inboxwarden.policy.planning import MailboxFacts
 from inboxwarden.policy.rules import Action, Rule
 from inboxwarden.policy.target_template import FIELDS, Personal, TargetTemplate
 
+__all__ = ["TargetName", "name_texts", "target_names"]
+
 #: Stands in for a field that has no example value while the name is rendered.
 _HOLDER = "IWFIELD{}X"
 #: The fields no sender chooses (the arrival, as of now, and the rule): known without a message.

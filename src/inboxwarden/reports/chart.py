@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+__all__ = ["FONT_PT", "chart_figure", "overdue_chart"]
+
 #: The chart's size in CSS pixels as the HTML shows it (the templates' ``<img width>``
 #: says the same); rendered at 2× for sharp screens. Narrow on purpose: on a 390 px
 #: phone the mail's column is ~328 px, and the image shrinks with it, text and all.

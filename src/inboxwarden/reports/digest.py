@@ -21,10 +21,26 @@ from zoneinfo import ZoneInfo
 
 from inboxwarden.detectors import mask_text
 from inboxwarden.detectors.swedish_id import SWEDISH_ID
-from inboxwarden.policy.cycle import Cycle
+from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.message import MessageInfo, decode_words
 from inboxwarden.policy.people import Language, Mode
 from inboxwarden.policy.planning import Decision
+
+__all__ = [
+    "GROUP_ORDER",
+    "MAX_LISTED",
+    "MAX_LISTED_PER_GROUP",
+    "Digest",
+    "DigestGroup",
+    "DigestItem",
+    "DigestKind",
+    "build_digest",
+    "digest_due",
+    "digest_kind",
+    "listed_uids",
+    "mask_id_shapes",
+    "mask_subject",
+]
 
 DigestKind = Literal["boundary", "reminder"]
 
@@ -112,15 +128,14 @@ class Digest:
         return sum(g.count for g in self.groups if g.action == action)
 
 
-def digest_kind(cycle: Cycle, now: datetime) -> DigestKind:
-    """Which digest fits *now*: the reminder from its date on, else the boundary one."""
-    boundary = cycle.boundary(now)
-    reminder = cycle.reminder_date(boundary)
-    return "reminder" if reminder > boundary and now >= reminder else "boundary"
+def digest_kind(window: Window) -> DigestKind:
+    """Which digest fits *window*: the reminder from its date on, else the boundary one."""
+    boundary, reminder = window.boundary, window.reminder_date
+    return "reminder" if reminder > boundary and window.now >= reminder else "boundary"
 
 
-def digest_due(cycle: Cycle, now: datetime, last_sent: datetime | None) -> DigestKind | None:
-    """The digest the scheduler should send to a mailbox at *now*, or None.
+def digest_due(window: Window, last_sent: datetime | None) -> DigestKind | None:
+    """The digest the scheduler should send to a mailbox as of *window*, or None.
 
     One at the boundary and one on the reminder date (docs/behaviour.md §7); when the two coincide
     (a grace of 0 or 1 business day) there is a single digest. A digest missed at the
@@ -130,12 +145,11 @@ def digest_due(cycle: Cycle, now: datetime, last_sent: datetime | None) -> Diges
     grace (``grace_business_days = 0`` and a boundary on a business day) the rules act
     from the boundary itself; the one digest then still goes out, to say so.
     """
-    boundary = cycle.boundary(now)
-    enforcement = cycle.enforcement_date(boundary)
-    if now >= enforcement > boundary:
+    boundary, enforcement = window.boundary, window.enforcement_date
+    if window.now >= enforcement > boundary:
         return None
-    kind = digest_kind(cycle, now)
-    since = cycle.reminder_date(boundary) if kind == "reminder" else boundary
+    kind = digest_kind(window)
+    since = window.reminder_date if kind == "reminder" else boundary
     if last_sent is not None and last_sent >= since:
         return None
     return kind
@@ -235,8 +249,7 @@ def build_digest(
     mailbox: str,
     language: Language,
     mode: Mode,
-    cycle: Cycle,
-    now: datetime,
+    window: Window,
     organisation: str,
     policy_url: str | None,
     headers: Mapping[int, MessageInfo] | None = None,
@@ -247,7 +260,8 @@ def build_digest(
 
     *headers* are the listed messages fetched again with From and Subject (by UID, see
     :func:`listed_uids`), for when the rules did not need those fields and the scan
-    therefore left them out. ``keep`` decisions are left out.
+    therefore left them out. ``keep`` decisions are left out. *window* is the cycle as
+    of the digest's time.
     """
     fetched = headers or {}
     grouped = _by_outcome(decisions)
@@ -258,22 +272,22 @@ def build_digest(
             count=len(due),
             overdue=sum(d.overdue for d in due),
             items=tuple(
-                _item(d, fetched.get(d.message.uid, d.message), cycle.timezone) for d in due[:share]
+                _item(d, fetched.get(d.message.uid, d.message), window.timezone)
+                for d in due[:share]
             ),
             targets=tuple(dict.fromkeys(d.target for d in due if d.target)),
         )
         for action, due in grouped.items()
     )
-    boundary = cycle.boundary(now)
     return Digest(
         mailbox=mailbox,
         language=language,
-        kind=digest_kind(cycle, now),
+        kind=digest_kind(window),
         mode=mode,
-        now=now.astimezone(cycle.timezone),
-        boundary=boundary,
-        enforcement_date=cycle.enforcement_date(boundary),
-        reminder_date=cycle.reminder_date(boundary),
+        now=window.now,
+        boundary=window.boundary,
+        enforcement_date=window.enforcement_date,
+        reminder_date=window.reminder_date,
         groups=groups,
         organisation=organisation,
         policy_url=policy_url,

@@ -1,12 +1,13 @@
 """Sends the employee digests: plan, fetch the listed headers, render, deliver, audit.
 
-The imperative shell around :mod:`.digest`. The due messages come from the engine's own
-``plan`` path (``Engine.run(dry=True)``), so the digest lists exactly what a run would
-act on. Delivery then opens a second session per mailbox through
-``Engine.open_session``: it needs From and Subject (which the scan only fetches when a
+The imperative shell around :mod:`.digest`. The due messages come from the scan's own
+``plan`` path (``run_scan(dry=True)``), so the digest lists exactly what a run would
+act on. Delivery is then a second job through the same mailbox runner, with a second
+session per mailbox: it needs From and Subject (which the scan only fetches when a
 rule reads them), and it writes, which the read-only plan session must not. That is
 two logins per mailbox twice a month, a fair price for keeping the plan code path the
-one and only.
+one and only. Delivery is not retried: a digest handed to the relay cannot be taken
+back, and the next tick sends what is still due.
 
 One failing mailbox never stops the others (docs/behaviour.md §5.7): it is reported in its
 :class:`DigestOutcome`, and the scheduler's next tick (see :func:`.digest.digest_due`)
@@ -17,32 +18,44 @@ or an address other than the mailbox's own.
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.message import EmailMessage
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from inboxwarden.errors import DeliveryError, InboxWardenError, MailboxError
+from inboxwarden.config import Settings
+from inboxwarden.errors import DeliveryError, MailboxError
 from inboxwarden.imap.session import ImapSession
-from inboxwarden.mailbox.engine import Engine, MailboxOutcome
+from inboxwarden.mailbox.enforcement import MailboxOutcome
+from inboxwarden.mailbox.runner import Ending, MailboxRunner, Visit
+from inboxwarden.mailbox.scan_job import run_scan
+from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.people import Employee, Language
+from inboxwarden.policy.people import Employee, Language, Mode
 from inboxwarden.policy.planning import Decision
+from inboxwarden.policy.references import Referencer
 from inboxwarden.reports.digest import Digest, DigestKind, build_digest, listed_uids
 from inboxwarden.reports.inbox import INBOX, find_old_digests, place_digest
 from inboxwarden.reports.marker import HEADER, new_marker
 from inboxwarden.reports.mime import build_message, message_bytes, message_id
 from inboxwarden.reports.smtp import SmtpEndpoint, send
 from inboxwarden.reports.templating import Formatter, Rendered, Templates
-from inboxwarden.state import AuditEvent
+from inboxwarden.state import AuditEvent, StateStore
+
+__all__ = [
+    "DigestJob",
+    "DigestOutcome",
+    "DigestStatus",
+    "digest_table",
+    "render_digest",
+    "send_digests",
+]
 
 log = structlog.get_logger(__name__)
 
-DigestStatus = Literal["sent", "nothing_due", "skipped", "failed"]
+DigestStatus = Literal["sent", "nothing_due", "skipped", "failed", "stopped"]
 
 
 @dataclass
@@ -70,32 +83,41 @@ def render_digest(digest: Digest, templates: Templates, tz: ZoneInfo) -> Rendere
 
 
 def send_digests(
-    engine: Engine,
-    now: datetime,
+    runner: MailboxRunner,
+    window: Window,
     only: str | None = None,
     *,
     smtp: SmtpEndpoint | None = None,
     keep_messages: bool = False,
 ) -> list[DigestOutcome]:
-    """Send each chosen mailbox its digest as of *now*; one outcome per mailbox.
+    """Send each chosen mailbox its digest as of *window*; one outcome per mailbox.
 
     Mailboxes in ``observe`` mode get nothing (no write may reach them, docs/behaviour.md
     §4), nor do mailboxes with nothing due. *smtp* overrides the relay of ``[smtp]`` when
     ``digest.delivery = "smtp"``; *keep_messages* keeps each digest in its outcome.
     """
-    settings = engine.settings
+    settings = runner.settings
     templates = Templates(settings.digest.templates_dir)
     if settings.digest.delivery == "smtp" and smtp is None:
         smtp = SmtpEndpoint.from_settings(settings.smtp)
-    summary = engine.run(now, only=only, dry=True)
-    entries = {e.email: e for e in engine.chosen(only)}
-    run_id = engine.state.start_run("digest", now)
-    job = _DigestJob(engine, now, run_id, templates, smtp, keep_messages)
-    workers = max(1, min(settings.imap.max_connections, len(summary.outcomes)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest") as pool:
-        outcomes = list(pool.map(lambda o: job.one(entries[o.mailbox], o), summary.outcomes))
+    summary = run_scan(runner, window, only=only, dry=True)
+    planned = {o.mailbox: o for o in summary.outcomes}
+    entries = [e for e in runner.chosen(only) if e.email in planned]
+    run_id = runner.state.start_run("digest", window.now)
+    job = DigestJob(
+        settings,
+        runner.state,
+        runner.referencer,
+        window,
+        run_id,
+        templates,
+        smtp,
+        planned,
+        keep_messages=keep_messages,
+    )
+    outcomes = runner.each(job, entries, run_id=run_id)
     failed = sum(o.status == "failed" for o in outcomes)
-    engine.state.finish_run(run_id, ok=len(outcomes) - failed, failed=failed)
+    runner.state.finish_run(run_id, ok=len(outcomes) - failed, failed=failed)
     log.info(
         "digests_finished",
         run_id=run_id,
@@ -107,26 +129,38 @@ def send_digests(
 
 
 @dataclass(frozen=True)
-class _DigestJob:
-    engine: Engine
-    now: datetime
+class DigestJob:
+    """Delivery as a :class:`~inboxwarden.mailbox.runner.MailboxJob`: one digest per mailbox."""
+
+    settings: Settings
+    state: StateStore
+    referencer: Referencer
+    window: Window
     run_id: str
     templates: Templates
     smtp: SmtpEndpoint | None
-    keep_messages: bool
+    planned: dict[str, MailboxOutcome]
+    """What the plan found in each mailbox, by address."""
+    keep_messages: bool = False
+    event: str = "digest"
+    retries: bool = False
 
-    def one(self, entry: Employee, planned: MailboxOutcome) -> DigestOutcome:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(run_id=self.run_id, mailbox=entry.email)
-        try:
-            outcome = self._one(entry, planned)
-        except (MailboxError, DeliveryError) as exc:
-            # The table shows the reason ("cannot reach the SMTP relay: …"), not only a class.
-            outcome = DigestOutcome(entry.email, "failed", error=f"{type(exc).__name__}: {exc}")
-            log.warning("digest_failed", error=type(exc).__name__, reason=str(exc))
-        except InboxWardenError as exc:  # a broken template or secret: say so, go on
-            outcome = DigestOutcome(entry.email, "failed", error=type(exc).__name__)
-            log.error("digest_failed", error=type(exc).__name__, reason=str(exc))
+    def start(self, entry: Employee, mode: Mode) -> DigestOutcome:
+        return DigestOutcome(entry.email, "stopped")
+
+    def work(self, visit: Visit, outcome: DigestOutcome) -> DigestOutcome:
+        return self._one(visit, self.planned[visit.entry.email])
+
+    def finish(self, visit: Visit, outcome: DigestOutcome, ending: Ending) -> DigestOutcome:
+        exc = ending.error
+        if ending.status == "stopped":
+            outcome = DigestOutcome(visit.entry.email, "stopped")
+        elif ending.status != "ok":
+            error = ending.error_name
+            if isinstance(exc, (MailboxError, DeliveryError)):
+                # The table shows the reason ("cannot reach the SMTP relay: …"), not only a class.
+                error = f"{type(exc).__name__}: {exc}"
+            outcome = DigestOutcome(visit.entry.email, "failed", error=error)
         log.info(
             "digest_done",
             status=outcome.status,
@@ -135,10 +169,10 @@ class _DigestJob:
             delivery=outcome.delivery,
             replaced=outcome.replaced,
         )
-        structlog.contextvars.clear_contextvars()
         return outcome
 
-    def _one(self, entry: Employee, planned: MailboxOutcome) -> DigestOutcome:
+    def _one(self, visit: Visit, planned: MailboxOutcome) -> DigestOutcome:
+        entry = visit.entry
         if planned.status != "ok" or planned.plan is None:
             return DigestOutcome(entry.email, "failed", error=planned.error or "plan failed")
         if planned.mode == "observe":
@@ -152,9 +186,9 @@ class _DigestJob:
         ]
         if not decisions:
             return DigestOutcome(entry.email, "nothing_due")
-        imap = self.engine.settings.digest.delivery == "imap"
-        referencer = self.engine.referencer
-        with self.engine.open_session(entry) as session:
+        imap = self.settings.digest.delivery == "imap"
+        referencer = self.referencer
+        with visit.open_session() as session:
             session.select(INBOX, readonly=True)
             digest, message = self._compose(entry, planned, decisions, session)
             ref = referencer.ref_of(message_id(message))
@@ -165,7 +199,7 @@ class _DigestJob:
                 placed = place_digest(
                     session,
                     message_bytes(message),
-                    self.now,
+                    self.window.now,
                     old=old,
                     # Legal hold: nothing is ever deleted there, not even ours
                     # (docs/behaviour.md §5.5).
@@ -187,9 +221,9 @@ class _DigestJob:
             if self.smtp is None:
                 raise DeliveryError("digest.delivery is smtp but no relay is configured")
             send(self.smtp, message)
-        self.engine.state.audit(self.run_id, entry.email, events)
+        self.state.audit(self.run_id, entry.email, events)
         # What `serve` asks before sending again (see .digest.digest_due).
-        self.engine.state.record_digest(entry.email, digest.kind, self.now)
+        self.state.record_digest(entry.email, digest.kind, self.window.now)
         return DigestOutcome(
             entry.email,
             "sent",
@@ -209,26 +243,25 @@ class _DigestJob:
         decisions: list[Decision],
         session: ImapSession,
     ) -> tuple[Digest, EmailMessage]:
-        settings = self.engine.settings
+        settings = self.settings
         language: Language = entry.language or settings.organisation.language
         digest = build_digest(
             decisions,
             mailbox=entry.email,
             language=language,
             mode=planned.mode,
-            cycle=self.engine.cycle,
-            now=self.now,
+            window=self.window,
             organisation=settings.organisation.name,
             policy_url=settings.organisation.policy_url,
             headers=_fetch_senders(session, decisions),
         )
         message = build_message(
-            render_digest(digest, self.templates, self.engine.cycle.timezone),
+            render_digest(digest, self.templates, self.window.timezone),
             sender=settings.digest.from_,
             to=entry.email,
-            now=self.now,
+            now=self.window.now,
             language=language,
-            headers={HEADER: new_marker(self.engine.referencer, entry.email)},
+            headers={HEADER: new_marker(self.referencer, entry.email)},
         )
         return digest, message
 
@@ -269,6 +302,8 @@ def digest_table(outcomes: list[DigestOutcome]) -> str:
             detail = f"FAILED ({o.error})"
         elif o.status == "skipped":
             detail = "skipped (observe mode)"
+        elif o.status == "stopped":
+            detail = "not sent (the service was stopping)"
         else:
             detail = "nothing due"
         lines.append(f"{o.mailbox.ljust(width)}  {detail}")

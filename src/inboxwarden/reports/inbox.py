@@ -28,6 +28,8 @@ from inboxwarden.imap.session import ImapSession
 from inboxwarden.policy.references import Referencer
 from inboxwarden.reports.marker import HEADER, SEARCH_TEXT, is_our_digest
 
+__all__ = ["DELETED", "INBOX", "OldDigest", "Placed", "find_old_digests", "place_digest"]
+
 log = structlog.get_logger(__name__)
 INBOX = "INBOX"
 DELETED = "\\Deleted"

@@ -18,6 +18,8 @@ import secrets
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER
 from inboxwarden.policy.references import Referencer
 
+__all__ = ["HEADER", "SEARCH_TEXT", "is_our_digest", "new_marker"]
+
 HEADER = OWN_MESSAGE_HEADER
 #: What an IMAP ``SEARCH HEADER`` looks for (RFC 3501 §6.4.4 matches substrings).
 SEARCH_TEXT = "digest"

@@ -24,6 +24,8 @@ from email.policy import SMTP
 
 from inboxwarden.reports.templating import Rendered
 
+__all__ = ["InlineImage", "build_message", "message_bytes", "message_id", "new_content_id"]
+
 
 @dataclass(frozen=True, slots=True)
 class InlineImage:

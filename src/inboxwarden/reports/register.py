@@ -11,6 +11,8 @@ from typing import Any
 from inboxwarden.config import Settings
 from inboxwarden.policy.rules import Action
 
+__all__ = ["register_entries", "render_markdown"]
+
 
 def register_entries(settings: Settings) -> list[dict[str, Any]]:
     """One entry per rule, in rule order, including what is deleted or only reported."""

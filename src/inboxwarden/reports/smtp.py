@@ -25,6 +25,8 @@ from inboxwarden.config import SmtpSettings, read_secret
 from inboxwarden.errors import ConfigError, DeliveryError
 from inboxwarden.transport import Security
 
+__all__ = ["SmtpEndpoint", "probe", "send"]
+
 
 @dataclass(frozen=True, slots=True)
 class SmtpEndpoint:

@@ -47,6 +47,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from inboxwarden.errors import ConfigError, quoted
 from inboxwarden.policy.people import Language
 
+__all__ = ["Formatter", "Rendered", "Templates"]
+
 _MONTHS = {
     "sv": (
         *("januari", "februari", "mars", "april", "maj", "juni"),

@@ -25,6 +25,20 @@ from inboxwarden.policy.people import Employee, Language
 from inboxwarden.reports.weeks import IsoWeek
 from inboxwarden.state.records import FindingRow, RunRow
 
+__all__ = [
+    "TREND_WEEKS",
+    "FanoutFigures",
+    "ManagerReport",
+    "MemberRow",
+    "TrendPoint",
+    "WeekFigures",
+    "WeekKey",
+    "build_manager_reports",
+    "compliance",
+    "fold_findings",
+    "fold_runs",
+]
+
 #: Weeks the chart shows, the report's week included.
 TREND_WEEKS = 8
 

@@ -42,6 +42,18 @@ from inboxwarden.reports.weekly import (
 from inboxwarden.reports.weeks import IsoWeek, report_week
 from inboxwarden.state import StateStore
 
+__all__ = [
+    "ReportFiles",
+    "ReportOutcome",
+    "build_reports",
+    "chart_png",
+    "compose",
+    "render_report",
+    "report_table",
+    "send_reports",
+    "write_reports",
+]
+
 log = structlog.get_logger(__name__)
 
 _NO_DATA = {"sv": "ingen data", "en": "no data"}

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from inboxwarden.errors import ConfigError
 
+__all__ = ["IsoWeek", "report_week"]
+
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{2})\s*$", re.IGNORECASE)
 
 

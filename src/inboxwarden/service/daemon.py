@@ -25,6 +25,8 @@ from inboxwarden.service.metrics import JOBS, Metrics
 from inboxwarden.service.scheduler import Scheduler, missed_time
 from inboxwarden.state import StateStore
 
+__all__ = ["EXIT_FORCED", "serve"]
+
 log = structlog.get_logger(__name__)
 
 #: Exit status after a second signal: the process did not finish its work.

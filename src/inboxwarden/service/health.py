@@ -14,6 +14,8 @@ from typing import Any
 
 import structlog
 
+__all__ = ["HealthCheck", "HealthServer", "MetricsText"]
+
 log = structlog.get_logger(__name__)
 
 #: (healthy, small JSON-able body)

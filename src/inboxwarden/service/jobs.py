@@ -1,5 +1,10 @@
 """The scheduled jobs of ``serve``: each calls the same entry point as its CLI command.
 
+The mailbox jobs (``scan``, its digests, ``fanout``) all run through one
+:class:`~inboxwarden.mailbox.runner.MailboxRunner` that shares the service's stop
+signal: on SIGTERM no job starts another mailbox, and the scan leaves the one in
+progress between two journalled commands.
+
 ``scan`` is ``run --once`` followed by the digests that are due (docs/behaviour.md §7: once at the
 boundary, once before the enforcement date, remembered in the state); ``fanout``,
 ``report`` and ``retention`` are ``inboxwarden fanout``, ``report`` and the expiry of
@@ -19,13 +24,15 @@ from datetime import datetime, timedelta
 import structlog
 
 from inboxwarden.config import Settings
-from inboxwarden.directory.entries import Directory
 from inboxwarden.directory.source import load_configured_directory
 from inboxwarden.errors import InboxWardenError
-from inboxwarden.mailbox.engine import Engine, RunSummary
+from inboxwarden.mailbox.runner import MailboxRunner
+from inboxwarden.mailbox.scan_job import RunSummary, run_scan
 from inboxwarden.reports.digest import digest_due
 from inboxwarden.service.metrics import Metrics
 from inboxwarden.state import StateStore
+
+__all__ = ["DIGEST_MEMORY", "Jobs", "job_kind"]
 
 log = structlog.get_logger(__name__)
 
@@ -53,10 +60,10 @@ class Jobs:
         """The time a job acts as of, in the organisation's zone."""
         return self.clock() if self.clock else datetime.now(self.settings.organisation.tz)
 
-    def engine(self) -> Engine:
-        """A fresh engine per job: the directory and secrets are read anew each time."""
+    def runner(self) -> MailboxRunner:
+        """A fresh runner per job: the directory and secrets are read anew each time."""
         directory = load_configured_directory(self.settings).directory
-        return replace(Engine.create(self.settings, directory, self.state), stop=self.stop)
+        return replace(MailboxRunner.create(self.settings, directory, self.state), stop=self.stop)
 
     def guarded(self, name: str, job: Callable[[], None]) -> Callable[[], None]:
         """*job* with a start and a finish log line, metrics, and no exception escaping."""
@@ -91,14 +98,14 @@ class Jobs:
 
     def scan(self) -> None:
         """Flag and enforce in each mailbox's mode, then send the digests that are due."""
-        now = self.now()
-        engine = self.engine()
-        summary = engine.run(now)
+        runner = self.runner()
+        # One window for the scan and its digests: both act as of the same instant.
+        summary = run_scan(runner, runner.window(self.now()))
         self._count_run(summary)
         if not self.stop.is_set():
-            self.digests(engine, summary)
+            self.digests(runner, summary)
 
-    def digests(self, engine: Engine, summary: RunSummary) -> None:
+    def digests(self, runner: MailboxRunner, summary: RunSummary) -> None:
         """Send the boundary or reminder digest to each mailbox that has one due.
 
         Only mailboxes the scan found due mail in are asked; ``digest_due`` then decides
@@ -107,7 +114,7 @@ class Jobs:
         """
         from inboxwarden.reports.digest_job import send_digests  # templates, SMTP
 
-        now, cycle = summary.now, engine.cycle
+        window = summary.window
         with_due = {
             o.mailbox
             for o in summary.outcomes
@@ -115,12 +122,12 @@ class Jobs:
         }
         due = tuple(
             e
-            for e in engine.chosen(None)
-            if e.email in with_due and digest_due(cycle, now, self.state.last_digest(e.email))
+            for e in runner.chosen(None)
+            if e.email in with_due and digest_due(window, self.state.last_digest(e.email))
         )
         if not due:
             return
-        outcomes = send_digests(replace(engine, directory=Directory(due)), now)
+        outcomes = send_digests(runner.limited_to(due), window)
         for outcome in outcomes:
             if outcome.status == "sent" and outcome.kind:
                 self.metrics.count_digest(outcome.kind)
@@ -129,7 +136,7 @@ class Jobs:
         """Scan for CC fan-out and store the findings."""
         from inboxwarden.fanout.job import run_fanout
 
-        for outcome in run_fanout(self.engine(), self.now()):
+        for outcome in run_fanout(self.runner(), self.now()):
             for finding in outcome.findings:
                 self.metrics.count_finding(finding.severity)
 

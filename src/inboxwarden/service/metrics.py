@@ -10,6 +10,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+__all__ = ["JOBS", "MESSAGE_ACTIONS", "Metrics"]
+
 JOBS = ("scan", "fanout", "report", "retention")
 #: The message counts of a run, by the action label they are exported under.
 MESSAGE_ACTIONS = ("flagged", "moved", "deleted", "held", "skipped")

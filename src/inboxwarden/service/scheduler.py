@@ -14,6 +14,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 
+__all__ = ["Scheduler", "check_cron", "cron_trigger", "crontab_weekdays", "missed_time"]
+
 #: crontab's weekday numbers: 0 (and 7) is Sunday.
 _CRONTAB_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

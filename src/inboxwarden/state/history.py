@@ -18,6 +18,8 @@ from sqlalchemy import Engine, func, select
 from inboxwarden.state.records import FindingRow, RunRow
 from inboxwarden.state.schema import audit_events, findings, mailbox_runs, runs
 
+__all__ = ["SCAN_RUN", "History"]
+
 #: The run kind whose counts describe mailboxes; ``digest`` runs store no counts.
 SCAN_RUN = "run"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+__all__ = ["AuditEvent", "FindingRow", "RunRow", "Transfer", "as_utc"]
+
 
 @dataclass(frozen=True, slots=True)
 class Transfer:

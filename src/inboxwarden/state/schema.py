@@ -140,3 +140,23 @@ digests_sent = Table(
     Column("sent_at", DateTime(timezone=True), primary_key=True),
     Column("kind", String(16), nullable=False),
 )
+
+# What the last scan of a folder concluded, for incremental scans (revision 0004): counts
+# and keyed digests only, never a message fact (see inboxwarden.policy.scan_marks).
+scan_marks = Table(
+    "scan_marks",
+    metadata,
+    Column("mailbox", String(320), primary_key=True),
+    Column("folder", String(512), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    # MODSEQs are unsigned 63-bit (RFC 7162 §3.1.1): BigInteger holds them.
+    Column("modseq", BigInteger, nullable=False),
+    Column("uidnext", BigInteger, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("cycle_window", String(128), nullable=False),
+    Column("settings", String(64), nullable=False),
+    Column("due", Integer, nullable=False),
+    Column("overdue", Integer, nullable=False),
+    Column("held", Integer, nullable=False),
+    Column("marked_at", DateTime(timezone=True), nullable=False),
+)

@@ -10,6 +10,7 @@ stored: messages are named by HMAC reference.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from inboxwarden.errors import ConfigError, StateError
 from inboxwarden.policy.planning import FlagRecord
+from inboxwarden.policy.scan_marks import ScanMark
 from inboxwarden.state import migrate
 from inboxwarden.state.history import History
 from inboxwarden.state.records import AuditEvent, Transfer, as_utc
@@ -33,6 +35,7 @@ from inboxwarden.state.schema import (
     leases,
     mailbox_runs,
     runs,
+    scan_marks,
     transfers,
 )
 from inboxwarden.state.trail import AuditTrail
@@ -236,6 +239,46 @@ class StateStore(AuditTrail, History):
         with self._engine.begin() as conn:
             _delete_flag_records(conn, mailbox, folder, uidvalidity, chosen)
 
+    # --- incremental scans ----------------------------------------------------------
+
+    def scan_mark(self, mailbox: str, folder: str) -> ScanMark | None:
+        """What the last scan of *folder* concluded, if it left a mark (see
+        :mod:`inboxwarden.policy.scan_marks`)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(scan_marks).where(
+                    scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder
+                )
+            ).first()
+        if row is None:
+            return None
+        return ScanMark(
+            uidvalidity=row.uidvalidity,
+            modseq=row.modseq,
+            uidnext=row.uidnext,
+            messages=row.messages,
+            cycle_window=row.cycle_window,
+            settings=row.settings,
+            due=row.due,
+            overdue=row.overdue,
+            held=row.held,
+        )
+
+    def save_scan_mark(self, mailbox: str, folder: str, mark: ScanMark | None) -> None:
+        """Remember *mark* for *folder*, replacing any earlier one; None forgets it."""
+        key = (scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder)
+        with self._engine.begin() as conn:
+            conn.execute(delete(scan_marks).where(*key))
+            if mark is not None:
+                conn.execute(
+                    insert(scan_marks).values(
+                        mailbox=mailbox,
+                        folder=folder,
+                        marked_at=datetime.now(UTC),
+                        **dataclasses.asdict(mark),
+                    )
+                )
+
     # --- transfers in flight --------------------------------------------------------
 
     def begin_transfer(
@@ -389,12 +432,15 @@ class StateStore(AuditTrail, History):
         return True
 
     def lease_holder(self, mailbox: str) -> str | None:
-        """Who holds *mailbox*'s lease now (expired or not), if anyone."""
+        """Who holds *mailbox*'s lease now (expired or not), if anyone; nobody once the
+        holder released it."""
         with self._engine.connect() as conn:
-            holder = conn.execute(
-                select(leases.c.holder).where(leases.c.mailbox == mailbox)
-            ).scalar()
-        return None if holder is None else str(holder)
+            row = conn.execute(
+                select(leases.c.holder, leases.c.expires_at).where(leases.c.mailbox == mailbox)
+            ).first()
+        if row is None or (as_utc(row.expires_at) or _RELEASED) <= _RELEASED:
+            return None
+        return str(row.holder)
 
     def take_over_lease(self, mailbox: str, dead: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* from a holder known to be *dead*; False if it changed meanwhile."""
@@ -407,10 +453,13 @@ class StateStore(AuditTrail, History):
         return bool(taken)
 
     def release_lease(self, mailbox: str, holder: str) -> None:
-        """Give up the claim on *mailbox*."""
+        """Give up the claim on *mailbox*: the row stays, expired, so that the next claim
+        is one UPDATE instead of an UPDATE that misses and an INSERT."""
         with self._engine.begin() as conn:
             conn.execute(
-                delete(leases).where(leases.c.mailbox == mailbox, leases.c.holder == holder)
+                update(leases)
+                .where(leases.c.mailbox == mailbox, leases.c.holder == holder)
+                .values(expires_at=_RELEASED)
             )
 
     # --- digests and health -------------------------------------------------------
@@ -462,6 +511,10 @@ class StateStore(AuditTrail, History):
         except SQLAlchemyError:
             return False
         return True
+
+
+#: The expiry a released lease gets: long past on every clock.
+_RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _delete_flag_records(

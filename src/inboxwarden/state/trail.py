@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from inboxwarden.errors import StateError
 from inboxwarden.state.records import AuditEvent, as_utc
@@ -30,6 +30,22 @@ class AuditTrail:
             with self._engine.begin() as conn:
                 self._insert_events(conn, rows)
         return len(rows)
+
+    def left_in_run(self, run_id: str, mailbox: str) -> dict[str, int]:
+        """How many messages left *mailbox* during *run_id*, by audit action (``move``,
+        ``delete``, ``purge``): each message that left has exactly one event."""
+        table = audit_events
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.action, func.count())
+                .where(
+                    table.c.run_id == run_id,
+                    table.c.mailbox == mailbox,
+                    table.c.action.in_(("move", "delete", "purge")),
+                )
+                .group_by(table.c.action)
+            ).all()
+        return {str(action): int(count) for action, count in rows}
 
     def _event_rows(
         self, run_id: str, mailbox: str, events: Iterable[AuditEvent]

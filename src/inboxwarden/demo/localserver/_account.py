@@ -11,6 +11,8 @@ from pathlib import Path
 
 from inboxwarden.errors import LocalServerError
 
+__all__ = ["ServiceAccount", "check_reachable"]
+
 
 @dataclass(frozen=True)
 class ServiceAccount:

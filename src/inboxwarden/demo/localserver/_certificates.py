@@ -16,6 +16,8 @@ from pathlib import Path
 
 from inboxwarden.errors import LocalServerError
 
+__all__ = ["SERVER_NAMES", "Certificates", "make_certificates", "make_certificates_with_openssl"]
+
 # Clients connect to "localhost" or to the loopback address itself.
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
 

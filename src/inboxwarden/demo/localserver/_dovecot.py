@@ -69,6 +69,7 @@ class LocalDovecot:
         layout: Layout | None = None,
         prefix: str = "",
         acl: str | None = None,
+        reuse_processes: bool = False,
     ) -> None:
         """Prepares a server; nothing runs and nothing is written until it is used.
 
@@ -85,7 +86,9 @@ class LocalDovecot:
         common setup that refuses ``.`` in names; ``mbox`` needs ``/``); *prefix* is the
         personal namespace's prefix (``INBOX.`` as on cPanel hosts); *acl* is the text of
         a global ACL file (``pattern identifier rights`` lines) that switches the ACL
-        plugin on, to make the server refuse chosen folders.
+        plugin on, to make the server refuse chosen folders. *reuse_processes* lets
+        login and imap processes serve many connections, as a busy production server
+        does (for benchmarks: otherwise each login spawns two processes).
         """
         if separator not in ("/", "."):
             raise ValueError(f"separator must be '/' or '.', not {separator!r}")
@@ -106,6 +109,7 @@ class LocalDovecot:
         self.layout: Layout | None = layout
         self.prefix = prefix
         self.acl = acl
+        self.reuse_processes = reuse_processes
         self.port = 0
         self.tls_port = 0
         self.config_path = self.base_dir / "dovecot.conf"
@@ -291,6 +295,7 @@ class LocalDovecot:
             layout=self.layout,
             prefix=self.prefix,
             acl_file=self._acl_file if self.acl is not None else None,
+            reuse_processes=self.reuse_processes,
         )
 
     def _prepare_base_dir(self) -> None:

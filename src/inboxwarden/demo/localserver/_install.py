@@ -9,6 +9,15 @@ from pathlib import Path
 
 from inboxwarden.errors import LocalServerError
 
+__all__ = [
+    "DOVEADM",
+    "DOVECOT",
+    "SUPPORTED_SERIES",
+    "check_supported_version",
+    "dovecot_version",
+    "ensure_dovecot_installed",
+]
+
 DOVECOT = Path("/usr/sbin/dovecot")
 DOVEADM = Path("/usr/bin/doveadm")
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from inboxwarden.demo.localserver._dovecot import LocalDovecot
 
+__all__ = ["MAILDIR_FLAG_LETTERS", "write_maildir_messages"]
+
 # Maildir info letters for the IMAP system flags, written in ASCII order after ":2,".
 MAILDIR_FLAG_LETTERS = {
     "\\Draft": "D",

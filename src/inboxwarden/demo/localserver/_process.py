@@ -13,6 +13,19 @@ from pathlib import Path
 
 from inboxwarden.errors import LocalServerError
 
+__all__ = [
+    "LOOPBACK",
+    "STOP_TIMEOUT",
+    "free_ports",
+    "greets",
+    "group_alive",
+    "read_from",
+    "short_tmp",
+    "signal_group",
+    "tail",
+    "terminate",
+]
+
 LOOPBACK = "127.0.0.1"
 
 STOP_TIMEOUT = 5.0  # seconds; a clean stop takes about 1 s (Dovecot waits that long itself)
