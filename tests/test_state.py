@@ -156,34 +156,38 @@ def test_opening_a_database_at_head_does_not_import_alembic(db_url):
     import sys
 
     import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
 
     from inboxwarden.state import migrate
 
-    StateStore.open(db_url).close()
     code = (
         "import sys; from inboxwarden.state import StateStore; StateStore.open(sys.argv[1]).close();"
         " print('alembic' in sys.modules)"
     )
-    opened = subprocess.run(
-        [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
-    )
-    assert opened.stdout.strip() == "False"
-    engine = sa.create_engine(db_url)  # the database as another tool would see it
-    try:
-        assert migrate.current_revision(engine) == migrate.head_revision()
-        with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
-            conn.exec_driver_sql("DROP TABLE digests_sent")
-        reopened = subprocess.run(
+
+    def open_elsewhere() -> str:
+        done = subprocess.run(
             [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
         )
-        assert reopened.stdout.strip() == "True"
+        return done.stdout.strip()
+
+    engine = sa.create_engine(db_url)  # the database as another tool would see it
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(migrate._MIGRATIONS))
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")  # an installation some releases behind
+        assert migrate.current_revision(engine) == "0001"
+        assert open_elsewhere() == "True"  # migrated, by Alembic
         assert migrate.current_revision(engine) == migrate.head_revision()
+        assert open_elsewhere() == "False"  # at head: only read
     finally:
         engine.dispose()
     store = StateStore.open(db_url)
     try:
-        store.record_digest("a@x.se", "monthly", datetime.now(UTC))  # the table is back
+        store.record_digest("a@x.se", "monthly", datetime.now(UTC))  # a later table is there
     finally:
         store.close()
 
