@@ -138,6 +138,60 @@ def test_two_processes_creating_the_schema_at_once_both_succeed(db_url):
     assert results == [(0, "")] * 4
 
 
+def test_the_head_read_from_the_scripts_is_alembics_head():
+    """The start-up shortcut compares against this head: it must be the one Alembic runs to."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from inboxwarden.state import migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate._MIGRATIONS))
+    assert migrate.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(db_url):
+    """A database already migrated is only read; one behind is still upgraded."""
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from inboxwarden.state import migrate
+
+    code = (
+        "import sys; from inboxwarden.state import StateStore; StateStore.open(sys.argv[1]).close();"
+        " print('alembic' in sys.modules)"
+    )
+
+    def open_elsewhere() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    engine = sa.create_engine(db_url)  # the database as another tool would see it
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(migrate._MIGRATIONS))
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")  # an installation some releases behind
+        assert migrate.current_revision(engine) == "0001"
+        assert open_elsewhere() == "True"  # migrated, by Alembic
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert open_elsewhere() == "False"  # at head: only read
+    finally:
+        engine.dispose()
+    store = StateStore.open(db_url)
+    try:
+        store.record_digest("a@x.se", "monthly", datetime.now(UTC))  # a later table is there
+    finally:
+        store.close()
+
+
 def test_audit_and_retention(store):
     run = store.start_run("run", datetime.now(UTC))
     assert (

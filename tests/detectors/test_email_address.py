@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inboxwarden.detectors import Finding, Kind, Part, scan_text
 
@@ -111,3 +113,66 @@ def test_surrounding_punctuation_is_not_part_of_the_address(text: str, address: 
 )
 def test_special_use_domains_and_non_addresses_are_not_found(text: str) -> None:
     assert scan_text(text) == []
+
+
+def _oracle_normal_form(address: str) -> str | None:
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def test_the_plain_shortcut_gives_email_validators_answer_on_every_vector(
+    load_json: Callable[[str], Any],
+) -> None:
+    """Where the shortcut answers at all, it answers as email-validator does."""
+    from inboxwarden.detectors.email_address import _plain_normal_form
+
+    inputs = [
+        *_all_inputs(load_json),
+        "Anna.Svensson@Example.SE",
+        "info@exempel.se",
+        "Postmaster@Exempel.se",
+        "a@b.test",
+        "a@sub.localhost",
+        "a@xn--bcher-kva.se",
+        "a@ab--cd.se",
+        "a@exempel.123",
+        "a@exempel.s3",
+        "a@" + "b" * 63 + ".se",
+        "a@" + "b" * 64 + ".se",
+        "a@" + ".".join(["c" * 60] * 5) + ".se",
+        "x" * 64 + "@exempel.se",
+        "x" * 65 + "@exempel.se",
+    ]
+    answered = 0
+    for address in inputs:
+        plain = _plain_normal_form(address)
+        if plain is not None:
+            answered += 1
+            assert plain == _oracle_normal_form(address), address
+    assert answered >= 100
+
+
+_ATOM = st.text(alphabet="abcXYZ019_%+-", min_size=1, max_size=12)
+_LABEL = st.text(alphabet="abcXYZ019-", min_size=1, max_size=12) | st.sampled_from(
+    ["se", "SE", "com", "test", "localhost", "invalid", "xn--bcher-kva", "a" * 63, "b" * 64]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    local=st.lists(_ATOM, min_size=1, max_size=3).map(".".join)
+    | st.sampled_from(["info", "INFO", "Abuse", "x" * 70]),
+    labels=st.lists(_LABEL, min_size=1, max_size=5),
+    glue=st.sampled_from([".", "..", "-."]),
+)
+def test_the_plain_shortcut_never_differs_from_email_validator(
+    local: str, labels: list[str], glue: str
+) -> None:
+    from inboxwarden.detectors.email_address import _plain_normal_form
+
+    address = f"{local}@{glue.join(labels)}"
+    plain = _plain_normal_form(address)
+    if plain is not None:
+        assert plain == _oracle_normal_form(address)

@@ -38,7 +38,6 @@ from inboxwarden.errors import ConfigError, DeliveryError, InboxWardenError, Sta
 from inboxwarden.imap.providers import profile_for
 from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.mailbox.scan_job import RunSummary, run_scan
-from inboxwarden.reports.register import register_entries, render_markdown
 from inboxwarden.state import StateStore
 
 log = structlog.get_logger(__name__)
@@ -358,6 +357,10 @@ def fanout(ctx: Context, mailbox: str | None, since: str | None, now: str | None
 @pass_context
 def register(ctx: Context, fmt: str) -> None:
     """Print the record of processing the rules imply."""
+    # Here, not at the top: the reports package loads Jinja2 and the detectors, which
+    # every other command (run --once above all) would pay for at start-up.
+    from inboxwarden.reports.register import register_entries, render_markdown
+
     with _errors_exit():
         settings = ctx.settings
         if fmt == "json":

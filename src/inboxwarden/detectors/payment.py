@@ -20,9 +20,6 @@ import string
 from functools import cache
 from typing import Final
 
-from stdnum import iban as _iban
-from stdnum import numdb
-
 from inboxwarden.detectors.context import is_labelled_reference
 from inboxwarden.detectors.kinds import Kind
 from inboxwarden.detectors.luhn import luhn_ok
@@ -39,7 +36,6 @@ _CARD: Final = re.compile(
 
 _IBAN_SEPARATORS: Final = re.compile(r"[ .\-]")
 
-_IBAN_REGISTRY: Final = numdb.get("iban")
 _BBAN_GROUPS: Final = re.compile(r"([1-9][0-9]*)!([nac])")
 _BBAN_CLASSES: Final = {"n": "[0-9]", "a": "[A-Za-z]", "c": "[A-Za-z0-9]"}
 _LETTERS_AS_NUMBERS: Final = str.maketrans(
@@ -107,7 +103,9 @@ def _iban_shape(country: str) -> re.Pattern[str] | None:
     Built from python-stdnum's registry (``"SE": "3!n16!n1!n"``): ``n`` digits,
     ``a`` letters, ``c`` either, each optionally after one separator.
     """
-    info = _IBAN_REGISTRY.info(country)
+    from stdnum import numdb  # python-stdnum only once a text has an IBAN-like start
+
+    info = numdb.get("iban").info(country)
     structure = info[0][1].get("bban") if info else None
     if not structure:
         return None
@@ -129,4 +127,6 @@ def _iban_ok(candidate: str) -> bool:
     rearranged = (compact[4:] + compact[:4]).translate(_LETTERS_AS_NUMBERS)
     if not rearranged.isdigit() or int(rearranged) % 97 != 1:
         return False
-    return bool(_iban.is_valid(candidate))
+    from stdnum import iban
+
+    return bool(iban.is_valid(candidate))

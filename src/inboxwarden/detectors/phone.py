@@ -27,10 +27,11 @@ This module is the one place `phonenumbers` is imported.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Final
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Final
 
-from phonenumbers import Leniency, PhoneMetadata, PhoneNumberDesc, PhoneNumberMatcher
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumberDesc
 
 __all__ = [
     "MATCHER_CHARS",
@@ -102,8 +103,15 @@ def _not_a_phone(written: str) -> bool:
 Desc = tuple[re.Pattern[str], frozenset[int]]
 
 
+@cache
 def _swedish_plan() -> tuple[Desc, tuple[Desc, ...]]:
-    """Return SE's general and per-type number descriptions from libphonenumber."""
+    """Return SE's general and per-type number descriptions from libphonenumber.
+
+    Read at the first number, not at import: phonenumbers is loaded only by a run that
+    scans for personal data.
+    """
+    from phonenumbers import PhoneMetadata
+
     metadata = PhoneMetadata.metadata_for_region("SE")
     if metadata is None or metadata.general_desc is None:  # pragma: no cover
         raise RuntimeError("phonenumbers has no metadata for SE")
@@ -126,15 +134,12 @@ def _swedish_plan() -> tuple[Desc, tuple[Desc, ...]]:
     return general_desc, tuple(d for d in map(desc, types) if d is not None)
 
 
-_SE_GENERAL, _SE_TYPES = _swedish_plan()
-
-
 def is_valid_swedish_nsn(nsn: str) -> bool:
     """Return whether a Swedish national significant number is valid (libphonenumber)."""
-    pattern, lengths = _SE_GENERAL
+    (pattern, lengths), types = _swedish_plan()
     if len(nsn) not in lengths or pattern.fullmatch(nsn) is None:
         return False
-    return any(len(nsn) in n and p.fullmatch(nsn) is not None for p, n in _SE_TYPES)
+    return any(len(nsn) in n and p.fullmatch(nsn) is not None for p, n in types)
 
 
 class MatcherBudget:
@@ -229,6 +234,8 @@ def _match_window(window: str) -> tuple[tuple[int, int], ...]:
 
 
 def _matches(window: str) -> tuple[tuple[int, int], ...]:
+    from phonenumbers import Leniency, PhoneNumberMatcher
+
     return tuple(
         (int(match.start), int(match.end))
         for match in PhoneNumberMatcher(window, "SE", leniency=Leniency.VALID)

@@ -15,7 +15,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from inboxwarden.imap import uidset
 from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
-from inboxwarden.policy.message import MessageInfo, parse_header_block
+from inboxwarden.policy.message import MessageInfo, flag_set, parse_header_block
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +48,7 @@ def messages_of(
                         uid=item.uid,
                         internaldate=item.internaldate,
                         size=item.size,
-                        flags=frozenset(item.flags),
+                        flags=flag_set(item.flags),
                         headers=parse_header_block(item.header),
                     )
             return
@@ -80,9 +80,11 @@ def to_message(uid: int, item: dict[bytes, Any]) -> MessageInfo | int:
             uid=uid,
             internaldate=internaldate,
             size=int(item.get(b"RFC822.SIZE", 0)),
-            flags=frozenset(
-                f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f)
-                for f in item.get(b"FLAGS", ())
+            flags=flag_set(
+                tuple(
+                    f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f)
+                    for f in item.get(b"FLAGS", ())
+                )
             ),
             headers=parse_header_block(header),
             has_attachment=None if structure is None else _has_attachment(structure),

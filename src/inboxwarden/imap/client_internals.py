@@ -36,6 +36,7 @@ __all__ = [
     "Borrowed",
     "authenticate",
     "drop_untagged",
+    "folder_argument",
     "imaplib_of",
     "new_tag",
     "raw_untagged",
@@ -122,6 +123,12 @@ BORROWED: tuple[Borrowed, ...] = (
 def imaplib_of(client: Any) -> Any:
     """The ``imaplib.IMAP4`` connection beneath an ``IMAPClient``."""
     return client._imap
+
+
+def folder_argument(client: Any, folder: str) -> bytes:
+    """*folder* as imapclient sends it in a command: modified UTF-7, quoted, as bytes."""
+    name: str | bytes = client._normalise_folder(folder)
+    return name if isinstance(name, bytes) else name.encode("utf-8")
 
 
 def simple_command(client: Any, command: str, folder: str, *args: str) -> RawResponse:

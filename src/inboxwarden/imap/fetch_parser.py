@@ -10,6 +10,7 @@ imapclient's parser for that batch.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,12 @@ def _zone(sign: bytes, hours: bytes, minutes: bytes) -> timezone:
     return zone
 
 
+@functools.lru_cache(maxsize=1024)
+def _flags(raw: bytes) -> tuple[str, ...]:
+    # Few distinct flag lists in one INBOX: decode each once, share the tuple.
+    return tuple(f.decode("utf-8", "replace") for f in raw.split())
+
+
 def _item(meta: bytes, literal: bytes | None) -> FetchedItem | None:
     together = _IN_ORDER.search(meta)
     if together is not None:
@@ -100,7 +107,7 @@ def _item(meta: bytes, literal: bytes | None) -> FetchedItem | None:
     )
     return FetchedItem(
         uid=int(uid),
-        flags=tuple(f.decode("utf-8", "replace") for f in flags.split()) if flags else (),
+        flags=_flags(flags),
         internaldate=when,
         size=int(size),
         header=literal or b"",

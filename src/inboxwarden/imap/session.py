@@ -119,6 +119,15 @@ class Resync:
 
 
 @dataclass(frozen=True, slots=True)
+class SentMove:
+    """A ``UID MOVE`` sent and not yet answered (see :meth:`ImapSession.send_move`)."""
+
+    tag: bytes
+    text: str
+    folder: str
+
+
+@dataclass(frozen=True, slots=True)
 class FlagState:
     """A message's flags now, and its MODSEQ where the server has CONDSTORE."""
 
@@ -730,22 +739,71 @@ class ImapSession:
         """UID MOVE (RFC 6851) and return the COPYUID mapping source → destination."""
         if not self.has("MOVE"):
             raise MissingCapability("MOVE")
-        return self._transfer("MOVE", uids, folder)
+        mapping: dict[int, int] = {}
+        for text, _ in uidset.chunks(uids, size=len(uids) or 1, max_chars=self.max_set_chars):
+            mapping.update(self.receive_move(self._send_move(text, folder)))
+        return mapping
+
+    def send_move(self, uids: Sequence[int], folder: str) -> SentMove:
+        """Send one ``UID MOVE`` of *uids* and return at once, without its answer.
+
+        The caller may do its own work while the server moves; the next command on this
+        session must be :meth:`receive_move`. *uids* must fit one command line
+        (:attr:`max_set_chars`), as :func:`uidset.chunks` cuts them.
+        """
+        if not self.has("MOVE"):
+            raise MissingCapability("MOVE")
+        text = uidset.to_text(uids)
+        if not uids or len(text) > self.max_set_chars:
+            raise ValueError("send_move takes one non-empty command's worth of UIDs")
+        return self._send_move(text, folder)
+
+    def _send_move(self, text: str, folder: str) -> SentMove:
+        name = client_internals.folder_argument(self._client, folder)
+        line = b"UID MOVE " + text.encode("ascii") + b" " + name
+        with translated():
+            tag = stream.send(client_internals.imaplib_of(self._client), line)
+        self.commands += 1
+        return SentMove(tag, text, folder)
+
+    def receive_move(self, sent: SentMove) -> dict[int, int]:
+        """The answer to a :meth:`send_move`: the COPYUID mapping source → destination.
+
+        RFC 5530 EXPUNGEISSUED (the user expunged some of these meanwhile): catch up with
+        NOOP and move the ones still here.
+        """
+        codes: dict[str, list[bytes]] = {}
+        imap = client_internals.imaplib_of(self._client)
+        try:
+            with translated():
+                stream.receive_codes(imap, sent.tag, "MOVE", codes)
+        except ServerError as exc:
+            if "EXPUNGEISSUED" not in str(exc).upper():
+                raise
+            with translated():
+                self._client.noop()
+                remaining = [int(u) for u in self._client.search(["UID", sent.text])]
+            self.commands += 2
+            if remaining:
+                again = self._send_move(uidset.to_text(remaining), sent.folder)
+                with translated():
+                    stream.receive_codes(imap, again.tag, "MOVE", codes)
+        mapping: dict[int, int] = {}
+        for code in codes.get("COPYUID", []):
+            mapping.update(copyuid_mapping(code))
+        return mapping
 
     def copy(self, uids: Sequence[int], folder: str) -> dict[int, int]:
         """UID COPY and return the COPYUID mapping (RFC 4315 §3)."""
-        return self._transfer("COPY", uids, folder)
-
-    def _transfer(self, command: str, uids: Sequence[int], folder: str) -> dict[int, int]:
         client = self._client
         mapping: dict[int, int] = {}
         for text, _ in uidset.chunks(uids, size=len(uids) or 1, max_chars=self.max_set_chars):
             client_internals.drop_untagged(client, "COPYUID")
             try:
-                self._send_transfer(command, text, folder)
+                self._send_copy(text, folder)
             except ServerError as exc:
                 # RFC 5530 EXPUNGEISSUED: another session (the user) expunged some of
-                # these meanwhile. Catch up with NOOP and transfer the ones still here.
+                # these meanwhile. Catch up with NOOP and copy the ones still here.
                 if "EXPUNGEISSUED" not in str(exc).upper():
                     raise
                 with translated():
@@ -753,20 +811,16 @@ class ImapSession:
                     remaining = [int(u) for u in self._client.search(["UID", text])]
                 self.commands += 2
                 if remaining:
-                    self._send_transfer(command, uidset.to_text(remaining), folder)
-            # Dovecot sends COPYUID untagged for MOVE and tagged for COPY; imaplib files
-            # both under the response code's name.
+                    self._send_copy(uidset.to_text(remaining), folder)
+            # Dovecot sends COPYUID tagged for COPY; imaplib files it under the code's name.
             for code in client_internals.take_untagged(client, "COPYUID"):
                 mapping.update(copyuid_mapping(code))
             client_internals.drop_untagged(client, "EXPUNGE", "VANISHED")
         return mapping
 
-    def _send_transfer(self, command: str, text: str, folder: str) -> None:
+    def _send_copy(self, text: str, folder: str) -> None:
         with translated():
-            if command == "MOVE":
-                self._client.move(text, folder)
-            else:
-                self._client.copy(text, folder)
+            self._client.copy(text, folder)
         self.commands += 1
 
     def expunge(self, uids: Sequence[int]) -> None:

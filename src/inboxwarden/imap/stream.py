@@ -3,7 +3,10 @@
 imaplib reads every response line through several Python layers (regex matches, list
 appends, a debug hook per line); on a 16 MB FETCH answer that costs four times what the
 server needs to send it. The scan's FETCH is read here instead, in imaplib's own data
-shape, so both the fast reader and imapclient's parser can take the result.
+shape, so both the fast reader and imapclient's parser can take the result. A ``UID
+MOVE`` is sent and read here too: its answer is one ``EXPUNGE`` line per message where
+the server has no QRESYNC, and sending it apart from reading it lets the caller do its
+own bookkeeping while the server moves.
 """
 
 from __future__ import annotations
@@ -73,3 +76,47 @@ def receive(imap: Any, tag: bytes) -> RawData:
             head = readline()
             literal = _LITERAL.search(head)
         data.append(head.rstrip(b"\r\n"))
+
+
+#: A status line's response code (RFC 3501 §7.1) right after its OK / NO / BAD.
+_CODE = re.compile(rb"[A-Za-z]+ \[([A-Za-z0-9-]+)(?: ([^\]]*))?\]")
+
+
+def receive_codes(imap: Any, tag: bytes, verb: str, codes: dict[str, list[bytes]]) -> None:
+    """Read up to the tagged answer of *tag*, adding the response codes on the way to *codes*.
+
+    Codes (``[COPYUID 7 1:3 10:12]``) of untagged ``OK`` lines and of the tagged ``OK``
+    are added by name, their arguments as bytes; those read before a refusal stay.
+    Every other untagged response (EXPUNGE, VANISHED, EXISTS, FETCH) is read and
+    dropped: the caller works by UID.
+    A ``NO`` or ``BAD`` raises :class:`ServerError` quoting the status text (response
+    codes included, never message content); ``BYE`` or a closed connection raises
+    :class:`ConnectionLost`.
+    """
+    readline, read = client_internals.reader(imap)
+    done = tag + b" "
+    while True:
+        text = readline()
+        if not text:
+            raise ConnectionLost(f"connection closed during {verb}")
+        if text.startswith(done):
+            answer = text[len(done) :].rstrip(b"\r\n")
+            if answer.split(b" ", 1)[0].upper() != b"OK":
+                raise ServerError(f"{verb} refused: {answer.decode('ascii', 'replace')[:200]}")
+            _collect(answer, codes)
+            return
+        if text.startswith(b"* BYE"):
+            raise ConnectionLost("server said BYE")
+        if text.startswith(b"* OK "):
+            _collect(text[2:], codes)
+        literal = _LITERAL.search(text)
+        while literal is not None:  # an untagged answer carrying literals
+            read(int(literal.group(1)))
+            literal = _LITERAL.search(readline())
+
+
+def _collect(status: bytes, codes: dict[str, list[bytes]]) -> None:
+    found = _CODE.match(status)
+    if found is not None:
+        name = found.group(1).decode("ascii").upper()
+        codes.setdefault(name, []).append(found.group(2) or b"")

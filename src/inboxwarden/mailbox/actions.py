@@ -68,6 +68,12 @@ class SelectedFolder:
     #: Per target folder: its UIDVALIDITY and a UIDNEXT no higher than the next copy's
     #: UID, learned from the previous command's COPYUID, so a STATUS is read only once.
     floors: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    #: Bookkeeping of a MOVE already answered, done while the server works on the next
+    #: one (see :func:`_move`): state writes only, never an IMAP command, as it runs with
+    #: a command in flight. :func:`apply_batches` leaves nothing here.
+    deferred: list[Callable[[], None]] = field(default_factory=list, compare=False)
+    #: References of the next command's messages, computed while this one is in flight.
+    refs_ahead: dict[int, str] = field(default_factory=dict, compare=False)
 
 
 def apply_flags(
@@ -118,28 +124,54 @@ def apply_batches(
 ) -> Applied:
     """Move, delete or purge the planned batches, one UID command per target and batch."""
     done = Applied()
-    for batch in plan.batches:
+    try:
+        _apply_planned(t, plan, by_uid, keyword, batch_size, done)
+    finally:
+        # Whatever stopped the run (a stop request, a cut connection), a MOVE that was
+        # answered is closed in the state now, not left to the next run's recovery.
+        _run_deferred(t)
+        t.refs_ahead.clear()
+    return done
+
+
+def _run_deferred(t: SelectedFolder) -> None:
+    while t.deferred:
+        t.deferred.pop(0)()
+
+
+def _apply_planned(
+    t: SelectedFolder,
+    plan: MailboxPlan,
+    by_uid: dict[int, MessageInfo],
+    keyword: str,
+    batch_size: int,
+    done: Applied,
+) -> None:
+    chunks = [
+        (batch, batch.uids[start : start + batch_size])
+        for batch in plan.batches
+        for start in range(0, len(batch.uids), batch_size)
+    ]
+    for i, (batch, chunk) in enumerate(chunks):
         if plan.employee.legal_hold and batch.kind != "move":
             # The planner already holds these; refusing here too keeps the legal hold
             # even if a future planner change forgets it.
             raise PolicyError("refusing to delete in a mailbox on legal hold")
-        for start in range(0, len(batch.uids), batch_size):
-            chunk = batch.uids[start : start + batch_size]
-            try:
-                _apply_chunk(t, batch, chunk, by_uid, keyword, done)
-            except (MissingCapability, FolderError) as exc:
-                done.refused += len(chunk)
-                done.reasons.append(str(exc))
-                log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
-            except ServerError as exc:
-                # A NO to the transfer itself (no right to insert, over quota): the journal
-                # entry stays open for recovery; the reason is the response code only, as
-                # the server's text may quote a folder name.
-                reason = f"the server refused {batch.kind}: {_response_code(str(exc))}"
-                done.refused += len(chunk)
-                done.reasons.append(reason)
-                log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=reason)
-    return done
+        following = chunks[i + 1][1] if i + 1 < len(chunks) else ()
+        try:
+            _apply_chunk(t, batch, chunk, by_uid, keyword, done, following)
+        except (MissingCapability, FolderError) as exc:
+            done.refused += len(chunk)
+            done.reasons.append(str(exc))
+            log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=str(exc))
+        except ServerError as exc:
+            # A NO to the transfer itself (no right to insert, over quota): the journal
+            # entry stays open for recovery; the reason is the response code only, as
+            # the server's text may quote a folder name.
+            reason = f"the server refused {batch.kind}: {_response_code(str(exc))}"
+            done.refused += len(chunk)
+            done.reasons.append(reason)
+            log.warning("batch_refused", rule=batch.rule, kind=batch.kind, reason=reason)
 
 
 def _apply_chunk(
@@ -149,7 +181,9 @@ def _apply_chunk(
     by_uid: dict[int, MessageInfo],
     keyword: str,
     done: Applied,
+    following: Sequence[int] = (),
 ) -> None:
+    """Apply one chunk of *batch*; *following* is the next chunk's UIDs, if any."""
     s = t.session
     if batch.kind == "purge":
         if not s.has("UIDPLUS"):
@@ -172,10 +206,12 @@ def _apply_chunk(
         s.store(clear_flagged, [FLAGGED], add=False)
     # One journal entry per command: a cut after the first of several commands leaves
     # the later ones' messages out of any recovery, so they can never be taken for copied.
-    for _, command_uids in uidset.chunks(uids, size=len(uids), max_chars=s.max_set_chars):
+    commands = [c for _, c in uidset.chunks(uids, size=len(uids), max_chars=s.max_set_chars)]
+    for j, command_uids in enumerate(commands):
         t.heartbeat()
         if s.has("MOVE"):
-            _move(t, batch, target, command_uids, by_uid, done)
+            ahead = commands[j + 1] if j + 1 < len(commands) else following
+            _move(t, batch, target, command_uids, by_uid, done, ahead)
         else:
             _copy(t, batch, target, command_uids, by_uid, done)
 
@@ -227,7 +263,13 @@ def _raise_floor(t: SelectedFolder, target: str, mapping: Mapping[int, int]) -> 
 
 
 def _refs(t: SelectedFolder, uids: Sequence[int], by_uid: Mapping[int, MessageInfo]) -> list[str]:
-    return [t.referencer.ref(by_uid[u]) if u in by_uid else "-" for u in uids]
+    known = t.refs_ahead
+    return [known.pop(u, "") or _ref(t, u, by_uid) for u in uids]
+
+
+def _ref(t: SelectedFolder, uid: int, by_uid: Mapping[int, MessageInfo]) -> str:
+    message = by_uid.get(uid)
+    return "-" if message is None else t.referencer.ref(message)
 
 
 def _action(batch: Batch) -> str:
@@ -241,16 +283,30 @@ def _move(
     uids: Sequence[int],
     by_uid: dict[int, MessageInfo],
     done: Applied,
+    ahead: Sequence[int] = (),
 ) -> None:
+    """Journal and send one UID MOVE; close the previous one's entry while the server moves.
+
+    The journal entry is committed before the command is sent, as always. Closing an
+    entry (audit events, flag records) needs only the answer already read, so the
+    previous MOVE's is done while this one is in flight, and this one's is deferred in
+    turn: the server's time and inboxwarden's overlap instead of adding up. A crash in
+    between leaves an answered MOVE's entry open, which recovery resolves as any other.
+    The references of *ahead*, the next command's messages, are computed meanwhile too.
+    """
     s = t.session
     refs = _refs(t, uids, by_uid)
     journal = _journal(t, batch, _action(batch), "MOVE", target, uids, refs)
-    mapping = s.move(uids, target)
+    sent = s.send_move(uids, target)
+    _run_deferred(t)
+    t.refs_ahead.update((u, _ref(t, u, by_uid)) for u in ahead)
+    mapping = s.receive_move(sent)
     _raise_floor(t, target, mapping)
     # No COPYUID without UIDPLUS: what is gone has left, by this MOVE or by the user.
     moved = set(mapping) if mapping or s.has("UIDPLUS") else set(uids) - set(s.present(uids))
-    _complete(t, batch, target, journal, dict(zip(uids, refs, strict=True)), moved, uids, done)
     done.vanished += len(uids) - len(moved)
+    ref_of = dict(zip(uids, refs, strict=True))
+    t.deferred.append(lambda: _complete(t, batch, target, journal, ref_of, moved, uids, done))
 
 
 def _copy(
@@ -261,6 +317,7 @@ def _copy(
     by_uid: dict[int, MessageInfo],
     done: Applied,
 ) -> None:
+    _run_deferred(t)
     s = t.session
     before = s.flag_states(uids)
     # A message the user marked \Deleted is their pending decision: it is not copied.
@@ -415,6 +472,7 @@ def _purge(
     done: Applied,
 ) -> None:
     """Hard delete, only where a rule says ``purge = true``: exactly these UIDs, by UID."""
+    _run_deferred(t)
     s = t.session
     refs = _refs(t, uids, by_uid)
     journal = _journal(t, batch, "purge", "PURGE", "", uids, refs)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import MINYEAR, UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_pkg
+from inboxwarden.policy.public_holidays import public_holidays
 
 __all__ = ["DEFAULT_TIMEZONE", "Cycle", "Window"]
 
@@ -264,7 +264,7 @@ def _holiday_dates(country: str, year: int) -> frozenset[date]:
     A frozenset lookup is several times cheaper than ``date in HolidayBase``, which
     converts its key and may expand the object with another year on every miss.
     """
-    return frozenset(holidays_pkg.country_holidays(country, years=year).keys())
+    return public_holidays(country, year)
 
 
 @functools.lru_cache(maxsize=1024)
