@@ -167,3 +167,31 @@ def test_an_inner_room_never_imports_an_outer_one(room: str) -> None:
         and (str(path.relative_to(SRC)), name) not in OUTWARD_BY_DESIGN
     ]
     assert not wrong, f"an arrow points outwards: {wrong}"
+
+
+def _modules_with_definitions() -> list[Path]:
+    """Every module that defines something (packages that only document themselves and
+    the Alembic migrations, which Alembic loads by path, aside)."""
+    return sorted(
+        path
+        for path in SRC.rglob("*.py")
+        if "migrations" not in path.parts
+        and path.name != "__main__.py"
+        and any(
+            isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign)
+            for node in ast.parse(path.read_text()).body
+        )
+    )
+
+
+@pytest.mark.parametrize("path", _modules_with_definitions(), ids=lambda p: str(p.relative_to(SRC)))
+def test_every_module_says_what_it_exports(path: Path) -> None:
+    """An explicit ``__all__`` in each module: what is public is a decision, not an accident."""
+    tree = ast.parse(path.read_text())
+    declared = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+    ]
+    assert declared, f"{path.relative_to(SRC)} has no __all__"

@@ -40,6 +40,25 @@ from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.mailbox.scan_job import RunSummary, run_scan
 from inboxwarden.state import StateStore
 
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_FAILED_MAILBOXES",
+    "Context",
+    "check",
+    "demo",
+    "digest",
+    "fanout",
+    "mailbox_option",
+    "main",
+    "now_option",
+    "pass_context",
+    "plan",
+    "register",
+    "report",
+    "run",
+    "serve",
+]
+
 log = structlog.get_logger(__name__)
 EXIT_FAILED_MAILBOXES = 1
 EXIT_CONFIG = 2

@@ -24,6 +24,8 @@ import email_validator
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
+__all__ = ["find_email_address", "normalise_addresses"]
+
 _LOCAL_MAX: Final = 254
 """An address is at most 254 octets (RFC 3696 errata); email-validator checks the local
 part's own 64-octet limit only in strict mode, so growth stops at the whole length."""

@@ -17,6 +17,8 @@ from inboxwarden.imap import uidset
 from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
 from inboxwarden.policy.message import MessageInfo, flag_set, parse_header_block
 
+__all__ = ["copyuid_mapping", "messages_of", "to_message"]
+
 log = structlog.get_logger(__name__)
 
 

@@ -46,6 +46,20 @@ from inboxwarden.imap.structure import BodyPart, leaves
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER, MessageInfo
 from inboxwarden.transport import AuthMethod, Security
 
+__all__ = [
+    "REFUSAL_CODES",
+    "TOKEN_METHODS",
+    "Credentials",
+    "Endpoint",
+    "FlagState",
+    "FolderState",
+    "ImapSession",
+    "Namespace",
+    "Resync",
+    "SentMove",
+    "tls_context",
+]
+
 log = structlog.get_logger(__name__)
 
 #: SASL mechanisms that carry a bearer token (RFC 7628; XOAUTH2 is Google's and Microsoft's).

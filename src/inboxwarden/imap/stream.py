@@ -17,6 +17,8 @@ from typing import Any
 from inboxwarden.errors import ConnectionLost, ServerError
 from inboxwarden.imap import client_internals
 
+__all__ = ["RawData", "command", "receive", "receive_codes", "send"]
+
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
 _FETCH = re.compile(rb"^\* (\d+) FETCH ")
 

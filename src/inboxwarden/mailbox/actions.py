@@ -25,6 +25,17 @@ from inboxwarden.policy.planning import FLAGGED, Batch, MailboxPlan, recorded_ta
 from inboxwarden.policy.references import Referencer
 from inboxwarden.state import AuditEvent, StateStore
 
+__all__ = [
+    "DELETED",
+    "SETTLE_ROUNDS",
+    "Applied",
+    "SelectedFolder",
+    "Settled",
+    "apply_batches",
+    "apply_flags",
+    "settle_copies",
+]
+
 log = structlog.get_logger(__name__)
 DELETED = "\\Deleted"
 #: Rounds of "carry the user's flag changes, then mark \\Deleted unless changed again"

@@ -19,6 +19,8 @@ from datetime import datetime
 from inboxwarden.detectors.headers import text_codec
 from inboxwarden.detectors.kinds import Kind
 
+__all__ = ["OWN_MESSAGE_HEADER", "MessageInfo", "decode_words", "flag_set", "parse_header_block"]
+
 #: Set on every message inboxwarden writes itself (the digest), so that it never flags,
 #: files or deletes its own mail; the scan always fetches it.
 OWN_MESSAGE_HEADER = "X-InboxWarden-Digest"

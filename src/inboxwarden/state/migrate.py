@@ -25,6 +25,8 @@ from sqlalchemy import Connection, Engine, inspect, text
 if TYPE_CHECKING:
     from alembic.config import Config
 
+__all__ = ["current_revision", "head_revision", "upgrade"]
+
 #: Any fixed 64-bit number; it names inboxwarden's migration lock among advisory locks.
 _PG_LOCK_KEY = 0x1B0C_5A2D_E11D_0001
 _MIGRATIONS = Path(__file__).with_name("migrations")

@@ -21,6 +21,20 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+__all__ = [
+    "audit_events",
+    "digests_sent",
+    "findings",
+    "flags",
+    "folders",
+    "leases",
+    "mailbox_runs",
+    "metadata",
+    "runs",
+    "scan_marks",
+    "transfers",
+]
+
 metadata = MetaData()
 
 runs = Table(

@@ -40,6 +40,8 @@ from inboxwarden.state.schema import (
 )
 from inboxwarden.state.trail import AuditTrail
 
+__all__ = ["StateStore"]
+
 
 class StateStore(AuditTrail, History):
     """The state database; one instance per process, safe to share between threads."""

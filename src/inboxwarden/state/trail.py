@@ -17,6 +17,8 @@ from inboxwarden.errors import StateError
 from inboxwarden.state.records import AuditEvent, as_utc
 from inboxwarden.state.schema import audit_events, findings, mailbox_runs
 
+__all__ = ["AuditTrail"]
+
 
 class AuditTrail:
     """Audit events and findings; needs ``self._engine``."""

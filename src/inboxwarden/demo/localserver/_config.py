@@ -12,6 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+__all__ = [
+    "DOVECOT_CAPABILITIES",
+    "EXCHANGE_CAPABILITIES",
+    "EXCHANGE_FOLDERS",
+    "GMAIL_CAPABILITIES",
+    "GMAIL_FOLDERS",
+    "SPECIAL_USE_FOLDERS",
+    "DovecotConfig",
+    "Layout",
+    "OAuth2Passdb",
+    "capability_without",
+    "check_path",
+]
+
 # What Dovecot 2.3.19 advertises after login with the settings below. Setting
 # imap_capability replaces the whole list (pre- and post-login alike; there is no
 # "-MOVE" syntax), so a weaker server is emulated with this list minus some names.

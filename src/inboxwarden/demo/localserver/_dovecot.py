@@ -31,6 +31,8 @@ from inboxwarden.demo.localserver._config import (
 from inboxwarden.demo.localserver._install import DOVEADM, DOVECOT, check_supported_version
 from inboxwarden.errors import LocalServerError
 
+__all__ = ["LocalDovecot"]
+
 _START_TIMEOUT = 10.0  # seconds; a healthy start takes well under 0.2 s
 _PORT_ATTEMPTS = 5
 
