@@ -2,7 +2,7 @@
 
 Tested against imapclient 4.1.0 (pinned ``>=4.1,<4.2`` in pyproject.toml) and the
 imaplib of CPython 3.11 to 3.13. This is the only module that touches those names;
-tests/test_layout.py fails if another module in src/ does, and
+tests/test_code_layout.py fails if another module in src/ does, and
 tests/imap/test_client_internals.py checks each entry of :data:`BORROWED` (present,
 same signature) so that an upgrade that moves or renames one fails there, by name,
 rather than deep inside a scan.

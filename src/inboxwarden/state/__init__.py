@@ -2,7 +2,7 @@
 UIDVALIDITY, transfers, leases), `trail` (audit events and findings), `history` (what the
 reports read back), `records` (what the methods return), `urls` (database URLs).
 
-All of inboxwarden's SQL lives in this package (tests/test_layout.py holds it to that)."""
+All of inboxwarden's SQL lives in this package (tests/test_code_layout.py holds it to that)."""
 
 from __future__ import annotations
 
