@@ -159,8 +159,8 @@ class Enforcement:
                 if current is not None:
                     if current != mark:
                         self.state.save_scan_mark(entry.email, INBOX, current)
-                    # Nothing changed since a scan that left nothing to do, or only new
-                    # mail arrived that is not due: the same plan, the same counts.
+                    # Nothing changed since a scan that left nothing to do, or nothing
+                    # that changed is due: the same plan, the same counts.
                     outcome.plan = MailboxPlan(
                         entry,
                         outcome.mode,
