@@ -17,6 +17,7 @@ import pytest
 
 from inboxwarden.demo.localserver import LocalDovecot, capability_without
 from inboxwarden.mailbox.enforcement import Enforcement, MailboxOutcome
+from inboxwarden.state import StateStore
 from tests.kit.census import census, flags_of
 from tests.kit.engine import ENFORCING, GRACE, NEW, OLD, mail, run, write_config
 from tests.kit.faults import CuttingProxy
@@ -122,6 +123,37 @@ def test_mail_the_user_reads_or_expunges_costs_one_fetch_of_what_changed(recorde
     assert census(dovecot, email) == before
     again, verbs = recorder.run(ENFORCING)
     assert unchanged(again, verbs), verbs
+
+
+def test_a_retry_after_a_cut_move_recovers_instead_of_reusing_the_mark_read_at_start(
+    recorder, dovecot
+):
+    """The run reads every mark as it starts. An attempt that writes forgets its mark
+    first; when the connection is cut after the server completed the MOVE, the retry
+    must not take the mark read at the start (which the emptied INBOX would match) but
+    the state's, none: the full path recovers the transfer the first attempt left open."""
+    email = new_user(dovecot)
+    seed(dovecot, email, "INBOX", mail("invoice", 2) + mail("other", 2, NEW))
+    configure(recorder, email)
+    first, _ = recorder.run(ENFORCING)
+    assert first.applied.moved == 2
+    seed(dovecot, email, "INBOX", mail("invoice", 3, OLD))  # moved back in: due
+    recorder.proxy.cut_after_command(r"^UID MOVE", deliver=True)
+    second, _ = recorder.run(ENFORCING)
+    assert recorder.proxy.cut_done.is_set()
+    assert second.attempts == 2 and not second.unchanged
+    assert second.applied.recovered == 3
+    state = StateStore.open(f"sqlite:///{recorder.base / 'state.db'}")
+    try:
+        assert state.open_transfers(email, "INBOX") == []
+        moved = [e for e in state.audit_trail(email) if e["action"] == "move"]
+        assert len(moved) == 5
+    finally:
+        state.close()
+    after = census(dovecot, email)
+    assert sum(n for (folder, _), n in after.items() if folder == "INBOX") == 2
+    assert all(n == 1 for n in after.values())  # nothing doubled
+    assert sum(after.values()) == 7  # nothing lost
 
 
 def test_due_mail_in_the_grace_days_keeps_its_counts_and_is_enforced_on_time(recorder, dovecot):

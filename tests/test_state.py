@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from inboxwarden.policy.scan_marks import ScanMark
 from inboxwarden.state import AuditEvent, StateStore
 from tests.pgkit import postgres_url
 
@@ -255,3 +256,20 @@ def test_engine_runs_on_postgresql_and_a_rerun_changes_nothing(dovecot, tmp_path
     finally:
         store.close()
     assert actions.count("move") == 3 and actions.count("flag") == 2
+
+
+def test_the_marks_of_many_mailboxes_read_at_once_are_each_ones_own(store):
+    """A run reads every INBOX mark as it starts, in chunks of an ``IN (…)`` list."""
+
+    def mark(n: int) -> ScanMark:
+        return ScanMark(7, 100 + n, 50, 40, "w", "s", due=n, overdue=0, held=0)
+
+    emails = [f"p{n:04d}@x.se" for n in range(1_200)]  # more than one chunk
+    for n, email in enumerate(emails):
+        if n % 3 == 0:
+            store.save_scan_mark(email, "INBOX", mark(n))
+    store.save_scan_mark(emails[1], "Sent", mark(1))  # another folder: not an INBOX mark
+    found = store.scan_marks_of(emails, "INBOX")
+    assert found == {email: mark(n) for n, email in enumerate(emails) if n % 3 == 0}
+    assert all(store.scan_mark(email, "INBOX") == found.get(email) for email in emails[:30])
+    assert store.scan_marks_of([], "INBOX") == {}

@@ -132,6 +132,9 @@ class Enforcement:
     """The settings a plan depends on, as text, for the scan marks' keyed digest."""
     min_age_days: int
     """``cycle.min_age_days``: whether which mail is due moves with the clock."""
+    marks: dict[str, ScanMark | None] | None = None
+    """Each mailbox's INBOX mark (or None), read as the run started (see
+    :meth:`_mark_of`); without it, each is read from the state when its turn comes."""
 
     def mailbox(self, visit: Visit, outcome: MailboxOutcome) -> None:
         """Scan, plan and (in a run) apply in *visit*'s mailbox, into *outcome*."""
@@ -145,7 +148,7 @@ class Enforcement:
                 # Incremental scans need a mark to keep: not for ``plan``, which lists
                 # every decision, and only where the server reports HIGHESTMODSEQ.
                 marking = not dry and folder.highestmodseq is not None
-                mark = self.state.scan_mark(entry.email, INBOX) if marking else None
+                mark = self._mark_of(entry.email) if marking else None
                 key = settings_key(
                     self.referencer,
                     settings_json=self.plan_settings,
@@ -261,6 +264,17 @@ class Enforcement:
                     if concluded is not None:
                         self.state.save_scan_mark(entry.email, INBOX, concluded)
             outcome.commands = session.commands
+
+    def _mark_of(self, mailbox: str) -> ScanMark | None:
+        """*mailbox*'s INBOX mark: the one read as the run started, once; after that (a
+        retry, whose first attempt may have forgotten the mark before writing) the
+        state's. A mark read early is never staler than the server's HIGHESTMODSEQ
+        can tell; a mark forgotten meanwhile must stay forgotten, so that a transfer
+        left open by that attempt is recovered by the full path."""
+        # A mailbox is one thread's at a time, so testing and popping its key is safe.
+        if self.marks is not None and mailbox in self.marks:
+            return self.marks.pop(mailbox)
+        return self.state.scan_mark(mailbox, INBOX)
 
     def _reusable(
         self,

@@ -19,7 +19,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from inboxwarden.errors import ConfigError, StateError
@@ -252,19 +262,22 @@ class StateStore(AuditTrail, History):
                     scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder
                 )
             ).first()
-        if row is None:
-            return None
-        return ScanMark(
-            uidvalidity=row.uidvalidity,
-            modseq=row.modseq,
-            uidnext=row.uidnext,
-            messages=row.messages,
-            cycle_window=row.cycle_window,
-            settings=row.settings,
-            due=row.due,
-            overdue=row.overdue,
-            held=row.held,
-        )
+        return None if row is None else _scan_mark(row)
+
+    def scan_marks_of(self, mailboxes: Sequence[str], folder: str) -> dict[str, ScanMark]:
+        """The marks of *folder* in each of *mailboxes* that has one, read in a few
+        queries instead of one per mailbox (a run reads them all as it starts)."""
+        marks: dict[str, ScanMark] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(mailboxes), _IN_CHUNK):
+                chunk = mailboxes[start : start + _IN_CHUNK]
+                rows = conn.execute(
+                    select(scan_marks).where(
+                        scan_marks.c.folder == folder, scan_marks.c.mailbox.in_(chunk)
+                    )
+                )
+                marks.update((row.mailbox, _scan_mark(row)) for row in rows)
+        return marks
 
     def save_scan_mark(self, mailbox: str, folder: str, mark: ScanMark | None) -> None:
         """Remember *mark* for *folder*, replacing any earlier one; None forgets it."""
@@ -552,3 +565,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # commits, which at worst leaves a duplicate unresolved (docs/behaviour.md §5.2), never a loss.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+#: Mailboxes per ``IN (…)`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+_IN_CHUNK = 500
+
+
+def _scan_mark(row: Row[Any]) -> ScanMark:
+    return ScanMark(
+        uidvalidity=row.uidvalidity,
+        modseq=row.modseq,
+        uidnext=row.uidnext,
+        messages=row.messages,
+        cycle_window=row.cycle_window,
+        settings=row.settings,
+        due=row.due,
+        overdue=row.overdue,
+        held=row.held,
+    )
