@@ -8,7 +8,7 @@ import sys
 import holidays
 import pytest
 
-from inboxwarden.policy.public_holidays import public_holidays
+from inboxwarden.policy.public_holidays import UnknownCountry, public_holidays
 
 
 @pytest.mark.parametrize("code", ["SE", "SWE", "NO", "FI", "DK", "DE", "GB", "US", "AX"])
@@ -17,15 +17,17 @@ def test_the_dates_are_the_packages_own(code, year):
     assert public_holidays(code, year) == frozenset(holidays.country_holidays(code, years=year))
 
 
-def test_an_unknown_code_raises_as_the_package_does():
-    with pytest.raises(NotImplementedError):
+def test_an_unknown_code_raises_unknown_country_where_the_package_is_silent_about_why():
+    with pytest.raises(NotImplementedError):  # the package's own signal
+        holidays.country_holidays("XX", years=2026)
+    with pytest.raises(UnknownCountry):
         public_holidays("XX", 2026)
 
 
 def test_only_the_configured_countrys_module_is_imported():
     """The package's country index imports every country; this path imports one."""
     code = (
-        "import sys; from inboxwarden.policy.public_holidays import public_holidays;"
+        "import sys; from inboxwarden.policy.public_holidays import UnknownCountry, public_holidays;"
         " assert public_holidays('SE', 2026);"
         " print(sorted(m for m in sys.modules if m.startswith('holidays.countries')))"
     )
@@ -35,7 +37,7 @@ def test_only_the_configured_countrys_module_is_imported():
 
 def test_the_package_index_loaded_later_shares_the_module():
     code = (
-        "import sys; from inboxwarden.policy.public_holidays import public_holidays;"
+        "import sys; from inboxwarden.policy.public_holidays import UnknownCountry, public_holidays;"
         " public_holidays('SE', 2026); import holidays.countries;"
         " print(holidays.countries.Sweden is sys.modules['holidays.countries.sweden'].Sweden,"
         " len([m for m in sys.modules if m.startswith('holidays.countries.')]) > 100)"

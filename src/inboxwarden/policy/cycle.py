@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import MINYEAR, UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inboxwarden.policy.public_holidays import public_holidays
+from inboxwarden.policy.public_holidays import UnknownCountry, public_holidays
 
 __all__ = ["DEFAULT_TIMEZONE", "Cycle", "Window"]
 
@@ -150,7 +150,7 @@ class Cycle:
         if self.holidays:
             try:
                 _holiday_dates(self.holidays, 2000)
-            except NotImplementedError as exc:
+            except UnknownCountry as exc:
                 raise ValueError(
                     f"holidays: {self.holidays!r} is not a country code that the"
                     " holidays package knows (e.g. 'SE'); use '' for weekends only"

@@ -19,7 +19,7 @@ from types import ModuleType
 import holidays
 from holidays.registry import COUNTRIES
 
-__all__ = ["public_holidays"]
+__all__ = ["UnknownCountry", "public_holidays"]
 
 _PACKAGE = "holidays.countries"
 #: Country code (ISO 3166-1 alpha-2 or alpha-3, as the package spells it) → module, class.
@@ -29,6 +29,12 @@ _BY_CODE = {
     for code in entry[1:]
     if code.isupper() and len(code) in (2, 3)
 }
+
+
+class UnknownCountry(LookupError):
+    """A country code the ``holidays`` package has no calendar for."""
+
+
 #: importlib is not safe against two threads loading one module from its file at once.
 _LOCK = threading.Lock()
 
@@ -36,7 +42,8 @@ _LOCK = threading.Lock()
 def public_holidays(country: str, year: int) -> frozenset[date]:
     """The public holidays (the package's default category) of *country* in *year*.
 
-    Raises NotImplementedError for a code the ``holidays`` package does not know.
+    Raises :class:`UnknownCountry` for a code the ``holidays`` package does not know
+    (the package itself signals that with ``NotImplementedError``).
     """
     known = _BY_CODE.get(country)
     calendar = None
@@ -44,7 +51,10 @@ def public_holidays(country: str, year: int) -> frozenset[date]:
         module = _country_module(known[0])
         calendar = getattr(module, known[1], None) if module is not None else None
     if calendar is None:
-        return frozenset(holidays.country_holidays(country, years=year).keys())
+        try:
+            return frozenset(holidays.country_holidays(country, years=year).keys())
+        except NotImplementedError as exc:  # the package's "no such country"
+            raise UnknownCountry(country) from exc
     return frozenset(calendar(years=year).keys())
 
 
