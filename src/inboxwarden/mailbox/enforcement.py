@@ -337,22 +337,11 @@ class Enforcement:
         consistent with it; the scanned messages brought up to date are planned again,
         and only when that plan has nothing to do either is the conclusion kept.
         """
-        window, key = keys
         modseq = folder.highestmodseq
         if modseq is None or plan.withheld:
             return None
         if nothing_to_write(plan):
-            return ScanMark(
-                folder.uidvalidity,
-                modseq,
-                folder.uidnext,
-                folder.exists,
-                window,
-                key,
-                plan.due,
-                plan.overdue,
-                plan.held,
-            )
+            return _mark(folder, modseq, keys, plan)
         if readonly or not session.qresync:
             return None  # the next scan, with nothing to write, leaves the mark
         try:
@@ -372,17 +361,7 @@ class Enforcement:
         again = planned(current, records, [m.uid for m in current], now.exists)
         if not nothing_to_write(again):
             return None
-        return ScanMark(
-            now.uidvalidity,
-            now.highestmodseq,
-            now.uidnext,
-            now.exists,
-            window,
-            key,
-            again.due,
-            again.overdue,
-            again.held,
-        )
+        return _mark(now, now.highestmodseq, keys, again)
 
     def _apply(
         self,
@@ -410,6 +389,22 @@ class Enforcement:
                         withheld.target, withheld.rule in self.personal, self.referencer
                     )
                     applied.reasons.append(f"{shown or 'Trash'}: {withheld.reason}")
+
+
+def _mark(folder: FolderState, modseq: int, keys: tuple[str, str], plan: MailboxPlan) -> ScanMark:
+    """The conclusion of *plan* about *folder* as it was at *modseq*."""
+    window, key = keys
+    return ScanMark(
+        folder.uidvalidity,
+        modseq,
+        folder.uidnext,
+        folder.exists,
+        window,
+        key,
+        plan.due,
+        plan.overdue,
+        plan.held,
+    )
 
 
 def counts_only(plan: MailboxPlan) -> MailboxPlan:
