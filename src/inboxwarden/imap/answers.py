@@ -6,7 +6,7 @@ Untyped imapclient values end here; what leaves is typed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
@@ -30,32 +30,49 @@ def copyuid_mapping(code: Any) -> dict[int, int]:
 
 
 def messages_of(
-    data: Any, wanted: set[int], covered: list[int], *, fast: bool
+    data: Iterable[Any], wanted: set[int], covered: list[int], *, fast: bool
 ) -> Iterator[MessageInfo | int]:
     """Messages of one FETCH answer; the fast reader first, imapclient's parser if needed.
 
-    *wanted* holds the UIDs not yet seen in any batch (an answer may carry another
-    batch's message); *covered* are this batch's, reported as skipped if unreadable.
+    *data* may still be arriving (:func:`inboxwarden.imap.stream.receive_each`): the fast
+    reader yields each message as soon as it is read. *wanted* holds the UIDs not yet
+    seen in any batch (an answer may carry another batch's message); *covered* are this
+    batch's, reported as skipped if unreadable. Where the fast reader meets a shape it
+    does not know, imapclient's parser reads the whole answer, and yields what the fast
+    reader had not.
     """
+    source = iter(data)
     if fast:
-        try:
-            items = list(read_fetch(data))
-        except (UnexpectedShape, ValueError, TypeError):
-            pass
-        else:
-            for item in items:
-                if item.uid in wanted:
-                    wanted.discard(item.uid)
-                    yield MessageInfo(
-                        uid=item.uid,
-                        internaldate=item.internaldate,
-                        size=item.size,
-                        flags=flag_set(item.flags),
-                        headers=parse_header_block(item.header),
-                    )
-            return
+        tape: list[Any] = []  # the answer so far, for imapclient's parser if it comes to that
+
+        def taped() -> Iterator[Any]:
+            for element in source:
+                tape.append(element)
+                yield element
+
+        items = read_fetch(taped())
+        while True:
+            # Only the reader's own errors mean "another shape": the stream raises
+            # MailboxError, never these.
+            try:
+                item = next(items, None)
+            except (UnexpectedShape, ValueError, TypeError):
+                break
+            if item is None:
+                return
+            if item.uid in wanted:
+                wanted.discard(item.uid)
+                yield MessageInfo(
+                    uid=item.uid,
+                    internaldate=item.internaldate,
+                    size=item.size,
+                    flags=flag_set(item.flags),
+                    headers=parse_header_block(item.header),
+                )
+        source = iter([*tape, *source])
+    raw = list(source)  # read to the end first: a cut connection is not an odd answer
     try:
-        parsed = parse_fetch_response(data, False, True)
+        parsed = parse_fetch_response(raw, False, True)
     except Exception:  # imapclient raises bare errors on odd answers
         unread = sorted(wanted.intersection(covered))
         log.warning("fetch_unparsable", uids=len(unread))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -116,7 +116,7 @@ def _item(meta: bytes, literal: bytes | None) -> FetchedItem | None:
     )
 
 
-def read_fetch(lines: Sequence[bytes | tuple[bytes, bytes]]) -> Iterator[FetchedItem]:
+def read_fetch(lines: Iterable[bytes | tuple[bytes, bytes]]) -> Iterator[FetchedItem]:
     """Items of imaplib's raw FETCH data: lines, or (line, literal) pairs then a tail."""
     pending: tuple[bytes, bytes] | None = None
     for line in lines:

@@ -553,9 +553,20 @@ class ImapSession:
     def _answer(
         self, tag: bytes, covered: list[int], remaining: set[int], *, fast: bool
     ) -> Iterator[MessageInfo | int]:
-        with translated():
-            data = stream.receive(client_internals.imaplib_of(self._client), tag)
-        yield from messages_of(data, remaining, covered, fast=fast)
+        yield from messages_of(self._received(tag), remaining, covered, fast=fast)
+
+    def _received(self, tag: bytes) -> Iterator[stream.RawElement]:
+        """*tag*'s FETCH data as it arrives; every error of the socket as ours."""
+        answer = stream.receive_each(client_internals.imaplib_of(self._client), tag)
+        while True:
+            try:
+                with translated():
+                    element = next(answer)
+            except StopIteration:
+                return
+            except ValueError as exc:  # a read on a socket file closed under us
+                raise ConnectionLost("connection closed during FETCH") from exc
+            yield element
 
     def fetch_raw(self, uids: Sequence[int], item: str = "BODY.PEEK[]") -> dict[int, bytes]:
         """Whole messages (or one *item*) for a few UIDs: for digests and tests, not scans."""

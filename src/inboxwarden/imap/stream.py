@@ -12,17 +12,19 @@ own bookkeeping while the server moves.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from inboxwarden.errors import ConnectionLost, ServerError
 from inboxwarden.imap import client_internals
 
-__all__ = ["RawData", "command", "receive", "receive_codes", "send"]
+__all__ = ["RawData", "RawElement", "command", "receive", "receive_codes", "receive_each", "send"]
 
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
 _FETCH = re.compile(rb"^\* (\d+) FETCH ")
 
-RawData = list[bytes | tuple[bytes, bytes]]
+RawElement = bytes | tuple[bytes, bytes]
+RawData = list[RawElement]
 
 
 def command(imap: Any, line: bytes) -> RawData:
@@ -42,14 +44,21 @@ def send(imap: Any, line: bytes) -> bytes:
 
 
 def receive(imap: Any, tag: bytes) -> RawData:
-    """Read up to the tagged answer of *tag*; return the FETCH data seen on the way.
+    """Read up to the tagged answer of *tag*; return the FETCH data seen on the way."""
+    return list(receive_each(imap, tag))
 
-    The data has imaplib's shape: ``b"12 (UID 7 …"`` lines, and ``(line, literal)``
-    pairs where a literal follows. Other untagged responses are read and dropped; the
-    scan uses UIDs, so EXISTS or EXPUNGE notices change nothing it relies on.
+
+def receive_each(imap: Any, tag: bytes) -> Iterator[RawElement]:
+    """The FETCH data of *tag*'s answer, each piece as soon as it is read; the tagged
+    answer ends it (a refusal raises).
+
+    Reading as it arrives lets the caller parse one message while the server sends the
+    next, instead of waiting for the whole answer first. The data has imaplib's shape:
+    ``b"12 (UID 7 …"`` lines, and ``(line, literal)`` pairs where a literal follows.
+    Other untagged responses are read and dropped; the scan uses UIDs, so EXISTS or
+    EXPUNGE notices change nothing it relies on.
     """
     readline, read = client_internals.reader(imap)
-    data: RawData = []
     done = tag + b" "
     while True:
         text = readline()
@@ -61,7 +70,7 @@ def receive(imap: Any, tag: bytes) -> RawData:
                 raise ServerError(
                     f"FETCH refused: {text[len(done) :].decode('ascii', 'replace')[:120]}"
                 )
-            return data
+            return
         if text.startswith(b"* BYE"):
             raise ConnectionLost("server said BYE")
         fetch = _FETCH.match(text)
@@ -74,10 +83,10 @@ def receive(imap: Any, tag: bytes) -> RawData:
         head = fetch.group(1) + b" " + text[fetch.end() :]
         while literal is not None:
             body = read(int(literal.group(1)))
-            data.append((head[:-2], body))
+            yield (head[:-2], body)
             head = readline()
             literal = _LITERAL.search(head)
-        data.append(head.rstrip(b"\r\n"))
+        yield head.rstrip(b"\r\n")
 
 
 #: A status line's response code (RFC 3501 §7.1) right after its OK / NO / BAD.
