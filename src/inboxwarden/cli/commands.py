@@ -9,7 +9,6 @@ Output for people goes to stdout; logs go to stderr, so ``--format json`` stays 
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -167,7 +166,6 @@ mailbox_option = click.option("--mailbox", metavar="ADDR", help="Only this mailb
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, log_level: str, log_format: Any) -> None:
     """Keep employees' mailboxes in line with the monthly inbox rule."""
-    gc.freeze()  # what the imports made lives to the end: no collection need look at it
     logs.configure(log_level, log_format)
     ctx.obj = Context(config)
 

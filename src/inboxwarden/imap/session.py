@@ -558,15 +558,13 @@ class ImapSession:
     def _received(self, tag: bytes) -> Iterator[stream.RawElement]:
         """*tag*'s FETCH data as it arrives; every error of the socket as ours."""
         answer = stream.receive_each(client_internals.imaplib_of(self._client), tag)
-        while True:
-            try:
-                with translated():
-                    element = next(answer)
-            except StopIteration:
-                return
-            except ValueError as exc:  # a read on a socket file closed under us
-                raise ConnectionLost("connection closed during FETCH") from exc
-            yield element
+        try:
+            # One context for the whole answer: entering one per message cost a tenth of
+            # the scan. What the consumer raises never comes in here.
+            with translated():
+                yield from answer
+        except ValueError as exc:  # a read on a socket file closed under us
+            raise ConnectionLost("connection closed during FETCH") from exc
 
     def fetch_raw(self, uids: Sequence[int], item: str = "BODY.PEEK[]") -> dict[int, bytes]:
         """Whole messages (or one *item*) for a few UIDs: for digests and tests, not scans."""
