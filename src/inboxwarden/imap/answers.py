@@ -43,7 +43,10 @@ def messages_of(
     """
     source = iter(data)
     if fast:
-        tape: list[Any] = []  # the answer so far, for imapclient's parser if it comes to that
+        # The answer from the first message not yet read on, for imapclient's parser if
+        # it comes to that: a whole batch's raw answer kept to the end would double the
+        # scan's memory.
+        tape: list[Any] = []
 
         def taped() -> Iterator[Any]:
             for element in source:
@@ -60,6 +63,8 @@ def messages_of(
                 break
             if item is None:
                 return
+            # Read on the next message's first line, or on its own last one.
+            del tape[: -1 if isinstance(tape[-1], tuple) else None]
             if item.uid in wanted:
                 wanted.discard(item.uid)
                 yield MessageInfo(

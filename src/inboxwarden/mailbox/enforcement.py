@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -18,18 +18,19 @@ import structlog
 from inboxwarden.errors import FolderError, ServerError
 from inboxwarden.imap.session import FolderState, ImapSession
 from inboxwarden.mailbox.actions import Applied, SelectedFolder, apply_batches, apply_flags
-from inboxwarden.mailbox.inbox_scan import scan_inbox
+from inboxwarden.mailbox.inbox_scan import ScanResult, arriving, scan_inbox
 from inboxwarden.mailbox.recovery import recover_transfers
 from inboxwarden.mailbox.runner import Visit
 from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.folder_naming import name_characters
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.people import Mode
+from inboxwarden.policy.people import Employee, Mode
 from inboxwarden.policy.planning import (
     FlagRecord,
     MailboxFacts,
     MailboxPlan,
+    forgettable,
     plan_mailbox,
     recorded_target,
     withhold,
@@ -59,8 +60,10 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 INBOX = "INBOX"
-#: Plans the INBOX again from (messages, flag records, UIDs present, message count).
-Replanner = Callable[[list[MessageInfo], Mapping[int, FlagRecord], list[int], int], MailboxPlan]
+#: Plans the INBOX from (messages, flag records, UIDs present or None, message count).
+Replanner = Callable[
+    [Iterable[MessageInfo], Mapping[int, FlagRecord], Sequence[int] | None, int], MailboxPlan
+]
 
 
 @dataclass
@@ -198,49 +201,9 @@ class Enforcement:
                     if applied.recovered or applied.given_back:
                         folder = session.select(INBOX, readonly=False)
             records = self.state.flag_records(entry.email, INBOX, folder.uidvalidity)
-            with outcome.timed("scan"):
-                scan = scan_inbox(
-                    session,
-                    window=self.window,
-                    rules=self.rules,
-                    keyword=self.keyword if folder.keywords_allowed else None,
-                    known_uids=records,
-                    batch_size=session.batch_size,
-                )
-            with outcome.timed("plan"):
-                namespace = session.namespace()
-                characters = name_characters(scan.messages, self.rules)
-                facts = MailboxFacts(
-                    namespace.separator,
-                    folder.keywords_allowed,
-                    trash,
-                    prefix=namespace.prefix,
-                    refused=session.refused_characters(characters),
-                    no_trash_reason=no_trash,
-                )
-
-                def planned(
-                    messages: list[MessageInfo],
-                    records: Mapping[int, FlagRecord],
-                    inbox_uids: list[int],
-                    inbox_count: int,
-                ) -> MailboxPlan:
-                    return plan_mailbox(
-                        entry,
-                        messages,
-                        mode=outcome.mode,
-                        records=records,
-                        inbox_uids=inbox_uids,
-                        inbox_count=inbox_count,
-                        window=self.window,
-                        rules=self.rules,
-                        facts=facts,
-                        keyword=self.keyword,
-                        also_flagged=self.also_flagged,
-                    )
-
-                plan = planned(scan.messages, records, scan.uids, folder.exists)
-                withhold(plan, target_refusals(session, plan.targets))
+            scan, plan, planned = self._scan_and_plan(
+                session, folder, entry, outcome, records, (trash, no_trash)
+            )
             outcome.plan, outcome.skipped = plan, scan.skipped
             if writes:
                 self._apply(selected, plan, scan.messages, applied, outcome)
@@ -264,6 +227,90 @@ class Enforcement:
                     if concluded is not None:
                         self.state.save_scan_mark(entry.email, INBOX, concluded)
             outcome.commands = session.commands
+
+    def _scan_and_plan(
+        self,
+        session: ImapSession,
+        folder: FolderState,
+        entry: Employee,
+        outcome: MailboxOutcome,
+        records: Mapping[int, FlagRecord],
+        trash: tuple[str | None, str],
+    ) -> tuple[ScanResult, MailboxPlan, Replanner]:
+        """Read the INBOX and plan it; also the planner, for `_conclude` to plan again.
+
+        Where the rules read no message text, each message is planned as it arrives,
+        while the server sends the next, under the folder-name characters of the rules'
+        own text, probed first. Should a sender's address bring another character the
+        server refuses, the INBOX is planned again once it is read.
+        """
+        namespace = session.namespace()
+
+        def facts_for(characters: frozenset[str]) -> MailboxFacts:
+            return MailboxFacts(
+                namespace.separator,
+                folder.keywords_allowed,
+                trash[0],
+                prefix=namespace.prefix,
+                refused=session.refused_characters(characters),
+                no_trash_reason=trash[1],
+            )
+
+        def planner(facts: MailboxFacts) -> Replanner:
+            def planned(
+                messages: Iterable[MessageInfo],
+                records: Mapping[int, FlagRecord],
+                inbox_uids: Sequence[int] | None,
+                inbox_count: int,
+            ) -> MailboxPlan:
+                return plan_mailbox(
+                    entry,
+                    messages,
+                    mode=outcome.mode,
+                    records=records,
+                    inbox_uids=inbox_uids,
+                    inbox_count=inbox_count,
+                    window=self.window,
+                    rules=self.rules,
+                    facts=facts,
+                    keyword=self.keyword,
+                    also_flagged=self.also_flagged,
+                )
+
+            return planned
+
+        scan, early, plan = ScanResult(), None, None
+        keyword = self.keyword if folder.keywords_allowed else None
+        with outcome.timed("scan"):
+            if self.rules.needs_personal_data:
+                scan = scan_inbox(
+                    session,
+                    window=self.window,
+                    rules=self.rules,
+                    keyword=keyword,
+                    known_uids=records,
+                    batch_size=session.batch_size,
+                )
+            else:
+                early = facts_for(name_characters((), self.rules))
+                messages = arriving(
+                    session,
+                    scan,
+                    window=self.window,
+                    rules=self.rules,
+                    keyword=keyword,
+                    known_uids=records,
+                    batch_size=session.batch_size,
+                )
+                plan = planner(early)(messages, records, None, folder.exists)
+        with outcome.timed("plan"):
+            facts = facts_for(name_characters(scan.messages, self.rules))
+            if plan is not None and facts == early:
+                plan.forget = forgettable(records, scan.uids)
+            else:
+                plan = planner(facts)(scan.messages, records, scan.uids, folder.exists)
+            withhold(plan, target_refusals(session, plan.targets))
+        return scan, plan, planner(facts)
 
     def _mark_of(self, mailbox: str) -> ScanMark | None:
         """*mailbox*'s INBOX mark: the one read as the run started, once; after that (a

@@ -8,7 +8,7 @@ with ``BODY.PEEK`` so nothing is marked ``\\Seen`` (docs/behaviour.md §2).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -17,7 +17,7 @@ from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
 
-__all__ = ["ScanResult", "imap_date", "scan_inbox"]
+__all__ = ["ScanResult", "arriving", "imap_date", "scan_inbox"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -61,14 +61,45 @@ def scan_inbox(
     UIDs our records say we flagged, bring back messages that are no longer due).
     *window* is the cycle as this run sees it.
     """
+    result = ScanResult()
+    for _ in arriving(
+        session,
+        result,
+        window=window,
+        rules=rules,
+        keyword=keyword,
+        known_uids=known_uids,
+        batch_size=batch_size,
+    ):
+        pass
+    if rules.needs_personal_data:
+        _add_personal_data(session, result, window)
+    return result
+
+
+def arriving(
+    session: ImapSession,
+    result: ScanResult,
+    *,
+    window: Window,
+    rules: RuleBook,
+    keyword: str | None,
+    known_uids: Iterable[int] = (),
+    batch_size: int = 5000,
+) -> Iterator[MessageInfo]:
+    """The messages `scan_inbox` fetches, each as soon as it is read; *result* keeps
+    them, and the UIDs whose answer could not be read, as they come.
+
+    The caller can plan each message while the server sends the next. Their text is
+    not read: for rules with a ``personal_data`` condition, use `scan_inbox`.
+    """
     before = imap_date(window.search_before)
     criteria: list[str] = ["BEFORE", before]
     if keyword is not None:
         criteria = ["OR", "BEFORE", before, "KEYWORD", keyword]
     uids = set(session.search(criteria)) | set(known_uids)
-    result = ScanResult()
     if not uids:
-        return result
+        return
     for item in session.fetch_messages(
         sorted(uids),
         header_fields=sorted(rules.header_names()),
@@ -79,9 +110,7 @@ def scan_inbox(
             result.skipped_uids.append(item)
         else:
             result.messages.append(item)
-    if rules.needs_personal_data:
-        _add_personal_data(session, result, window)
-    return result
+            yield item
 
 
 def _add_personal_data(session: ImapSession, result: ScanResult, window: Window) -> None:

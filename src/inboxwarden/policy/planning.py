@@ -33,6 +33,7 @@ __all__ = [
     "Tally",
     "Withheld",
     "folder_of_recorded",
+    "forgettable",
     "plan_mailbox",
     "recorded_target",
     "withhold",
@@ -277,9 +278,16 @@ def plan_mailbox(
     plan.batches, withheld = _batches(leaving, records, keyword, facts, personal)
     plan.withheld += withheld
     if inbox_uids is not None:
-        present = set(inbox_uids)
-        plan.forget = sorted(uid for uid in records if uid not in present and uid not in seen)
+        plan.forget = forgettable(records, [*inbox_uids, *seen])
     return plan
+
+
+def forgettable(records: Mapping[int, FlagRecord], answered: Iterable[int]) -> list[int]:
+    """The flag records of messages that are no longer in the INBOX: every record whose
+    UID is not among the *answered* ones (every UID the INBOX's fetch answered for,
+    readable or not)."""
+    present = set(answered)
+    return sorted(uid for uid in records if uid not in present)
 
 
 @dataclass(frozen=True, slots=True)
