@@ -18,7 +18,7 @@ import structlog
 from inboxwarden.errors import FolderError, ServerError
 from inboxwarden.imap.session import FolderState, ImapSession
 from inboxwarden.mailbox.actions import Applied, SelectedFolder, apply_batches, apply_flags
-from inboxwarden.mailbox.inbox_scan import ScanResult, arriving, scan_inbox
+from inboxwarden.mailbox.inbox_scan import ScanResult, add_personal_data, arriving
 from inboxwarden.mailbox.recovery import recover_transfers
 from inboxwarden.mailbox.runner import Visit
 from inboxwarden.policy.cycle import Window
@@ -280,28 +280,22 @@ class Enforcement:
             return planned
 
         scan, early, plan = ScanResult(), None, None
-        keyword = self.keyword if folder.keywords_allowed else None
+        messages = arriving(
+            session,
+            scan,
+            window=self.window,
+            rules=self.rules,
+            keyword=self.keyword if folder.keywords_allowed else None,
+            known_uids=records,
+            batch_size=session.batch_size,
+        )
         with outcome.timed("scan"):
             if self.rules.needs_personal_data:
-                scan = scan_inbox(
-                    session,
-                    window=self.window,
-                    rules=self.rules,
-                    keyword=keyword,
-                    known_uids=records,
-                    batch_size=session.batch_size,
-                )
+                for _ in messages:  # every message first: then the text of the due ones
+                    pass
+                add_personal_data(session, scan, self.window)
             else:
                 early = facts_for(name_characters((), self.rules))
-                messages = arriving(
-                    session,
-                    scan,
-                    window=self.window,
-                    rules=self.rules,
-                    keyword=keyword,
-                    known_uids=records,
-                    batch_size=session.batch_size,
-                )
                 plan = planner(early)(messages, records, None, folder.exists)
         with outcome.timed("plan"):
             facts = facts_for(name_characters(scan.messages, self.rules))

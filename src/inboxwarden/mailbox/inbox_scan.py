@@ -17,7 +17,7 @@ from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.matching import RuleBook
 from inboxwarden.policy.message import MessageInfo
 
-__all__ = ["ScanResult", "arriving", "imap_date", "scan_inbox"]
+__all__ = ["ScanResult", "add_personal_data", "arriving", "imap_date"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -46,37 +46,6 @@ class ScanResult:
         return [m.uid for m in self.messages] + self.skipped_uids
 
 
-def scan_inbox(
-    session: ImapSession,
-    *,
-    window: Window,
-    rules: RuleBook,
-    keyword: str | None,
-    known_uids: Iterable[int] = (),
-    batch_size: int = 5000,
-) -> ScanResult:
-    """Fetch every INBOX message that may be due, carries our keyword, or that we flagged.
-
-    *keyword* is None where the folder keeps no keywords (then only *known_uids*, the
-    UIDs our records say we flagged, bring back messages that are no longer due).
-    *window* is the cycle as this run sees it.
-    """
-    result = ScanResult()
-    for _ in arriving(
-        session,
-        result,
-        window=window,
-        rules=rules,
-        keyword=keyword,
-        known_uids=known_uids,
-        batch_size=batch_size,
-    ):
-        pass
-    if rules.needs_personal_data:
-        _add_personal_data(session, result, window)
-    return result
-
-
 def arriving(
     session: ImapSession,
     result: ScanResult,
@@ -87,11 +56,15 @@ def arriving(
     known_uids: Iterable[int] = (),
     batch_size: int = 5000,
 ) -> Iterator[MessageInfo]:
-    """The messages `scan_inbox` fetches, each as soon as it is read; *result* keeps
-    them, and the UIDs whose answer could not be read, as they come.
+    """Fetch every INBOX message that may be due, carries our keyword, or that we flagged,
+    and yield each as soon as it is read; *result* keeps them, and the UIDs whose answer
+    could not be read, as they come.
 
-    The caller can plan each message while the server sends the next. Their text is
-    not read: for rules with a ``personal_data`` condition, use `scan_inbox`.
+    *keyword* is None where the folder keeps no keywords (then only *known_uids*, the
+    UIDs our records say we flagged, bring back messages that are no longer due).
+    *window* is the cycle as this run sees it. The caller can plan each message while
+    the server sends the next. Their text is not read here: for rules with a
+    ``personal_data`` condition, read them all, then `add_personal_data`.
     """
     before = imap_date(window.search_before)
     criteria: list[str] = ["BEFORE", before]
@@ -113,7 +86,7 @@ def arriving(
             yield item
 
 
-def _add_personal_data(session: ImapSession, result: ScanResult, window: Window) -> None:
+def add_personal_data(session: ImapSession, result: ScanResult, window: Window) -> None:
     """Scan the due messages' text for the ``personal_data`` rule condition (docs/behaviour.md §3).
 
     Only due messages are read: rules decide nothing about the others. Messages that
