@@ -52,3 +52,12 @@ def test_a_cut_connection_is_raised_not_counted_as_unreadable():
     stream = messages_of(cut(), {1, 2}, [1, 2], fast=True)
     with pytest.raises(ConnectionLost):
         list(stream)
+
+
+def test_the_next_messages_first_line_stays_for_imapclient_when_it_is_the_odd_one():
+    # The first message has no tail line, so it is complete only once the second's first
+    # line is read; that line must still reach imapclient's parser.
+    first, _ = answer(1)
+    second = answer(2, size=b"")
+    got = list(messages_of(iter([first, *second]), {1, 2}, [1, 2], fast=True))
+    assert {m.uid: m.size for m in got if isinstance(m, MessageInfo)} == {1: 99, 2: 0}
