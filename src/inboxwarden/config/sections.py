@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -14,7 +13,7 @@ from inboxwarden.errors import quoted
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.policy.people import Language, Mode
 from inboxwarden.state.urls import parse_database_url
-from inboxwarden.transport import AuthMethod, Security
+from inboxwarden.transport import AuthMethod, Security, is_loopback
 
 __all__ = [
     "OAUTH_DEFAULT_SCOPES",
@@ -130,16 +129,7 @@ class ImapSettings(_Section):
     @property
     def is_loopback(self) -> bool:
         """True when the server is this machine, where plain text exposes nothing."""
-        return _is_loopback(self.host)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return is_loopback(self.host)
 
 
 #: What each provider's IMAP login wants as the token's scope (docs/behaviour.md §10).
@@ -309,7 +299,7 @@ class SmtpSettings(_Section):
     @property
     def is_loopback(self) -> bool:
         """True when the relay is this machine, where plain text exposes nothing."""
-        return _is_loopback(self.host)
+        return is_loopback(self.host)
 
 
 class ScheduleSettings(_Section):

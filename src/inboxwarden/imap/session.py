@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import ipaddress
 import os
 import re
 import ssl
@@ -44,7 +43,7 @@ from inboxwarden.imap.errors import translated
 from inboxwarden.imap.folders import FolderEntry, find_special
 from inboxwarden.imap.structure import BodyPart, leaves
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER, MessageInfo
-from inboxwarden.transport import AuthMethod, Security
+from inboxwarden.transport import AuthMethod, Security, is_loopback
 
 __all__ = [
     "REFUSAL_CODES",
@@ -955,12 +954,7 @@ def _identify(client: Any) -> dict[str, str]:
 
 def _may_carry_token(endpoint: Endpoint) -> bool:
     """True when the connection is encrypted, or stays on this machine (tests)."""
-    if endpoint.security != "plain" or endpoint.host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(endpoint.host).is_loopback
-    except ValueError:
-        return False
+    return endpoint.security != "plain" or is_loopback(endpoint.host)
 
 
 def _shutdown(client: Any) -> None:

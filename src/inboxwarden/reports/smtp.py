@@ -10,7 +10,6 @@ addresses.
 
 from __future__ import annotations
 
-import ipaddress
 import smtplib
 import ssl
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from pydantic import SecretStr
 
 from inboxwarden.config import SmtpSettings, read_secret
 from inboxwarden.errors import ConfigError, DeliveryError
-from inboxwarden.transport import Security
+from inboxwarden.transport import Security, is_loopback
 
 __all__ = ["SmtpEndpoint", "probe", "send"]
 
@@ -62,20 +61,11 @@ class SmtpEndpoint:
 
     def check(self) -> None:
         """Refuse plain text to anything but loopback (docs/behaviour.md §10)."""
-        if self.security == "plain" and not _is_loopback(self.host):
+        if self.security == "plain" and not is_loopback(self.host):
             raise ConfigError(
                 "field 'smtp.security': plain text is only allowed to a relay on loopback; "
                 "use tls or starttls"
             )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def send(endpoint: SmtpEndpoint, message: EmailMessage) -> None:
