@@ -42,8 +42,7 @@ _LOCK = threading.Lock()
 def public_holidays(country: str, year: int) -> frozenset[date]:
     """The public holidays (the package's default category) of *country* in *year*.
 
-    Raises :class:`UnknownCountry` for a code the ``holidays`` package does not know
-    (the package itself signals that with ``NotImplementedError``).
+    Raises :class:`UnknownCountry` for a code the ``holidays`` package does not list.
     """
     known = _BY_CODE.get(country)
     calendar = None
@@ -51,10 +50,11 @@ def public_holidays(country: str, year: int) -> frozenset[date]:
         module = _country_module(known[0])
         calendar = getattr(module, known[1], None) if module is not None else None
     if calendar is None:
-        try:
-            return frozenset(holidays.country_holidays(country, years=year).keys())
-        except NotImplementedError as exc:  # the package's "no such country"
-            raise UnknownCountry(country) from exc
+        # The package's own list (aliases such as UK included); it loads every country,
+        # as country_holidays does anyway on this path.
+        if country not in holidays.list_supported_countries():
+            raise UnknownCountry(country)
+        return frozenset(holidays.country_holidays(country, years=year).keys())
     return frozenset(calendar(years=year).keys())
 
 
