@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     Row,
     create_engine,
@@ -36,17 +35,14 @@ from inboxwarden.errors import ConfigError, StateError
 from inboxwarden.policy.planning import FlagRecord
 from inboxwarden.policy.scan_marks import ScanMark
 from inboxwarden.state import migrate
+from inboxwarden.state import queries as q
 from inboxwarden.state.history import History
 from inboxwarden.state.records import AuditEvent, Transfer, as_utc
 from inboxwarden.state.schema import (
     digests_sent,
-    flags,
-    folders,
-    leases,
     mailbox_runs,
     runs,
     scan_marks,
-    transfers,
 )
 from inboxwarden.state.trail import AuditTrail
 
@@ -65,8 +61,11 @@ class StateStore(AuditTrail, History):
         """Open the database at *url*, creating or migrating its tables to the newest revision."""
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # A pooled connection to a server may have been dropped while idle: ping it before
+        # use. A file cannot drop, and a ping per transaction is a sixth of the store's time.
+        pre_ping = not url.startswith("sqlite")
         try:
-            engine = create_engine(url, future=True, pool_pre_ping=True)
+            engine = create_engine(url, future=True, pool_pre_ping=pre_ping)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise ConfigError(f"state.url: cannot use this database URL: {exc}") from exc
         if engine.dialect.name == "sqlite":
@@ -124,18 +123,17 @@ class StateStore(AuditTrail, History):
         error: str | None = None,
     ) -> None:
         """Store the counts of one mailbox in one run (the weekly report reads these)."""
+        row = {
+            "run_id": run_id,
+            "mailbox": mailbox,
+            "at": datetime.now(UTC),
+            "mode": mode,
+            "status": status,
+            "error": error,
+            "counts": json.dumps(dict(counts), sort_keys=True),
+        }
         with self._engine.begin() as conn:
-            conn.execute(
-                insert(mailbox_runs).values(
-                    run_id=run_id,
-                    mailbox=mailbox,
-                    at=datetime.now(UTC),
-                    mode=mode,
-                    status=status,
-                    error=error,
-                    counts=json.dumps(dict(counts), sort_keys=True),
-                )
-            )
+            conn.execute(q.ADD_MAILBOX_RUN, row)
 
     def mailbox_history(self, mailbox: str) -> list[tuple[datetime, str, dict[str, int]]]:
         """Every recorded run of *mailbox*: time, status and counts, oldest first."""
@@ -155,45 +153,26 @@ class StateStore(AuditTrail, History):
         Returns True when the folder's UIDVALIDITY changed since the last run
         (docs/behaviour.md §5.3).
         """
+        key = {"mailbox": mailbox, "folder": folder}
         with self._engine.begin() as conn:
-            known = conn.execute(
-                select(folders.c.uidvalidity).where(
-                    folders.c.mailbox == mailbox, folders.c.folder == folder
-                )
-            ).scalar()
+            known = conn.execute(q.KNOWN_UIDVALIDITY, key).scalar()
             if known == uidvalidity:
                 return False
-            where = (flags.c.mailbox == mailbox, flags.c.folder == folder)
-            conn.execute(delete(flags).where(*where, flags.c.uidvalidity != uidvalidity))
-            conn.execute(
-                delete(transfers).where(
-                    transfers.c.mailbox == mailbox,
-                    transfers.c.folder == folder,
-                    transfers.c.uidvalidity != uidvalidity,
-                )
-            )
+            now = {**key, "uidvalidity": uidvalidity}
+            conn.execute(q.DROP_OTHER_UIDVALIDITY_FLAGS, now)
+            conn.execute(q.DROP_OTHER_UIDVALIDITY_TRANSFERS, now)
             if known is None:
-                conn.execute(
-                    insert(folders).values(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity)
-                )
+                conn.execute(q.ADD_FOLDER, now)
             else:
-                conn.execute(
-                    update(folders)
-                    .where(folders.c.mailbox == mailbox, folders.c.folder == folder)
-                    .values(uidvalidity=uidvalidity)
-                )
+                change = {"key_mailbox": mailbox, "key_folder": folder, "uidvalidity": uidvalidity}
+                conn.execute(q.CHANGE_UIDVALIDITY, change)
             return known is not None
 
     def flag_records(self, mailbox: str, folder: str, uidvalidity: int) -> dict[int, FlagRecord]:
         """The flags inboxwarden set in this folder under this UIDVALIDITY, by UID."""
+        key = {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity}
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(flags.c.uid, flags.c.keyword, flags.c.flagged).where(
-                    flags.c.mailbox == mailbox,
-                    flags.c.folder == folder,
-                    flags.c.uidvalidity == uidvalidity,
-                )
-            ).all()
+            rows = conn.execute(q.FLAG_RECORDS, key).all()
         return {r.uid: FlagRecord(r.uid, bool(r.keyword), bool(r.flagged)) for r in rows}
 
     def save_flags(
@@ -212,7 +191,7 @@ class StateStore(AuditTrail, History):
         existing = self.flag_records(mailbox, folder, uidvalidity)
         now = datetime.now(UTC)
         new_rows: list[dict[str, Any]] = []
-        changed: list[tuple[int, bool, bool]] = []
+        changed: list[dict[str, Any]] = []
         for uid in sorted(kw | fl):
             old = existing.get(uid)
             keyword_set = uid in kw or (old is not None and old.keyword)
@@ -230,16 +209,21 @@ class StateStore(AuditTrail, History):
                     }
                 )
             elif (keyword_set, flagged_set) != (old.keyword, old.flagged):
-                changed.append((uid, keyword_set, flagged_set))
+                changed.append(
+                    {
+                        "key_mailbox": mailbox,
+                        "key_folder": folder,
+                        "key_uidvalidity": uidvalidity,
+                        "key_uid": uid,
+                        "keyword": keyword_set,
+                        "flagged": flagged_set,
+                    }
+                )
         with self._engine.begin() as conn:
             if new_rows:
-                conn.execute(insert(flags), new_rows)
-            for uid, keyword_set, flagged_set in changed:
-                conn.execute(
-                    update(flags)
-                    .where(*_flag_key(mailbox, folder, uidvalidity, uid))
-                    .values(keyword=keyword_set, flagged=flagged_set)
-                )
+                conn.execute(q.ADD_FLAGS, new_rows)
+            if changed:
+                conn.execute(q.CHANGE_FLAGS, changed)
 
     def forget_flags(
         self, mailbox: str, folder: str, uidvalidity: int, uids: Iterable[int]
@@ -248,8 +232,11 @@ class StateStore(AuditTrail, History):
         chosen = sorted(set(uids))
         if not chosen:
             return
+        key = {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity}
         with self._engine.begin() as conn:
-            _delete_flag_records(conn, mailbox, folder, uidvalidity, chosen)
+            # In slices: SQLite allows at most 999 bound parameters in one statement.
+            for start in range(0, len(chosen), _IN_CHUNK):
+                conn.execute(q.DROP_FLAGS, {**key, "uids": chosen[start : start + _IN_CHUNK]})
 
     # --- incremental scans ----------------------------------------------------------
 
@@ -257,11 +244,7 @@ class StateStore(AuditTrail, History):
         """What the last scan of *folder* concluded, if it left a mark (see
         :mod:`inboxwarden.policy.scan_marks`)."""
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(scan_marks).where(
-                    scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder
-                )
-            ).first()
+            row = conn.execute(q.SCAN_MARK, {"mailbox": mailbox, "folder": folder}).first()
         return None if row is None else _scan_mark(row)
 
     def scan_marks_of(self, mailboxes: Sequence[str], folder: str) -> dict[str, ScanMark]:
@@ -281,18 +264,12 @@ class StateStore(AuditTrail, History):
 
     def save_scan_mark(self, mailbox: str, folder: str, mark: ScanMark | None) -> None:
         """Remember *mark* for *folder*, replacing any earlier one; None forgets it."""
-        key = (scan_marks.c.mailbox == mailbox, scan_marks.c.folder == folder)
+        key = {"mailbox": mailbox, "folder": folder}
         with self._engine.begin() as conn:
-            conn.execute(delete(scan_marks).where(*key))
+            conn.execute(q.DROP_SCAN_MARK, key)
             if mark is not None:
-                conn.execute(
-                    insert(scan_marks).values(
-                        mailbox=mailbox,
-                        folder=folder,
-                        marked_at=datetime.now(UTC),
-                        **dataclasses.asdict(mark),
-                    )
-                )
+                row = {**key, "marked_at": datetime.now(UTC), **dataclasses.asdict(mark)}
+                conn.execute(q.ADD_SCAN_MARK, row)
 
     # --- transfers in flight --------------------------------------------------------
 
@@ -312,26 +289,24 @@ class StateStore(AuditTrail, History):
         refs: Sequence[str],
     ) -> int:
         """Journal one transfer command before it is sent (docs/behaviour.md §5.2); its id."""
+        row = {
+            "mailbox": mailbox,
+            "folder": folder,
+            "uidvalidity": uidvalidity,
+            "target": target,
+            "target_uidvalidity": target_status[0],
+            "target_uidnext": target_status[1],
+            "uids": ",".join(map(str, uids)),
+            "refs": ",".join(refs),
+            "command": command,
+            "phase": "sent",
+            "action": action,
+            "rule": rule,
+            "run_id": run_id,
+            "created_at": datetime.now(UTC),
+        }
         with self._engine.begin() as conn:
-            result = conn.execute(
-                insert(transfers).values(
-                    mailbox=mailbox,
-                    folder=folder,
-                    uidvalidity=uidvalidity,
-                    target=target,
-                    target_uidvalidity=target_status[0],
-                    target_uidnext=target_status[1],
-                    uids=",".join(map(str, uids)),
-                    refs=",".join(refs),
-                    command=command,
-                    phase="sent",
-                    action=action,
-                    rule=rule,
-                    run_id=run_id,
-                    created_at=datetime.now(UTC),
-                )
-            )
-            key = result.inserted_primary_key
+            key = conn.execute(q.ADD_TRANSFER, row).inserted_primary_key
         if key is None:
             raise StateError("transfer journal insert returned no id")
         return int(key[0])
@@ -339,17 +314,14 @@ class StateStore(AuditTrail, History):
     def record_copyuid(self, transfer_id: int, mapping: Mapping[int, int]) -> None:
         """Write down the server's COPYUID before the next command (phase ``copied``)."""
         text = ",".join(f"{src}:{dst}" for src, dst in sorted(mapping.items()))
+        change = {"key_id": transfer_id, "mapping": text, "phase": "copied"}
         with self._engine.begin() as conn:
-            conn.execute(
-                update(transfers)
-                .where(transfers.c.id == transfer_id)
-                .values(mapping=text, phase="copied")
-            )
+            conn.execute(q.CHANGE_TRANSFER, change)
 
     def set_transfer_phase(self, transfer_id: int, phase: str) -> None:
         """Move a journalled transfer on to *phase* (``expunging`` before ``\\Deleted``)."""
         with self._engine.begin() as conn:
-            conn.execute(update(transfers).where(transfers.c.id == transfer_id).values(phase=phase))
+            conn.execute(q.CHANGE_TRANSFER, {"key_id": transfer_id, "phase": phase})
 
     def complete_transfer(
         self,
@@ -374,7 +346,7 @@ class StateStore(AuditTrail, History):
                 # By primary key in the driver's executemany: SQLAlchemy compiling an IN
                 # list per 500 UIDs cost more than the deletes themselves.
                 conn.exec_driver_sql(self._flag_delete, gone)
-            conn.execute(delete(transfers).where(transfers.c.id == transfer_id))
+            conn.execute(q.DROP_TRANSFER, {"id": transfer_id})
         return len(rows)
 
     @cached_property
@@ -388,16 +360,12 @@ class StateStore(AuditTrail, History):
     def end_transfer(self, transfer_id: int) -> None:
         """Forget a transfer that needs nothing more (resolved, or its folder renumbered)."""
         with self._engine.begin() as conn:
-            conn.execute(delete(transfers).where(transfers.c.id == transfer_id))
+            conn.execute(q.DROP_TRANSFER, {"id": transfer_id})
 
     def open_transfers(self, mailbox: str, folder: str) -> list[Transfer]:
         """Transfers a crash or a cut connection left unfinished in *folder*, oldest first."""
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(transfers)
-                .where(transfers.c.mailbox == mailbox, transfers.c.folder == folder)
-                .order_by(transfers.c.id)
-            ).all()
+            rows = conn.execute(q.OPEN_TRANSFERS, {"mailbox": mailbox, "folder": folder}).all()
         return [
             Transfer(
                 id=r.id,
@@ -426,22 +394,17 @@ class StateStore(AuditTrail, History):
     def acquire_lease(self, mailbox: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* for *holder* so two instances never work on it at once."""
         now = datetime.now(UTC)
+        claim = {"key_mailbox": mailbox, "key_holder": holder, "now": now}
         with self._engine.begin() as conn:
             taken = conn.execute(
-                update(leases)
-                .where(
-                    leases.c.mailbox == mailbox,
-                    (leases.c.holder == holder) | (leases.c.expires_at < now),
-                )
-                .values(holder=holder, expires_at=now + ttl)
+                q.CLAIM_LEASE, {**claim, "holder": holder, "expires_at": now + ttl}
             ).rowcount
         if taken:
             return True
         try:
             with self._engine.begin() as conn:
-                conn.execute(
-                    insert(leases).values(mailbox=mailbox, holder=holder, expires_at=now + ttl)
-                )
+                row = {"mailbox": mailbox, "holder": holder, "expires_at": now + ttl}
+                conn.execute(q.ADD_LEASE, row)
         except IntegrityError:
             return False
         return True
@@ -450,53 +413,42 @@ class StateStore(AuditTrail, History):
         """Who holds *mailbox*'s lease now (expired or not), if anyone; nobody once the
         holder released it."""
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(leases.c.holder, leases.c.expires_at).where(leases.c.mailbox == mailbox)
-            ).first()
+            row = conn.execute(q.LEASE, {"mailbox": mailbox}).first()
         if row is None or (as_utc(row.expires_at) or _RELEASED) <= _RELEASED:
             return None
         return str(row.holder)
 
     def take_over_lease(self, mailbox: str, dead: str, holder: str, ttl: timedelta) -> bool:
         """Claim *mailbox* from a holder known to be *dead*; False if it changed meanwhile."""
+        change = {
+            "key_mailbox": mailbox,
+            "key_holder": dead,
+            "holder": holder,
+            "expires_at": datetime.now(UTC) + ttl,
+        }
         with self._engine.begin() as conn:
-            taken = conn.execute(
-                update(leases)
-                .where(leases.c.mailbox == mailbox, leases.c.holder == dead)
-                .values(holder=holder, expires_at=datetime.now(UTC) + ttl)
-            ).rowcount
+            taken = conn.execute(q.CHANGE_LEASE, change).rowcount
         return bool(taken)
 
     def release_lease(self, mailbox: str, holder: str) -> None:
         """Give up the claim on *mailbox*: the row stays, expired, so that the next claim
         is one UPDATE instead of an UPDATE that misses and an INSERT."""
+        change = {"key_mailbox": mailbox, "key_holder": holder, "expires_at": _RELEASED}
         with self._engine.begin() as conn:
-            conn.execute(
-                update(leases)
-                .where(leases.c.mailbox == mailbox, leases.c.holder == holder)
-                .values(expires_at=_RELEASED)
-            )
+            conn.execute(q.CHANGE_LEASE, change)
 
     # --- digests and health -------------------------------------------------------
 
     def record_digest(self, mailbox: str, kind: str, sent_at: datetime) -> None:
         """Remember that *mailbox* got its *kind* digest as of *sent_at*."""
+        row = {"mailbox": mailbox, "kind": kind, "sent_at": sent_at.astimezone(UTC)}
         with self._engine.begin() as conn:
-            conn.execute(
-                insert(digests_sent).values(
-                    mailbox=mailbox, kind=kind, sent_at=sent_at.astimezone(UTC)
-                )
-            )
+            conn.execute(q.ADD_DIGEST, row)
 
     def last_digest(self, mailbox: str) -> datetime | None:
         """When *mailbox* last got a digest, for :func:`inboxwarden.reports.digest.digest_due`."""
         with self._engine.connect() as conn:
-            value = conn.execute(
-                select(digests_sent.c.sent_at)
-                .where(digests_sent.c.mailbox == mailbox)
-                .order_by(digests_sent.c.sent_at.desc())
-                .limit(1)
-            ).scalar()
+            value = conn.execute(q.LAST_DIGEST, {"mailbox": mailbox}).scalar()
         return None if value is None else as_utc(value)
 
     def forget_digests_before(self, cutoff: datetime) -> int:
@@ -530,30 +482,6 @@ class StateStore(AuditTrail, History):
 
 #: The expiry a released lease gets: long past on every clock.
 _RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _delete_flag_records(
-    conn: Connection, mailbox: str, folder: str, uidvalidity: int, uids: Sequence[int]
-) -> None:
-    # In slices: SQLite allows at most 999 bound parameters in one statement.
-    for start in range(0, len(uids), 500):
-        conn.execute(
-            delete(flags).where(
-                flags.c.mailbox == mailbox,
-                flags.c.folder == folder,
-                flags.c.uidvalidity == uidvalidity,
-                flags.c.uid.in_(uids[start : start + 500]),
-            )
-        )
-
-
-def _flag_key(mailbox: str, folder: str, uidvalidity: int, uid: int) -> tuple[Any, ...]:
-    return (
-        flags.c.mailbox == mailbox,
-        flags.c.folder == folder,
-        flags.c.uidvalidity == uidvalidity,
-        flags.c.uid == uid,
-    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
