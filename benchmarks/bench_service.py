@@ -12,8 +12,9 @@ subprocesses against a state database that already exists:
 
 Prints per run the wall time, mailboxes per minute, the child's peak memory (max RSS),
 IMAP commands per mailbox (as the engine counts them, after login), how many
-mailboxes were found unchanged, and the child's CPU time (user + system: what the
-client itself costs, whatever else runs on the machine); then the second run's
+mailboxes were found unchanged, the child's CPU time (user + system: what the
+client itself costs, whatever else runs on the machine) and the whole machine's busy CPU
+time over the run (on an idle machine, the rest is Dovecot's); then the second run's
 speed-up. Figures taken while other work runs on the machine are noisy.
 
 The server is Dovecot's default (two new processes per connection); with
@@ -128,6 +129,7 @@ class RunFigures:
 
     seconds: float
     cpu_seconds: float
+    machine_cpu_seconds: float
     peak_mb: float
     commands: float
     unchanged: int
@@ -192,6 +194,7 @@ class Bench:
             command = [*spy, "-o", profile, "--", *command]
         out = self.base / "output.txt"
         with out.open("wb") as sink:
+            busy = _machine_busy_seconds()
             start = time.perf_counter()
             child = subprocess.Popen(
                 command, stdout=sink, stderr=sink, cwd=self.base, env=_env(self.child_src)
@@ -199,6 +202,7 @@ class Bench:
             # wait4: this child's own peak memory, not the largest of all children.
             _, status, usage = os.wait4(child.pid, 0)
             seconds = time.perf_counter() - start
+            busy = _machine_busy_seconds() - busy
         if os.waitstatus_to_exitcode(status) != 0:
             print(out.read_text(errors="replace")[-3000:], file=sys.stderr)
             raise SystemExit("inboxwarden run failed")
@@ -213,6 +217,7 @@ class Bench:
         return RunFigures(
             seconds=seconds,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
+            machine_cpu_seconds=busy,
             peak_mb=usage.ru_maxrss / 1024,
             commands=sum(c["imap_commands"] for c in counts) / max(1, len(counts)),
             unchanged=sum(c.get("unchanged", 0) for c in counts),
@@ -220,6 +225,14 @@ class Bench:
             deleted=sum(c["deleted"] for c in counts),
             failed=sum(status != "ok" for status, _ in rows),
         )
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time all cores spent busy since boot (Linux /proc/stat: all but idle and iowait)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    busy = sum(ticks[:8]) - ticks[3] - ticks[4]  # the first 8: guest time is inside user
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _env(source: str | None) -> dict[str, str]:
@@ -232,7 +245,8 @@ def _env(source: str | None) -> dict[str, str]:
 def show(title: str, figures: RunFigures, mailboxes: int) -> None:
     rate = mailboxes / figures.seconds * 60
     print(
-        f"{title:13} {figures.seconds:7.1f} s (CPU {figures.cpu_seconds:5.1f} s)  "
+        f"{title:13} {figures.seconds:7.1f} s (CPU {figures.cpu_seconds:5.1f} s, "
+        f"machine {figures.machine_cpu_seconds:5.1f} s)  "
         f"{rate:7,.0f} mailboxes/min  "
         f"peak {figures.peak_mb:4.0f} MB  {figures.commands:5.1f} IMAP commands/mailbox  "
         f"moved {figures.moved:,} deleted {figures.deleted:,}  "
