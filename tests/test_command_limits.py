@@ -10,13 +10,14 @@ from pydantic import SecretStr
 
 from inboxwarden.config import load_settings
 from inboxwarden.demo.localserver import LocalDovecot, capability_without, write_maildir_messages
+from inboxwarden.imap.connect import Credentials, Endpoint
 from inboxwarden.imap.providers import (
     DOVECOT_LIMITS,
     PORTABLE_LIMITS,
     PROFILES,
     learned_limits,
 )
-from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
+from inboxwarden.imap.session import ImapSession
 from tests.kit.census import census
 from tests.kit.engine import ENFORCING, mail, run, write_config
 from tests.kit.faults import CuttingProxy

@@ -1,7 +1,7 @@
 """The words the configuration and the IMAP and SMTP clients share about connecting.
 
 Kept in a leaf module of its own so that :mod:`inboxwarden.config`,
-:mod:`inboxwarden.imap.session` and :mod:`inboxwarden.reports.smtp` spell each choice
+:mod:`inboxwarden.imap.connect` and :mod:`inboxwarden.reports.smtp` spell each choice
 once, without importing one another.
 """
 

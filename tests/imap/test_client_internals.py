@@ -21,7 +21,8 @@ from pydantic import SecretStr
 
 from inboxwarden.imap import client_internals, stream
 from inboxwarden.imap.client_internals import BORROWED, TESTED_IMAPCLIENT, Borrowed
-from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
+from inboxwarden.imap.connect import Credentials, Endpoint
+from inboxwarden.imap.session import ImapSession
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 OWNERS: dict[str, type] = {

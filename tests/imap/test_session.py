@@ -13,7 +13,8 @@ from inboxwarden.demo.localserver import capability_without
 from inboxwarden.errors import AuthenticationFailed, ConnectionLost
 from inboxwarden.imap import client_internals, stream
 from inboxwarden.imap.answers import to_message
-from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
+from inboxwarden.imap.connect import Credentials, Endpoint
+from inboxwarden.imap.session import ImapSession
 from tests.kit.engine import OLD, mail
 from tests.kit.seeding import make_message, seed
 from tests.kit.servers import new_user, special_server

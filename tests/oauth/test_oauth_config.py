@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from inboxwarden.cli.commands import main
 from inboxwarden.config import load_settings
 from inboxwarden.errors import ConfigError, TokenUnavailable
-from inboxwarden.imap.session import Credentials, Endpoint, _may_carry_token
+from inboxwarden.imap.connect import Credentials, Endpoint, _may_carry_token
 from inboxwarden.oauth.cache import TokenCache
 from inboxwarden.oauth.sources import token_source
 

@@ -25,7 +25,8 @@ from inboxwarden.config import load_settings
 from inboxwarden.demo.localserver import LocalDovecot
 from inboxwarden.demo.mail import EXAMPLE_RULES, inbox_messages
 from inboxwarden.directory.entries import load_directory
-from inboxwarden.imap.session import Credentials, Endpoint, ImapSession
+from inboxwarden.imap.connect import Credentials, Endpoint
+from inboxwarden.imap.session import ImapSession
 from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.mailbox.scan_job import run_scan
 from inboxwarden.reports import demo_digests, demo_report

@@ -1,1 +1,3 @@
-"""The IMAP adapter: sessions, UID sets, folders and error translation."""
+"""The IMAP adapter: `connect` opens and logs in, `session` is the logged-in connection
+(what crosses its wall is in `server_facts`), with UID sets, folders, the FETCH readers
+and error translation beside them."""

@@ -1,4 +1,5 @@
-"""One logged-in IMAP connection: the only place that talks to imapclient.
+"""One logged-in IMAP connection: with :mod:`.connect`, which opens it, the only place
+that talks to imapclient.
 
 Everything that crosses this module's wall is plain, typed data (ints, strs,
 :class:`MessageInfo`); imapclient's untyped values and exceptions stay inside. Two rules
@@ -13,122 +14,35 @@ What it needs beyond imapclient's public API goes through
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
-import ssl
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, Self
 
 import structlog
-from imapclient import IMAPClient, SocketTimeout
-from imapclient import exceptions as imap_exc
 from imapclient.response_parser import parse_fetch_response
-from pydantic import SecretStr
 
-from inboxwarden.errors import (
-    ConnectionLost,
-    FolderError,
-    MissingCapability,
-    PolicyError,
-    ServerError,
-)
-from inboxwarden.imap import client_internals, stream, uidset
+from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
+from inboxwarden.imap import client_internals, connect, stream, uidset
 from inboxwarden.imap.answers import copyuid_mapping, messages_of
+from inboxwarden.imap.connect import Credentials, Endpoint
 from inboxwarden.imap.errors import translated
 from inboxwarden.imap.folders import FolderEntry, find_special
+from inboxwarden.imap.server_facts import FlagState, FolderState, Namespace, Resync
 from inboxwarden.imap.structure import BodyPart, leaves
 from inboxwarden.policy.message import OWN_MESSAGE_HEADER, MessageInfo
-from inboxwarden.transport import AuthMethod, Security, is_loopback
 
-__all__ = [
-    "REFUSAL_CODES",
-    "TOKEN_METHODS",
-    "Credentials",
-    "Endpoint",
-    "FlagState",
-    "FolderState",
-    "ImapSession",
-    "Namespace",
-    "Resync",
-    "SentMove",
-    "tls_context",
-]
+__all__ = ["REFUSAL_CODES", "ImapSession", "SentMove"]
 
 log = structlog.get_logger(__name__)
 
-#: SASL mechanisms that carry a bearer token (RFC 7628; XOAUTH2 is Google's and Microsoft's).
-TOKEN_METHODS = frozenset({"xoauth2", "oauthbearer"})
 _ESEARCH_ALL = re.compile(rb"\bALL\s+([0-9:,]+)", re.IGNORECASE)
 _RESPONSE_CODE = re.compile(r"^\[([A-Za-z-]+)")
 #: Response codes (RFC 5530) that say a folder name or target cannot be used at all.
 REFUSAL_CODES = frozenset({"CANNOT", "NOPERM", "LIMIT", "OVERQUOTA"})
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Where the server is and how to secure the connection (docs/behaviour.md §10)."""
-
-    host: str
-    port: int
-    security: Security = "tls"
-    ca_file: str | None = None
-    timeout: float = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """Who logs in, and as whom: the mailbox's login, optionally through a master user.
-
-    For ``xoauth2`` and ``oauthbearer`` the secret is the access token.
-    """
-
-    login: str
-    secret: SecretStr
-    method: AuthMethod = "password"
-    master_user: str | None = None
-
-
-class Namespace(NamedTuple):
-    """The personal namespace (RFC 2342): folder names start with *prefix* (``INBOX.``
-    on many hosts) and *separator* divides the levels."""
-
-    prefix: str
-    separator: str
-
-
-@dataclass(frozen=True, slots=True)
-class FolderState:
-    """What SELECT told us (RFC 3501 §6.3.1, RFC 4551 for HIGHESTMODSEQ)."""
-
-    name: str
-    uidvalidity: int
-    uidnext: int
-    exists: int
-    keywords_allowed: bool
-    #: The folder's HIGHESTMODSEQ (RFC 7162 §3.1.2.1) where the session tracks changes
-    #: (CONDSTORE enabled); None otherwise, or where the folder keeps no MODSEQs.
-    highestmodseq: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Resync:
-    """What ``SELECT … (QRESYNC …)`` told about a folder since a MODSEQ (RFC 7162 §3.2.5)."""
-
-    folder: FolderState
-    #: UIDs expunged since then, as inclusive runs (``VANISHED (EARLIER)``); may cover
-    #: UIDs that never existed, so it is only ever asked about UIDs one knows.
-    vanished: tuple[tuple[int, int], ...]
-    #: The flags now of every message changed (or added) since then, by UID.
-    changed: dict[int, frozenset[str]]
-
-    def gone(self, uid: int) -> bool:
-        """True when *uid* was expunged since the MODSEQ asked about."""
-        return any(first <= uid <= last for first, last in self.vanished)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +52,6 @@ class SentMove:
     tag: bytes
     text: str
     folder: str
-
-
-@dataclass(frozen=True, slots=True)
-class FlagState:
-    """A message's flags now, and its MODSEQ where the server has CONDSTORE."""
-
-    flags: frozenset[str]
-    modseq: int | None = None
 
 
 class ImapSession:
@@ -181,49 +87,11 @@ class ImapSession:
     @classmethod
     def open(cls, endpoint: Endpoint, credentials: Credentials) -> ImapSession:
         """Connect, secure and log in; raises :class:`MailboxError` subclasses only."""
-        context = None if endpoint.security == "plain" else tls_context(endpoint.ca_file)
-        timeout = SocketTimeout(connect=min(endpoint.timeout, 15.0), read=endpoint.timeout)
-        with translated():
-            client = IMAPClient(
-                endpoint.host,
-                port=endpoint.port,
-                ssl=endpoint.security == "tls",
-                ssl_context=context,
-                timeout=timeout,
-            )
-        # Aware datetimes as the server sent them; imapclient would otherwise convert
-        # INTERNALDATE to this machine's local time and drop the zone.
-        client.normalise_times = False
-        try:
-            with translated():
-                if endpoint.security == "starttls":
-                    client.starttls(context)
-                if credentials.method in TOKEN_METHODS and not _may_carry_token(endpoint):
-                    raise PolicyError("a token is only sent over TLS (or in plain to loopback)")
-                _login(client, credentials)
-                caps = frozenset(
-                    c.decode("ascii", "replace").upper() for c in client.capabilities()
-                )
-                tracking = False
-                if "QRESYNC" in caps:
-                    # RFC 7162 §3.2.10: expunges then come as one VANISHED range instead of
-                    # an EXPUNGE line per message, which is most of a big MOVE's answer.
-                    client.enable("QRESYNC")
-                    tracking = True
-                elif "CONDSTORE" in caps and "ENABLE" in caps:
-                    # So that SELECT reports HIGHESTMODSEQ (incremental scans, RFC 7162 §3.1).
-                    # Only an optimisation: refused, every scan is a full one.
-                    with contextlib.suppress(imap_exc.IMAPClientError):
-                        tracking = bool(client.enable("CONDSTORE"))
-            server_id = _identify(client) if "ID" in caps else {}
-        except BaseException:
-            _shutdown(client)
-            raise
-        session = cls(client, caps, server_id)
-        session.commands += 1 if "ID" in caps else 0
-        session.qresync = "QRESYNC" in caps
-        session.tracks_changes = tracking
-        session.commands += "QRESYNC" in caps or {"CONDSTORE", "ENABLE"} <= caps
+        link = connect.logged_in(endpoint, credentials)
+        session = cls(link.client, link.capabilities, link.server_id)
+        session.commands += link.commands
+        session.qresync = "QRESYNC" in link.capabilities
+        session.tracks_changes = link.tracks_changes
         return session
 
     def close(self) -> None:
@@ -232,7 +100,7 @@ class ImapSession:
             try:
                 self._client.logout()
             except Exception:
-                _shutdown(self._client)
+                connect.shutdown(self._client)
 
     def __enter__(self) -> Self:
         return self
@@ -866,19 +734,6 @@ class ImapSession:
         return self._client
 
 
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """A verifying TLS context, shared by the connections (and threads) of the next hour:
-    loading the trust store takes milliseconds, once per mailbox otherwise. A CA file
-    that changes on disk, and after an hour the system's store, are read anew."""
-    changed = os.stat(ca_file).st_mtime_ns if ca_file else 0
-    return _tls_context(ca_file, changed, int(time.monotonic() // 3600))
-
-
-@functools.lru_cache(maxsize=8)
-def _tls_context(ca_file: str | None, _changed: int, _hour: int) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=ca_file)
-
-
 def _runs(text: str) -> list[tuple[int, int]]:
     """A sequence-set (``1:5,9``) as inclusive runs, without listing every UID in them."""
     runs: list[tuple[int, int]] = []
@@ -896,71 +751,6 @@ def _flag_text(value: Any) -> str:
 
 def _reason(data: Any) -> str:
     return " ".join(_flag_text(d) for d in data or ())[:200]
-
-
-def _login(client: Any, credentials: Credentials) -> None:
-    secret = credentials.secret.get_secret_value()
-    if credentials.method in TOKEN_METHODS:
-        _bearer_login(client, credentials.method, credentials.login, secret)
-    elif credentials.method == "password":
-        client.login(credentials.login, secret)
-    elif credentials.method == "master":
-        # Dovecot's "user*master" form (auth_master_user_separator = *).
-        client.login(f"{credentials.login}*{credentials.master_user}", secret)
-    else:
-        # SASL PLAIN with an authorisation identity (RFC 4616 §2): act as the user.
-        client.plain_login(
-            credentials.master_user, secret, authorization_identity=credentials.login
-        )
-
-
-def _bearer_login(client: Any, method: str, login: str, token: str) -> None:
-    """AUTHENTICATE XOAUTH2 or OAUTHBEARER (RFC 7628 §3.1) as *login* with *token*.
-
-    When the server refuses, it sends its JSON error as a second challenge and waits for
-    a dummy answer (``^A`` for OAUTHBEARER, RFC 7628 §3.2.3; empty for XOAUTH2) before
-    its final NO; answering with the token again would send it twice.
-    """
-    if method == "xoauth2":
-        first = f"user={login}\x01auth=Bearer {token}\x01\x01"
-    else:
-        authzid = login.replace("=", "=3D").replace(",", "=2C")  # RFC 5801 §4 saslname
-        first = f"n,a={authzid},\x01auth=Bearer {token}\x01\x01"
-    answers = iter([first.encode()])
-    dummy = b"\x01" if method == "oauthbearer" else b""
-
-    def respond(_challenge: bytes) -> bytes:
-        return next(answers, dummy)
-
-    try:
-        client_internals.authenticate(client, method.upper(), respond)
-    except imap_exc.IMAPClientError as exc:
-        raise imap_exc.LoginError(f"{method.upper()} refused: {exc}") from None
-
-
-def _identify(client: Any) -> dict[str, str]:
-    """The server's ``ID`` fields (RFC 2971 §3.3), to learn its limits; empty if it says NIL.
-
-    A server that advertises ID but refuses it still serves mail: no limits learned.
-    """
-    try:
-        answer = client.id_({"name": "inboxwarden"})
-    except imap_exc.IMAPClientError:
-        return {}
-    fields = answer[0] if answer and isinstance(answer[0], tuple | list) else ()
-    keys, values = fields[0::2], fields[1::2]
-    return {_flag_text(k).lower(): _flag_text(v) for k, v in zip(keys, values, strict=False) if v}
-
-
-def _may_carry_token(endpoint: Endpoint) -> bool:
-    """True when the connection is encrypted, or stays on this machine (tests)."""
-    return endpoint.security != "plain" or is_loopback(endpoint.host)
-
-
-def _shutdown(client: Any) -> None:
-    # Closing a socket that may already be gone: nothing useful to report.
-    with contextlib.suppress(Exception):
-        client.shutdown()
 
 
 def _item_groups(items: list[str], max_chars: int) -> list[list[str]]:

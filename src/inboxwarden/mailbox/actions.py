@@ -19,7 +19,8 @@ import structlog
 
 from inboxwarden.errors import FolderError, MissingCapability, PolicyError, ServerError
 from inboxwarden.imap import uidset
-from inboxwarden.imap.session import FlagState, ImapSession
+from inboxwarden.imap.server_facts import FlagState
+from inboxwarden.imap.session import ImapSession
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.planning import FLAGGED, Batch, MailboxPlan, recorded_target
 from inboxwarden.policy.references import Referencer

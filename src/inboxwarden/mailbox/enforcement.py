@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import structlog
 
 from inboxwarden.errors import FolderError, ServerError
-from inboxwarden.imap.session import FolderState, ImapSession
+from inboxwarden.imap.server_facts import FolderState
+from inboxwarden.imap.session import ImapSession
 from inboxwarden.mailbox.actions import Applied, SelectedFolder, apply_batches, apply_flags
 from inboxwarden.mailbox.inbox_scan import ScanResult, add_personal_data, arriving
 from inboxwarden.mailbox.recovery import recover_transfers

@@ -15,8 +15,9 @@ from pydantic import SecretStr
 
 from inboxwarden.config import Settings, password_file_for, read_secret
 from inboxwarden.errors import ConfigError
+from inboxwarden.imap.connect import TOKEN_METHODS, Credentials, Endpoint
 from inboxwarden.imap.providers import learned_limits, profile_for
-from inboxwarden.imap.session import TOKEN_METHODS, Credentials, Endpoint, ImapSession
+from inboxwarden.imap.session import ImapSession
 from inboxwarden.oauth.cache import TokenSource
 from inboxwarden.policy.people import Employee
 
