@@ -68,6 +68,7 @@ bench: $(STAMP) dovecot
 	$(BIN)/python benchmarks/bench_enforce.py
 	$(BIN)/python benchmarks/bench_detectors.py
 	$(BIN)/python benchmarks/bench_fanout.py
+	$(BIN)/python benchmarks/bench_service.py
 
 clean:
 	rm -rf $(VENV) demo-output bench-output .mypy_cache .ruff_cache .pytest_cache

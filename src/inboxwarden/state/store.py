@@ -234,7 +234,7 @@ class StateStore(AuditTrail, History):
             return
         key = {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity}
         with self._engine.begin() as conn:
-            # In slices: SQLite allows at most 999 bound parameters in one statement.
+            # In slices: old SQLite builds allow at most 999 bound parameters per statement.
             for start in range(0, len(chosen), _IN_CHUNK):
                 conn.execute(q.DROP_FLAGS, {**key, "uids": chosen[start : start + _IN_CHUNK]})
 
@@ -495,7 +495,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-#: Mailboxes per ``IN (…)`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+#: Values per ``IN (…)`` list (UIDs, mailboxes): under the 999 parameters of older SQLite builds.
 _IN_CHUNK = 500
 
 
