@@ -1,7 +1,8 @@
 """What inboxwarden remembers between runs: `schema` (tables), `store` (runs, flags,
-UIDVALIDITY, transfers, leases), `queries` (the statements the store runs per mailbox,
-built once), `trail` (audit events and findings), `history` (what the reports read back),
-`records` (what the methods return), `urls` (database URLs).
+UIDVALIDITY, scan marks, leases), `journal` (the transfers in flight), `trail` (audit
+events and findings), `history` (what the reports read back), `queries` (the statements
+run per mailbox, built once), `records` (what the methods return), `urls` (database
+URLs).
 
 All of inboxwarden's SQL lives in this package (tests/test_code_layout.py holds it to that)."""
 
