@@ -10,7 +10,8 @@ from collections import Counter
 import pytest
 
 from inboxwarden.errors import PolicyError
-from inboxwarden.mailbox.actions import SelectedFolder, apply_batches
+from inboxwarden.mailbox.actions import apply_batches
+from inboxwarden.mailbox.selected import SelectedFolder
 from inboxwarden.policy.people import Employee
 from inboxwarden.policy.planning import Batch, MailboxPlan
 from tests.kit.census import census, flags_of

@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from inboxwarden.mailbox.actions import Applied
 from inboxwarden.mailbox.enforcement import MailboxOutcome
 from inboxwarden.mailbox.scan_job import RunSummary
+from inboxwarden.mailbox.selected import Applied
 from inboxwarden.policy.cycle import Cycle
 from inboxwarden.service.health import HealthServer
 from inboxwarden.service.jobs import Jobs

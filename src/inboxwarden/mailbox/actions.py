@@ -12,80 +12,21 @@ and its audit event is written in the same transaction that closes the journal e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 
 import structlog
 
 from inboxwarden.errors import FolderError, MissingCapability, PolicyError, ServerError
 from inboxwarden.imap import uidset
-from inboxwarden.imap.server_facts import FlagState
-from inboxwarden.imap.session import ImapSession
+from inboxwarden.mailbox.copies import is_deleted, settle_copies
+from inboxwarden.mailbox.selected import Applied, SelectedFolder
 from inboxwarden.policy.message import MessageInfo
-from inboxwarden.policy.planning import FLAGGED, Batch, MailboxPlan, recorded_target
-from inboxwarden.policy.references import Referencer
-from inboxwarden.state import AuditEvent, StateStore
+from inboxwarden.policy.planning import DELETED, FLAGGED, Batch, MailboxPlan, recorded_target
+from inboxwarden.state import AuditEvent
 
-__all__ = [
-    "DELETED",
-    "SETTLE_ROUNDS",
-    "Applied",
-    "SelectedFolder",
-    "Settled",
-    "apply_batches",
-    "apply_flags",
-    "settle_copies",
-]
+__all__ = ["apply_batches", "apply_flags"]
 
 log = structlog.get_logger(__name__)
-DELETED = "\\Deleted"
-#: Rounds of "carry the user's flag changes, then mark \\Deleted unless changed again"
-#: before inboxwarden gives a message that keeps changing back to the user.
-SETTLE_ROUNDS = 3
-
-
-@dataclass
-class Applied:
-    """What a run actually did in one mailbox: the counts of its canonical log line."""
-
-    flagged: int = 0
-    unflagged: int = 0
-    moved: int = 0
-    deleted: int = 0
-    vanished: int = 0
-    refused: int = 0
-    recovered: int = 0
-    given_back: int = 0
-    audited: int = 0
-    reasons: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SelectedFolder:
-    """The folder the actions work in, as selected in *session*, and where they record.
-
-    The messages leave *folder* (the INBOX) for a rule's ``target``; the session, the
-    state, the run and the mailbox's references travel with it.
-    """
-
-    session: ImapSession
-    state: StateStore
-    run_id: str
-    mailbox: str
-    folder: str
-    uidvalidity: int
-    referencer: Referencer
-    #: Called between commands, so a long run keeps its claim on the mailbox.
-    heartbeat: Callable[[], None] = lambda: None
-    #: Per target folder: its UIDVALIDITY and a UIDNEXT no higher than the next copy's
-    #: UID, learned from the previous command's COPYUID, so a STATUS is read only once.
-    floors: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
-    #: Bookkeeping of a MOVE already answered, done while the server works on the next
-    #: one (see :func:`_move`): state writes only, never an IMAP command, as it runs with
-    #: a command in flight. :func:`apply_batches` leaves nothing here.
-    deferred: list[Callable[[], None]] = field(default_factory=list, compare=False)
-    #: References of the next command's messages, computed while this one is in flight.
-    refs_ahead: dict[int, str] = field(default_factory=dict, compare=False)
 
 
 def apply_flags(
@@ -333,7 +274,7 @@ def _copy(
     s = t.session
     before = s.flag_states(uids)
     # A message the user marked \Deleted is their pending decision: it is not copied.
-    wanted = [u for u in uids if u in before and not _is_deleted(before[u].flags)]
+    wanted = [u for u in uids if u in before and not is_deleted(before[u].flags)]
     done.vanished += len(uids) - len(wanted)
     if not wanted:
         return
@@ -370,112 +311,6 @@ def _complete(
     _count(done, batch.kind, len(gone))
 
 
-@dataclass
-class Settled:
-    """How a COPY ended: the originals that left, and copies given back to the user."""
-
-    left: list[int] = field(default_factory=list)
-    given_back: int = 0
-
-
-def settle_copies(
-    t: SelectedFolder,
-    journal: int,
-    target: str,
-    mapping: Mapping[int, int],
-    before: Mapping[int, FlagState] | None,
-    *,
-    may_give_back: bool,
-    marked: Sequence[int] = (),
-) -> Settled:
-    """Finish a COPY whose copies are proven (*mapping*: original → copy UID).
-
-    The user may work on the INBOX meanwhile. Flags they changed since *before* (all
-    flags when *before* is None) are carried to the copies; a message they moved,
-    expunged or marked ``\\Deleted`` is theirs to decide, so its copy is given back
-    (removed by its exact UID) when *may_give_back*, else left as a duplicate. The
-    others are marked ``\\Deleted`` — under CONDSTORE only if unchanged since their flags
-    were read (``UNCHANGEDSINCE``), otherwise the round repeats — and ``UID EXPUNGE``d.
-    *marked* are originals inboxwarden may already have marked (a recovery).
-    """
-    s = t.session
-    done = Settled()
-    pending = dict(mapping)
-    ours = set(marked)
-    give_back: list[int] = []
-    conditional = s.has("CONDSTORE")
-    for _ in range(SETTLE_ROUNDS):
-        # NOOP first: a server shows this session another session's expunges only at
-        # a command that may announce them, and answers FETCH from its old view before.
-        s.sync()
-        now = s.flag_states(sorted(pending))
-        carry: dict[int, frozenset[str]] = {}
-        for src, dst in list(pending.items()):
-            state = now.get(src)
-            if state is None and src in ours:
-                done.left.append(src)  # expunged already: by us, or by the user's client
-                del pending[src]
-            elif state is None or (_is_deleted(state.flags) and src not in ours):
-                if may_give_back:
-                    give_back.append(dst)
-                del pending[src]
-            elif before is None or before.get(src) is None or state.flags != before[src].flags:
-                carry[dst] = _carried(state.flags)
-        _fix_copies(t, target, carry, give_back)
-        done.given_back += len(give_back)
-        give_back = []
-        if not pending:
-            break
-        t.state.set_transfer_phase(journal, "expunging")
-        ours_now = sorted(pending)
-        modseqs = [now[u].modseq for u in ours_now]
-        if conditional and all(m is not None for m in modseqs):
-            changed = set(
-                s.add_flags_unless_changed(ours_now, [DELETED], max(m or 0 for m in modseqs))
-            )
-        else:
-            # Without CONDSTORE a change the user makes between the FETCH above and this
-            # STORE is not carried: the one window left open (see the README).
-            s.store(ours_now, [DELETED], add=True)
-            changed = set()
-        ours.update(u for u in ours_now if u not in changed)
-        pending = {u: pending[u] for u in ours_now if u in changed}
-        before = now
-        if not pending:
-            break
-    if pending and may_give_back:
-        # Still changing after every round: the user is working on it; give it back.
-        _fix_copies(t, target, {}, list(pending.values()))
-        done.given_back += len(pending)
-    expunge = sorted(u for u in ours if u not in done.left)
-    if expunge:
-        s.expunge(expunge)
-    done.left += expunge
-    done.left.sort()
-    return done
-
-
-def _fix_copies(
-    t: SelectedFolder, target: str, carry: Mapping[int, frozenset[str]], give_back: Sequence[int]
-) -> None:
-    """In *target*: set the carried flags on copies, and remove the given-back copies."""
-    if not carry and not give_back:
-        return
-    s = t.session
-    s.select(target, readonly=False)
-    try:
-        by_flags: dict[frozenset[str], list[int]] = {}
-        for dst, flags in carry.items():
-            by_flags.setdefault(flags, []).append(dst)
-        for flags, dsts in by_flags.items():
-            s.set_flags(dsts, sorted(flags))
-        if give_back:
-            s.store(give_back, [DELETED], add=True)
-            s.expunge(give_back)
-    finally:
-        s.select(t.folder, readonly=False)
-
-
 def _purge(
     t: SelectedFolder,
     batch: Batch,
@@ -510,15 +345,6 @@ def _count(done: Applied, kind: str, n: int) -> None:
         done.moved += n
     else:
         done.deleted += n
-
-
-def _is_deleted(flags: frozenset[str]) -> bool:
-    return any(f.lower() == "\\deleted" for f in flags)
-
-
-def _carried(flags: frozenset[str]) -> frozenset[str]:
-    # \Recent belongs to the session; \Deleted on an original is about the original.
-    return frozenset(f for f in flags if f.lower() not in ("\\recent", "\\deleted"))
 
 
 def _response_code(text: str) -> str:

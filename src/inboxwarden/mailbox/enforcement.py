@@ -18,10 +18,11 @@ import structlog
 from inboxwarden.errors import FolderError, ServerError
 from inboxwarden.imap.server_facts import FolderState
 from inboxwarden.imap.session import ImapSession
-from inboxwarden.mailbox.actions import Applied, SelectedFolder, apply_batches, apply_flags
+from inboxwarden.mailbox.actions import apply_batches, apply_flags
 from inboxwarden.mailbox.inbox_scan import ScanResult, add_personal_data, arriving
 from inboxwarden.mailbox.recovery import recover_transfers
 from inboxwarden.mailbox.runner import Visit
+from inboxwarden.mailbox.selected import Applied, SelectedFolder
 from inboxwarden.policy.cycle import Window
 from inboxwarden.policy.folder_naming import name_characters
 from inboxwarden.policy.matching import RuleBook

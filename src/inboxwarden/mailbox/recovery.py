@@ -8,7 +8,7 @@ with it is found out, never assumed:
   reference, one copy for one original) get their audit event.
 - ``COPY`` with its COPYUID journalled: the server's own mapping proves each copy; the
   copy must still exist. Then as on the live path
-  (:func:`~inboxwarden.mailbox.actions.settle_copies`).
+  (:func:`~inboxwarden.mailbox.copies.settle_copies`).
 - ``COPY`` whose answer was lost: a copy is proven by the server's stable identity
   (``EMAILID``, ``X-GM-MSGID``) where it has one, else by a multiset match of message
   references among the target's messages since the command — one copy proves one
@@ -28,7 +28,8 @@ from dataclasses import replace
 import structlog
 
 from inboxwarden.errors import FolderError
-from inboxwarden.mailbox.actions import Applied, SelectedFolder, settle_copies
+from inboxwarden.mailbox.copies import settle_copies
+from inboxwarden.mailbox.selected import Applied, SelectedFolder
 from inboxwarden.policy.message import MessageInfo
 from inboxwarden.policy.planning import folder_of_recorded
 from inboxwarden.state import AuditEvent, Transfer

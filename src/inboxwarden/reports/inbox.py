@@ -25,14 +25,14 @@ import structlog
 
 from inboxwarden.errors import FolderError
 from inboxwarden.imap.session import ImapSession
+from inboxwarden.policy.planning import DELETED
 from inboxwarden.policy.references import Referencer
 from inboxwarden.reports.marker import HEADER, SEARCH_TEXT, is_our_digest
 
-__all__ = ["DELETED", "INBOX", "OldDigest", "Placed", "find_old_digests", "place_digest"]
+__all__ = ["INBOX", "OldDigest", "Placed", "find_old_digests", "place_digest"]
 
 log = structlog.get_logger(__name__)
 INBOX = "INBOX"
-DELETED = "\\Deleted"
 
 
 @dataclass(frozen=True, slots=True)
