@@ -1,10 +1,11 @@
 """The directory of mailboxes: who the employees are and how each is treated (docs/behaviour.md §8).
 
-The shipped source is a CSV or YAML file with the columns
+This module reads a CSV or YAML file with the columns
 ``email,login,manager,team,language,mode,legal_hold,excluded,groups``; only ``email``
-is required. LDAP / Active Directory comes later as another `DirectorySource`. Each
-row becomes a :class:`~inboxwarden.policy.people.Employee`, the one type the plan, the
-jobs and the reports read.
+is required. LDAP and Active Directory are another `DirectorySource`
+(:mod:`inboxwarden.directory.ldap`). Each row becomes a
+:class:`~inboxwarden.policy.people.Employee`, the one type the plan, the jobs and the
+reports read.
 
 Every address is validated (and normalised) with ``email-validator`` at load, without
 DNS, so a typo is found by ``inboxwarden check`` rather than by a failed login at 02:00.
@@ -124,7 +125,8 @@ class Directory:
 
 
 class DirectorySource(Protocol):
-    """Where the directory comes from: a file today, LDAP / Active Directory later."""
+    """Where the directory comes from: a file here, LDAP or Active Directory in
+    :mod:`inboxwarden.directory.ldap`; :mod:`inboxwarden.directory.source` picks one."""
 
     def load(self) -> Directory:
         """Return the current directory, or raise `ConfigError` saying what is wrong."""
