@@ -17,13 +17,18 @@ from inboxwarden.imap import uidset
 from inboxwarden.imap.fetch_parser import UnexpectedShape, read_fetch
 from inboxwarden.policy.message import MessageInfo, flag_set, parse_header_block
 
-__all__ = ["copyuid_mapping", "messages_of", "to_message"]
+__all__ = ["as_text", "copyuid_mapping", "messages_of", "to_message"]
 
 log = structlog.get_logger(__name__)
 
 
+def as_text(value: Any) -> str:
+    """An atom, flag or response code as imapclient hands it over (bytes or not), as text."""
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+
+
 def copyuid_mapping(code: Any) -> dict[int, int]:
-    parts = (code.decode("ascii", "replace") if isinstance(code, bytes) else str(code)).split()
+    parts = as_text(code).split()
     if len(parts) < 3:
         return {}
     return uidset.pairs(uidset.parse(parts[1]), uidset.parse(parts[2]))

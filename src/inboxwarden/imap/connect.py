@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from inboxwarden.errors import PolicyError
 from inboxwarden.imap import client_internals
+from inboxwarden.imap.answers import as_text
 from inboxwarden.imap.errors import translated
 from inboxwarden.transport import AuthMethod, Security, is_loopback
 
@@ -193,13 +194,9 @@ def _identify(client: Any) -> dict[str, str]:
         return {}
     fields = answer[0] if answer and isinstance(answer[0], tuple | list) else ()
     keys, values = fields[0::2], fields[1::2]
-    return {_text(k).lower(): _text(v) for k, v in zip(keys, values, strict=False) if v}
+    return {as_text(k).lower(): as_text(v) for k, v in zip(keys, values, strict=False) if v}
 
 
 def _may_carry_token(endpoint: Endpoint) -> bool:
     """True when the connection is encrypted, or stays on this machine (tests)."""
     return endpoint.security != "plain" or is_loopback(endpoint.host)
-
-
-def _text(value: Any) -> str:
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)

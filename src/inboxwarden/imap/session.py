@@ -27,7 +27,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from inboxwarden.errors import ConnectionLost, FolderError, MissingCapability, ServerError
 from inboxwarden.imap import client_internals, connect, stream, uidset
-from inboxwarden.imap.answers import copyuid_mapping, messages_of
+from inboxwarden.imap.answers import as_text, copyuid_mapping, messages_of
 from inboxwarden.imap.connect import Credentials, Endpoint
 from inboxwarden.imap.errors import translated
 from inboxwarden.imap.folders import FolderEntry, find_special
@@ -254,7 +254,7 @@ class ImapSession:
         with translated():
             kind, data = client_internals.simple_command(self._client, command, folder, *args)
         self.commands += 1
-        text = _flag_text(data[-1]) if data else ""
+        text = as_text(data[-1]) if data else ""
         match = _RESPONSE_CODE.match(text)
         return kind, (match.group(1).upper() if match else None), text
 
@@ -265,7 +265,7 @@ class ImapSession:
         answers = client_internals.take_untagged(self._client, "MYRIGHTS")
         if kind != "OK" or not answers:
             return None
-        return _flag_text(answers[-1]).rsplit(" ", 1)[-1]
+        return as_text(answers[-1]).rsplit(" ", 1)[-1]
 
     def _parent(self, name: str) -> str:
         """The folder right above *name* (asked even when it does not exist yet, as
@@ -324,19 +324,19 @@ class ImapSession:
             raise FolderError(f"cannot select a folder: {_reason(data)[:120]}")
         vanished: list[tuple[int, int]] = []
         for line in client_internals.take_untagged(client, "VANISHED"):
-            vanished += _runs(_flag_text(line).replace("(EARLIER)", "").strip())
+            vanished += _runs(as_text(line).replace("(EARLIER)", "").strip())
         changed: dict[int, frozenset[str]] = {}
         fetched = client_internals.take_untagged(client, "FETCH")
         if fetched:
             for uid, values in parse_fetch_response(fetched, False, True).items():
-                changed[int(uid)] = frozenset(_flag_text(f) for f in values.get(b"FLAGS", ()))
+                changed[int(uid)] = frozenset(as_text(f) for f in values.get(b"FLAGS", ()))
         # What SELECT answers, in the shape imapclient's select_folder gives it.
         info: dict[bytes, Any] = {}
         for name in answers:
             lines = client_internals.take_untagged(client, name)
             if not lines:
                 continue
-            text = _flag_text(lines[-1]).strip()
+            text = as_text(lines[-1]).strip()
             if name == "PERMANENTFLAGS":
                 info[name.encode()] = tuple(text.strip("()").encode().split())
             elif text.isdigit():
@@ -488,9 +488,7 @@ class ImapSession:
                 self.commands += 1
                 for uid, data in response.items():
                     for key, value in data.items():
-                        name = (
-                            key.decode("ascii", "replace") if isinstance(key, bytes) else str(key)
-                        )
+                        name = as_text(key)
                         if name.startswith("BODY[") and isinstance(value, bytes):
                             item = name[5:].split("]", 1)[0]
                             out[(int(uid), item)] = value
@@ -517,7 +515,7 @@ class ImapSession:
             for uid, data in self._fetch_set(text, items).items():
                 modseq = data.get(b"MODSEQ")
                 out[int(uid)] = FlagState(
-                    frozenset(_flag_text(f) for f in data.get(b"FLAGS", ())),
+                    frozenset(as_text(f) for f in data.get(b"FLAGS", ())),
                     int(modseq[0]) if modseq else None,
                 )
         return out
@@ -539,7 +537,7 @@ class ImapSession:
             when = values.get(b"INTERNALDATE")
             if not isinstance(when, datetime):
                 raise ServerError("FETCH CHANGEDSINCE: an answer without INTERNALDATE")
-            out[int(uid)] = (frozenset(_flag_text(f) for f in values.get(b"FLAGS", ())), when)
+            out[int(uid)] = (frozenset(as_text(f) for f in values.get(b"FLAGS", ())), when)
         return out
 
     def _fetch_set(self, text: str, items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
@@ -575,7 +573,7 @@ class ImapSession:
                 if isinstance(value, tuple) and value:
                     value = value[0]  # EMAILID comes parenthesised: (M6d99ac3275bb4e)
                 if value is not None:
-                    out[uid] = _flag_text(value)
+                    out[uid] = as_text(value)
         return out
 
     def sync(self) -> None:
@@ -620,7 +618,7 @@ class ImapSession:
             if kind != "OK":
                 raise ServerError(f"conditional STORE refused: {_reason(data)}")
             for code in client_internals.take_untagged(client, "MODIFIED"):
-                modified += uidset.parse(_flag_text(code))
+                modified += uidset.parse(as_text(code))
             # Under CONDSTORE the server may report the new MODSEQs even for .SILENT.
             client_internals.drop_untagged(client, "FETCH")
         return sorted(set(modified))
@@ -745,12 +743,8 @@ def _runs(text: str) -> list[tuple[int, int]]:
     return runs
 
 
-def _flag_text(value: Any) -> str:
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
-
-
 def _reason(data: Any) -> str:
-    return " ".join(_flag_text(d) for d in data or ())[:200]
+    return " ".join(as_text(d) for d in data or ())[:200]
 
 
 def _item_groups(items: list[str], max_chars: int) -> list[list[str]]:

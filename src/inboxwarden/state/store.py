@@ -157,11 +157,11 @@ class StateStore(TransferJournal, History):
             known = conn.execute(q.KNOWN_UIDVALIDITY, key).scalar()
             if known == uidvalidity:
                 return False
-            now = {**key, "uidvalidity": uidvalidity}
-            conn.execute(q.DROP_OTHER_UIDVALIDITY_FLAGS, now)
-            conn.execute(q.DROP_OTHER_UIDVALIDITY_TRANSFERS, now)
+            current = {**key, "uidvalidity": uidvalidity}
+            conn.execute(q.DROP_OTHER_UIDVALIDITY_FLAGS, current)
+            conn.execute(q.DROP_OTHER_UIDVALIDITY_TRANSFERS, current)
             if known is None:
-                conn.execute(q.ADD_FOLDER, now)
+                conn.execute(q.ADD_FOLDER, current)
             else:
                 change = {"key_mailbox": mailbox, "key_folder": folder, "uidvalidity": uidvalidity}
                 conn.execute(q.CHANGE_UIDVALIDITY, change)
