@@ -8,7 +8,10 @@ subprocesses against a state database that already exists:
 1. ``inboxwarden run --once`` in enforce mode with ``imap.max_connections = 16`` and
    two rules: newsletters are deleted, the rest is moved into monthly folders;
 2. the same again, with nothing changed in between: every INBOX now holds only mail
-   that is not due yet, and the incremental scans should find each one unchanged.
+   that is not due yet, and the incremental scans should find each one unchanged;
+3. a bare client doing the same job on another *N* mailboxes seeded alike
+   (``minimal_service_client.py``: no state, no journal, no proof, no audit), right
+   after the first run: what a plain client doing this job costs on this machine.
 
 Prints per run the wall time, mailboxes per minute, the child's peak memory (max RSS),
 IMAP commands per mailbox (as the engine counts them, after login), how many
@@ -21,6 +24,9 @@ modules are byte-compiled first, as installing it does.
 The server is Dovecot's default (two new processes per connection); with
 ``--reuse-processes`` its login and imap processes serve one connection after another,
 as a busy production server's do: then the logins cost Dovecot far less.
+``--server-dir DIR`` puts the server's files (and the mail) elsewhere than the
+temporary directory, e.g. on a tmpfs: the benchmark machines' ext4 has no journal,
+which makes every file Dovecot creates cost a scan of recently freed inodes.
 
 Usage: ``python benchmarks/bench_service.py [--mailboxes 1000] [--messages 200]``;
 ``--profile FILE`` records a py-spy profile (raw, for flame graphs) of the first run,
@@ -60,6 +66,9 @@ NOW = datetime(2026, 11, 12, 3, 0, tzinfo=STOCKHOLM)  # enforcement date 2026-11
 START = NOW - timedelta(days=90)
 #: Goals of the service issue on a 2-core machine.
 GOAL_RATE, GOAL_MB, GOAL_SPEEDUP = 3000, 200, 5.0
+#: The boundary whose enforcement date has passed at NOW: what arrived before it is
+#: overdue (the minimal client is told; inboxwarden works it out).
+BOUNDARY = datetime(2026, 11, 1, tzinfo=STOCKHOLM)
 
 CONFIG = """
 [organisation]
@@ -146,6 +155,8 @@ class Bench:
     def __init__(self, server: LocalDovecot, base: Path, mailboxes: int, count: int) -> None:
         self.server, self.base = server, base
         self.users = [f"anstalld{i:05d}@exempel.se" for i in range(mailboxes)]
+        #: The minimal client's mailboxes, seeded alike.
+        self.bare_users = [f"bar{i:05d}@exempel.se" for i in range(mailboxes)]
         self.count = count
         self.state = base / "state.db"
         self.config = base / "inboxwarden.toml"
@@ -159,7 +170,7 @@ class Bench:
         write_maildir_messages(self.server, template, "INBOX", messages(self.count), sync=False)
         source = self.server.mailbox_path(template, "INBOX") / "cur"
         files = [entry.path for entry in os.scandir(source)]
-        for address in self.users:
+        for address in self.users + self.bare_users:
             self.server.add_user(address, "pw")
 
         def fill(address: str) -> None:
@@ -170,12 +181,13 @@ class Bench:
             self.server.doveadm("mailbox", "status", "-u", address, "messages", "INBOX")
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(fill, self.users))
+            list(pool.map(fill, self.users + self.bare_users))
 
     def configure(self) -> None:
         (self.base / "master.secret").write_text(self.server.master_password)
         (self.base / "audit.key").write_text(secrets.token_hex(16))
         (self.base / "employees.csv").write_text("email\n" + "\n".join(self.users) + "\n")
+        (self.base / "bare-users.txt").write_text("\n".join(self.bare_users) + "\n")
         self.config.write_text(
             CONFIG.format(port=self.server.port, master=self.server.master_user, state=self.state),
             encoding="utf-8",
@@ -194,6 +206,40 @@ class Bench:
         if profile:
             spy = ["py-spy", "record", "--subprocesses", "--gil", "-r", "200", "-f", "raw"]
             command = [*spy, "-o", profile, "--", *command]
+        seconds, cpu, busy, peak = self._timed(command, "inboxwarden run")
+        with sqlite3.connect(self.state) as db:
+            (run_id,) = db.execute(
+                "SELECT id FROM runs WHERE kind = 'run' ORDER BY started_at DESC LIMIT 1"
+            ).fetchone()
+            rows = db.execute(
+                "SELECT status, counts FROM mailbox_runs WHERE run_id = ?", (run_id,)
+            ).fetchall()
+        counts = [json.loads(c) for _, c in rows]
+        return RunFigures(
+            seconds=seconds,
+            cpu_seconds=cpu,
+            machine_cpu_seconds=busy,
+            peak_mb=peak,
+            commands=sum(c["imap_commands"] for c in counts) / max(1, len(counts)),
+            unchanged=sum(c.get("unchanged", 0) for c in counts),
+            moved=sum(c["moved"] for c in counts),
+            deleted=sum(c["deleted"] for c in counts),
+            failed=sum(status != "ok" for status, _ in rows),
+        )
+
+    def run_bare(self) -> RunFigures:
+        """The minimal client on its own mailboxes (see ``minimal_service_client.py``)."""
+        script = Path(__file__).with_name("minimal_service_client.py")
+        command = [sys.executable, str(script), self.server.host, str(self.server.port)]
+        command += [self.server.master_user, str(self.base / "master.secret")]
+        command += [str(self.base / "bare-users.txt"), BOUNDARY.isoformat(), "16"]
+        seconds, cpu, busy, peak = self._timed(command, "the minimal client")
+        moved = int((self.base / "output.txt").read_text().split()[-1])
+        return RunFigures(seconds, cpu, busy, peak, 0.0, 0, moved, 0, 0)
+
+    def _timed(self, command: list[str], what: str) -> tuple[float, float, float, float]:
+        """Runs *command*; returns its wall and CPU seconds, the machine's busy CPU
+        seconds meanwhile and its peak memory in MB."""
         out = self.base / "output.txt"
         with out.open("wb") as sink:
             busy = _machine_busy_seconds()
@@ -207,26 +253,8 @@ class Bench:
             busy = _machine_busy_seconds() - busy
         if os.waitstatus_to_exitcode(status) != 0:
             print(out.read_text(errors="replace")[-3000:], file=sys.stderr)
-            raise SystemExit("inboxwarden run failed")
-        with sqlite3.connect(self.state) as db:
-            (run_id,) = db.execute(
-                "SELECT id FROM runs WHERE kind = 'run' ORDER BY started_at DESC LIMIT 1"
-            ).fetchone()
-            rows = db.execute(
-                "SELECT status, counts FROM mailbox_runs WHERE run_id = ?", (run_id,)
-            ).fetchall()
-        counts = [json.loads(c) for _, c in rows]
-        return RunFigures(
-            seconds=seconds,
-            cpu_seconds=usage.ru_utime + usage.ru_stime,
-            machine_cpu_seconds=busy,
-            peak_mb=usage.ru_maxrss / 1024,
-            commands=sum(c["imap_commands"] for c in counts) / max(1, len(counts)),
-            unchanged=sum(c.get("unchanged", 0) for c in counts),
-            moved=sum(c["moved"] for c in counts),
-            deleted=sum(c["deleted"] for c in counts),
-            failed=sum(status != "ok" for status, _ in rows),
-        )
+            raise SystemExit(f"{what} failed")
+        return seconds, usage.ru_utime + usage.ru_stime, busy, usage.ru_maxrss / 1024
 
 
 def _machine_busy_seconds() -> float:
@@ -272,6 +300,9 @@ def main() -> None:
         action="store_true",
         help="Dovecot's login and imap processes serve many connections (production-like)",
     )
+    parser.add_argument(
+        "--server-dir", metavar="DIR", help="where the server's files go (default: $TMPDIR)"
+    )
     args = parser.parse_args()
     ensure_dovecot_installed()
     # Bytecode, as an installed copy has it (pip compiles on install): a checkout run
@@ -279,7 +310,8 @@ def main() -> None:
     source = args.child_src or str(Path(inboxwarden.__file__).resolve().parents[1])
     compileall.compile_dir(Path(source) / "inboxwarden", quiet=1)
     base = Path(tempfile.mkdtemp(prefix="iw-bench-service-"))
-    server_dir = Path(tempfile.mkdtemp(prefix="iw-bench-srv-"))  # reachable by dovecot
+    # Reachable by dovecot's unprivileged account.
+    server_dir = Path(tempfile.mkdtemp(prefix="iw-bench-srv-", dir=args.server_dir))
     try:
         with LocalDovecot(
             server_dir,
@@ -298,6 +330,19 @@ def main() -> None:
             )
             first = bench.run(args.profile)
             show("first run", first, args.mailboxes)
+            bare = bench.run_bare()
+            print(
+                f"{'minimal':13} {bare.seconds:7.1f} s (CPU {bare.cpu_seconds:5.1f} s, "
+                f"machine {bare.machine_cpu_seconds:5.1f} s)  "
+                f"{args.mailboxes / bare.seconds * 60:7,.0f} mailboxes/min  "
+                f"peak {bare.peak_mb:4.0f} MB  moved {bare.moved:,}",
+                flush=True,
+            )
+            if bare.moved != first.moved + first.deleted:
+                raise SystemExit(
+                    f"the minimal client moved {bare.moved:,} messages, inboxwarden "
+                    f"{first.moved + first.deleted:,}: they did not do the same job"
+                )
             second = bench.run(args.profile_second)
             show("second run", second, args.mailboxes)
     finally:
@@ -310,7 +355,10 @@ def main() -> None:
     print(
         f"\nfirst run {rate:,.0f} mailboxes/min (goal ≥ {GOAL_RATE:,}), "
         f"peak memory {peak:.0f} MB (goal < {GOAL_MB}), "
-        f"unchanged second run {speedup:.1f}× faster (goal ≥ {GOAL_SPEEDUP:.0f}×)"
+        f"unchanged second run {speedup:.1f}× faster (goal ≥ {GOAL_SPEEDUP:.0f}×); "
+        f"the first run took {first.seconds / bare.seconds:.2f}× the minimal client's time "
+        f"({args.mailboxes / bare.seconds * 60:,.0f} mailboxes/min) and "
+        f"{first.cpu_seconds / bare.cpu_seconds:.2f}× its CPU"
     )
 
 
