@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from inboxwarden.directory.entries import (
-    Directory,
-    DirectorySource,
-    FileDirectorySource,
-    load_directory,
-)
+from inboxwarden.directory.entries import Directory, DirectorySource
+from inboxwarden.directory.files import FileDirectorySource, load_directory
 from inboxwarden.errors import ConfigError
 from inboxwarden.policy.people import Employee
 

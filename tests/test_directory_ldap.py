@@ -21,7 +21,7 @@ from structlog.testing import capture_logs
 from inboxwarden.cli.commands import main
 from inboxwarden.config import DirectorySettings, load_settings
 from inboxwarden.demo.localserver._certificates import make_certificates
-from inboxwarden.directory.entries import parse_csv
+from inboxwarden.directory.files import parse_csv
 from inboxwarden.directory.ldap import DirectoryUnavailable, LdapDirectorySource, translate_error
 from inboxwarden.directory.source import load_configured_directory
 from inboxwarden.errors import ConfigError

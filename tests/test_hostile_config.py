@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from inboxwarden.config import load_settings, state_url
-from inboxwarden.directory.entries import load_directory
+from inboxwarden.directory.files import load_directory
 from inboxwarden.errors import ConfigError
 
 #: No IMAP server listens here: every case must stop before a connection is tried.

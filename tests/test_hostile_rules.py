@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxwarden.config import LdapAttributes, load_settings
-from inboxwarden.directory.entries import load_directory
+from inboxwarden.directory.files import load_directory
 from inboxwarden.directory.mapping import LdapEntry, map_entries
 from inboxwarden.errors import ConfigError
 from inboxwarden.policy.cycle import Cycle

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from inboxwarden.config import load_settings
 from inboxwarden.demo.localserver import LocalDovecot
 from inboxwarden.demo.mail import EXAMPLE_RULES
-from inboxwarden.directory.entries import load_directory
+from inboxwarden.directory.files import load_directory
 from inboxwarden.mailbox.runner import MailboxRunner
 from inboxwarden.mailbox.scan_job import RunSummary, run_scan
 from inboxwarden.state import StateStore

@@ -24,7 +24,7 @@ from inboxwarden.cli.tables import plan_table, run_table
 from inboxwarden.config import load_settings
 from inboxwarden.demo.localserver import LocalDovecot
 from inboxwarden.demo.mail import EXAMPLE_RULES, inbox_messages
-from inboxwarden.directory.entries import load_directory
+from inboxwarden.directory.files import load_directory
 from inboxwarden.imap.connect import Credentials, Endpoint
 from inboxwarden.imap.session import ImapSession
 from inboxwarden.mailbox.runner import MailboxRunner

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError
 
 from inboxwarden.config import LdapAttributes
-from inboxwarden.directory.entries import Directory
-from inboxwarden.directory.entries import _validate_address as validate_address
+from inboxwarden.directory.entries import Directory, validate_address
 from inboxwarden.errors import ConfigError, quoted
 from inboxwarden.policy.people import Employee, Language, Mode, login_problem
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inboxwarden.config import Settings
-from inboxwarden.directory.entries import Directory, load_directory
+from inboxwarden.directory.entries import Directory
+from inboxwarden.directory.files import load_directory
 from inboxwarden.directory.mapping import EntryProblem
 
 __all__ = ["LoadedDirectory", "load_configured_directory"]
