@@ -232,7 +232,12 @@ class Bench:
         script = Path(__file__).with_name("minimal_service_client.py")
         command = [sys.executable, str(script), self.server.host, str(self.server.port)]
         command += [self.server.master_user, str(self.base / "master.secret")]
-        command += [str(self.base / "bare-users.txt"), BOUNDARY.isoformat(), "16"]
+        command += [
+            str(self.base / "bare-users.txt"),
+            BOUNDARY.isoformat(),
+            "Europe/Stockholm",
+            "16",
+        ]
         seconds, cpu, busy, peak = self._timed(command, "the minimal client")
         moved = int((self.base / "output.txt").read_text().split()[-1])
         return RunFigures(seconds, cpu, busy, peak, 0.0, 0, moved, 0, 0)

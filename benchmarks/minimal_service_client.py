@@ -5,14 +5,15 @@ the master user, ``UID SEARCH BEFORE`` the day after the boundary, read the List
 INTERNALDATE of what that finds, keep what arrived before the boundary to the second
 (``BEFORE`` compares dates only, in the server's time zone), then per target
 ``CREATE``, ``SUBSCRIBE`` and one ``UID MOVE`` (mailing lists to Trash, the rest into
-``Arkiv/<year>-<month>`` of its arrival). No state, no journal, no proof of the
-copies, no audit, no retries, no rule language: what a plain imapclient program doing
-this job costs on the same machine, so that inboxwarden's figure can be read against it.
+``Arkiv/<year>-<month>`` of its arrival in the organisation's time zone). No state, no
+journal, no proof of the copies, no audit, no retries, no rule language: what a plain
+imapclient program doing this job costs on the same machine, so that inboxwarden's
+figure can be read against it.
 
 Run by ``bench_service.py`` as a subprocess, so that its CPU time and peak memory are
 its own: ``python minimal_service_client.py HOST PORT MASTER PASSWORD_FILE USERS_FILE
-BOUNDARY CONNECTIONS`` (BOUNDARY in ISO 8601 with its offset; USERS_FILE one address a
-line).
+BOUNDARY TIMEZONE CONNECTIONS`` (BOUNDARY in ISO 8601 with its offset, TIMEZONE an IANA
+name; USERS_FILE one address a line).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -29,7 +31,9 @@ from imapclient.exceptions import IMAPClientError
 FIELDS = b"BODY[HEADER.FIELDS (LIST-ID)]"
 
 
-def enforce(host: str, port: int, login: str, password: str, boundary: datetime) -> int:
+def enforce(
+    host: str, port: int, login: str, password: str, boundary: datetime, zone: ZoneInfo
+) -> int:
     """Moves what is due in one INBOX; returns how many messages moved."""
     with IMAPClient(host, port=port, ssl=False) as client:
         client.normalise_times = False  # INTERNALDATE with its offset
@@ -48,7 +52,8 @@ def enforce(host: str, port: int, login: str, password: str, boundary: datetime)
             if b"list-id:" in item[FIELDS].lower():
                 target = "Trash"
             else:
-                target = f"Arkiv/{when.year}-{when.month:02d}"
+                local = when.astimezone(zone)
+                target = f"Arkiv/{local.year}-{local.month:02d}"
             by_target.setdefault(target, []).append(uid)
         for target, moving in by_target.items():
             if target != "Trash":
@@ -60,13 +65,13 @@ def enforce(host: str, port: int, login: str, password: str, boundary: datetime)
 
 
 def main() -> None:
-    host, port, master, password_file, users_file, boundary, connections = sys.argv[1:8]
+    host, port, master, password_file, users_file, boundary, zone, connections = sys.argv[1:9]
     password = Path(password_file).read_text().strip()
     users = Path(users_file).read_text().split()
     when = datetime.fromisoformat(boundary)
 
     def one(address: str) -> int:
-        return enforce(host, int(port), f"{address}*{master}", password, when)
+        return enforce(host, int(port), f"{address}*{master}", password, when, ZoneInfo(zone))
 
     with ThreadPoolExecutor(max_workers=int(connections)) as pool:
         moved = sum(pool.map(one, users))
