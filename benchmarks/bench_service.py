@@ -235,7 +235,7 @@ class Bench:
         command += [
             str(self.base / "bare-users.txt"),
             BOUNDARY.isoformat(),
-            "Europe/Stockholm",
+            STOCKHOLM.key,
             "16",
         ]
         seconds, cpu, busy, peak = self._timed(command, "the minimal client")

@@ -68,10 +68,10 @@ def main() -> None:
     host, port, master, password_file, users_file, boundary, zone, connections = sys.argv[1:9]
     password = Path(password_file).read_text().strip()
     users = Path(users_file).read_text().split()
-    when = datetime.fromisoformat(boundary)
+    when, local = datetime.fromisoformat(boundary), ZoneInfo(zone)
 
     def one(address: str) -> int:
-        return enforce(host, int(port), f"{address}*{master}", password, when, ZoneInfo(zone))
+        return enforce(host, int(port), f"{address}*{master}", password, when, local)
 
     with ThreadPoolExecutor(max_workers=int(connections)) as pool:
         moved = sum(pool.map(one, users))
