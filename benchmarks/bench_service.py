@@ -66,6 +66,8 @@ NOW = datetime(2026, 11, 12, 3, 0, tzinfo=STOCKHOLM)  # enforcement date 2026-11
 START = NOW - timedelta(days=90)
 #: Goals of the service issue on a 2-core machine.
 GOAL_RATE, GOAL_MB, GOAL_SPEEDUP = 3000, 200, 5.0
+#: Connections at once, for inboxwarden (``imap.max_connections``) and the plain client.
+CONNECTIONS = 16
 #: The boundary whose enforcement date has passed at NOW: what arrived before it is
 #: overdue (the minimal client is told; inboxwarden works it out).
 BOUNDARY = datetime(2026, 11, 1, tzinfo=STOCKHOLM)
@@ -82,7 +84,7 @@ security = "plain"
 auth = "master"
 master_user = "{master}"
 password_file = "master.secret"
-max_connections = 16
+max_connections = {connections}
 [directory]
 path = "employees.csv"
 [state]
@@ -189,7 +191,12 @@ class Bench:
         (self.base / "employees.csv").write_text("email\n" + "\n".join(self.users) + "\n")
         (self.base / "bare-users.txt").write_text("\n".join(self.bare_users) + "\n")
         self.config.write_text(
-            CONFIG.format(port=self.server.port, master=self.server.master_user, state=self.state),
+            CONFIG.format(
+                port=self.server.port,
+                master=self.server.master_user,
+                state=self.state,
+                connections=CONNECTIONS,
+            ),
             encoding="utf-8",
         )
         # An administrator's database exists, made by the inboxwarden that is timed.
@@ -236,7 +243,7 @@ class Bench:
             str(self.base / "bare-users.txt"),
             BOUNDARY.isoformat(),
             STOCKHOLM.key,
-            "16",
+            str(CONNECTIONS),
         ]
         seconds, cpu, busy, peak = self._timed(command, "the minimal client")
         moved = int((self.base / "output.txt").read_text().split()[-1])
